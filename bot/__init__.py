@@ -1,0 +1,1 @@
+"""mvbot: a ChatOps bot for Cisco Meraki MV cameras."""
