@@ -1,0 +1,77 @@
+"""Meraki Dashboard API access: the client, the organisation rate budget and typed errors."""
+
+from bot.meraki.budget import Priority, RateBudget
+from bot.meraki.client import MerakiClient
+from bot.meraki.errors import (
+    CameraOffline,
+    DownloadTooLarge,
+    InvalidRequest,
+    MediaExpired,
+    MerakiError,
+    NotFound,
+    OrganizationUnresolved,
+    OutsideRetention,
+    RateLimited,
+    TooRecent,
+    Unauthorized,
+    Unavailable,
+    Unprocessable,
+)
+from bot.meraki.models import (
+    Availability,
+    Device,
+    MediaLink,
+    Network,
+    Organization,
+    SenseSettings,
+    VideoLink,
+    VideoSettings,
+    redact_url,
+)
+from bot.meraki.sense import (
+    AnalyticsZone,
+    Boundary,
+    DetectionCount,
+    LiveOccupancy,
+    Point,
+    TimeRange,
+    ZoneCount,
+)
+from bot.meraki.times import format_timestamp, parse_timestamp
+
+__all__ = [
+    "AnalyticsZone",
+    "Availability",
+    "Boundary",
+    "CameraOffline",
+    "DetectionCount",
+    "Device",
+    "DownloadTooLarge",
+    "InvalidRequest",
+    "LiveOccupancy",
+    "MediaExpired",
+    "MediaLink",
+    "MerakiClient",
+    "MerakiError",
+    "Network",
+    "NotFound",
+    "Organization",
+    "OrganizationUnresolved",
+    "OutsideRetention",
+    "Point",
+    "Priority",
+    "RateBudget",
+    "RateLimited",
+    "SenseSettings",
+    "TimeRange",
+    "TooRecent",
+    "Unauthorized",
+    "Unavailable",
+    "Unprocessable",
+    "VideoLink",
+    "VideoSettings",
+    "ZoneCount",
+    "format_timestamp",
+    "parse_timestamp",
+    "redact_url",
+]

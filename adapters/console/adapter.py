@@ -1,0 +1,69 @@
+"""The console adapter: prints replies to a stream and reads commands from standard input."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from adapters.console.render import render
+from bot.messages import Message, Person, Place, Reply, SentMessage
+
+PLATFORM = "console"
+
+
+class ConsoleAdapter:
+    """One terminal user in one room; messages are printed, edits are printed as updates."""
+
+    platform = PLATFORM
+
+    def __init__(self, out: TextIO | None = None, user: str = "console") -> None:
+        self.out = out or sys.stdout
+        self.person = Person(PLATFORM, user, name=user)
+        self.place = Place(PLATFORM, "console")
+        self.replies: list[Reply] = []
+        self._ids = itertools.count(1)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def message(self, text: str) -> Message:
+        return Message(text=text, person=self.person, place=self.place)
+
+    async def send(self, place: Place, reply: Reply) -> SentMessage:
+        self.replies.append(reply)
+        self._print(render(reply))
+        return SentMessage(place, str(next(self._ids)))
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        self.replies.append(reply)
+        self._print(render(reply))
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def repl(self, handle: Callable[[Message], Awaitable[object]]) -> None:
+        """Read commands until end of input or `quit`; a command runs while the next is typed."""
+        running: set[asyncio.Task[object]] = set()
+        while True:
+            line = await asyncio.to_thread(_read_line, "mvbot> ")
+            if line is None or line.strip() in ("quit", "exit"):
+                break
+            if line.strip():
+                task = asyncio.ensure_future(handle(self.message(line)))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        if running:
+            await asyncio.wait(running)
+
+
+def _read_line(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None

@@ -1,0 +1,66 @@
+"""An in-memory adapter: the real core behind a recorder, for scenario tests and `demo --once`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.messages import Message, Person, Place, Reply, SentMessage
+
+
+@dataclass(frozen=True)
+class Posted:
+    place: Place
+    reply: Reply
+    edit_of: str | None = None  # the id of the message this one replaced
+
+
+class MemoryAdapter:
+    """Keeps every reply; tests wait on `wait_for` instead of sleeping."""
+
+    def __init__(self, platform: str = "memory") -> None:
+        self.platform = platform
+        self.posted: list[Posted] = []
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def message(
+        self, text: str, *, user: str = "U1", email: str | None = None, room: str = "R1"
+    ) -> Message:
+        return Message(text, Person(self.platform, user, email=email), Place(self.platform, room))
+
+    async def send(self, place: Place, reply: Reply) -> SentMessage:
+        await self._record(Posted(place, reply))
+        return SentMessage(place, str(next(self._ids)))
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        await self._record(Posted(sent.place, reply, edit_of=sent.id))
+
+    async def _record(self, posted: Posted) -> None:
+        async with self._changed:
+            self.posted.append(posted)
+            self._changed.notify_all()
+
+    @property
+    def replies(self) -> list[Reply]:
+        return [p.reply for p in self.posted]
+
+    async def wait_for(self, match: Callable[[Reply], bool], timeout: float) -> Reply:  # noqa: ASYNC109
+        """The first reply (already posted or yet to come) that `match` accepts."""
+
+        def found() -> Reply | None:
+            return next((r for r in self.replies if match(r)), None)
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: found() is not None)
+        reply = found()
+        assert reply is not None
+        return reply

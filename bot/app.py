@@ -1,0 +1,93 @@
+"""Assembly: build the core and its services from Settings, run them, and close them in order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from bot.access import AccessPolicy, Role
+from bot.catalog import CameraCatalog
+from bot.commands.registry import build_router
+from bot.config import AccessSettings, Settings
+from bot.core import Bot
+from bot.meraki import MerakiClient
+from bot.outbox import Adapter, Outbox
+from bot.pending import PendingClips
+from bot.scheduler import Scheduler
+from bot.services import Services
+from bot.store import Store, configured_database_url
+
+
+def access_policy(settings: AccessSettings) -> AccessPolicy:
+    people: dict[str, Role] = {}
+    # Listed lowest first so that someone named twice keeps the higher role.
+    for role, names in (
+        (Role.VIEWER, settings.viewers),
+        (Role.OPERATOR, settings.operators),
+        (Role.ADMIN, settings.admins),
+    ):
+        people.update({name.strip().lower(): role for name in names})
+    return AccessPolicy(
+        default_role=Role.parse(settings.default_role.value),
+        people=people,
+        domains={d.lower(): Role.parse(r.value) for d, r in settings.domains.items()},
+        rooms={room: Role.parse(r.value) for room, r in settings.rooms.items()},
+        tag_rooms={t.lower(): frozenset(rooms) for t, rooms in settings.restricted_tags.items()},
+    )
+
+
+@dataclass
+class Running:
+    """A started bot and the parts a caller (the CLI, a test) may want to reach."""
+
+    bot: Bot
+    services: Services
+    pending: PendingClips
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncIterator[Running]:
+    """Start store, scheduler, API client and adapters; resume pending work; stop all on exit."""
+    if settings.meraki.api_key is None:
+        raise ValueError("a Meraki API key is required (MVBOT_MERAKI_API_KEY)")
+    files = settings.store.data_dir / "media"
+    files.mkdir(parents=True, exist_ok=True)
+    database_url = configured_database_url(settings.store)
+    async with AsyncExitStack() as stack:
+        store = await Store.open(database_url)
+        stack.push_async_callback(store.close)
+        meraki = MerakiClient(
+            settings.meraki.api_key.get_secret_value(),
+            settings.meraki.base_url,
+            org_id=settings.meraki.org_id,
+            rate=settings.meraki.rate,
+        )
+        stack.push_async_callback(meraki.aclose)
+        outbox = Outbox()
+        for adapter in adapters:
+            outbox.add(adapter)
+        scheduler = Scheduler(database_url)
+        services = Services(
+            meraki=meraki,
+            catalog=CameraCatalog(
+                meraki,
+                aliases=settings.cameras.aliases,
+                time_zones=settings.cameras.time_zones,
+            ),
+            store=store,
+            scheduler=scheduler,
+            outbox=outbox,
+            access=access_policy(settings.access),
+            files=files,
+            clips=settings.clips,
+        )
+        pending = PendingClips(services)
+        bot = Bot(services, build_router(pending))
+        await scheduler.start()
+        stack.push_async_callback(scheduler.shutdown)
+        await pending.resume()
+        for adapter in adapters:
+            await adapter.start()
+            stack.push_async_callback(adapter.stop)
+        yield Running(bot, services, pending)

@@ -1,0 +1,61 @@
+"""`cameras [filter]`: the cameras this room may see, with model, network, status and analytics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.access import Role
+from bot.commands.grammar import CAMERAS_HELP, parse_cameras
+from bot.messages import Reply, Tone
+from bot.router import Command
+from bot.store import Outcome
+
+if TYPE_CHECKING:
+    from bot.core import Request
+
+
+async def run_cameras(request: Request, tokens: list[str]) -> Outcome:
+    services = request.services
+    args = parse_cameras(tokens)
+    directory = await services.catalog.directory()
+    place = request.message.place
+    records = [r for r in directory.filter(args.filter) if services.access.may_see(r.tags, place)]
+    if not records:
+        text = (
+            f"No camera matches '{args.filter}' — say `cameras` to list them all."
+            if args.filter
+            else "No cameras are available in this room."
+        )
+        return await _say(request, Reply(text, tone=Tone.WARNING), Outcome.OK)
+    rows = [("Name", "Model", "Network", "Status", "Sense", "Plates")]
+    rows += [
+        (
+            r.name,
+            r.model,
+            r.network_name,
+            r.status,
+            "yes" if r.sense else "–",
+            "yes" if r.lpr else "–",
+        )
+        for r in records
+    ]
+    offline = sum(r.status != "online" for r in records)
+    summary = f"{len(records)} camera{'s' if len(records) != 1 else ''}"
+    if offline:
+        summary += f", {offline} not online"
+    if args.filter:
+        summary += f" matching '{args.filter}'"
+    return await _say(request, Reply(summary, title="Cameras", table=tuple(rows)), Outcome.OK)
+
+
+async def _say(request: Request, reply: Reply, outcome: Outcome) -> Outcome:
+    await request.say(reply)
+    return outcome
+
+
+COMMAND = Command(
+    help=CAMERAS_HELP,
+    role=Role.VIEWER,
+    handler=run_cameras,
+    aliases=("camera", "list"),
+)

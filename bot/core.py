@@ -1,0 +1,108 @@
+"""The core: parse what someone typed, check they may do it, run it, answer, and audit it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from bot.access import Role
+from bot.commands.grammar import unknown_command
+from bot.commands.tokens import ParseError, split_command
+from bot.errors import Refused, UserError
+from bot.explain import explain
+from bot.meraki.errors import MerakiError
+from bot.messages import Message, Reply, SentMessage, Tone
+from bot.router import Command, Router
+from bot.services import Services
+from bot.store import AuditEntry, Outcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Request:
+    """One command being run: who asked, where, with which role, and how to answer them."""
+
+    services: Services
+    message: Message
+    role: Role
+    command: Command
+
+    async def say(self, reply: Reply) -> SentMessage:
+        return await self.services.outbox.send(self.message.place, reply)
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        await self.services.outbox.update(sent, reply)
+
+
+class Bot:
+    """Platform-neutral: adapters call `handle` for each command and render what comes back."""
+
+    def __init__(self, services: Services, router: Router) -> None:
+        self.services = services
+        self.router = router
+
+    async def handle(self, message: Message) -> Outcome:
+        outcome, detail, command = await self._run(message)
+        await self._audit(message, command, outcome, detail)
+        return outcome
+
+    async def _run(self, message: Message) -> tuple[Outcome, str, Command | None]:
+        services = self.services
+        try:
+            name, tokens = split_command(message.text)
+        except ParseError as error:
+            await services.outbox.send(message.place, Reply(str(error), tone=Tone.ERROR))
+            return Outcome.FAILED, str(error), None
+        command = self.router.find(name)
+        if command is None:
+            text = str(unknown_command(name, [c.name for c in self.router.commands]))
+            await services.outbox.send(message.place, Reply(text, tone=Tone.ERROR))
+            return Outcome.FAILED, text, None
+        role = services.access.role_of(message.person, message.place)
+        if role < command.role:
+            text = (
+                f"Sorry, `{command.name}` needs the {command.role.label} role, and you have "
+                f"{'no role' if role is Role.NONE else 'the ' + role.label + ' role'} here. "
+                "Ask an mvbot admin to grant it."
+            )
+            await services.outbox.send(message.place, Reply(text, tone=Tone.REFUSED))
+            return Outcome.REFUSED, text, command
+        request = Request(services, message, role, command)
+        try:
+            outcome = await command.handler(request, list(tokens))
+            return outcome, "", command
+        except (ParseError, UserError) as error:
+            await request.say(Reply(str(error), tone=Tone.ERROR))
+            return Outcome.FAILED, str(error), command
+        except Refused as refusal:
+            await request.say(Reply(str(refusal), tone=Tone.REFUSED))
+            return Outcome.REFUSED, str(refusal), command
+        except MerakiError as error:
+            text = explain(error)
+            await request.say(Reply(text, tone=Tone.ERROR))
+            return Outcome.FAILED, text, command
+        except Exception:
+            ref = secrets.token_hex(4)
+            log.exception("command failed ref=%s command=%s", ref, command.name)
+            text = f"Something went wrong on my side (ref {ref}). The error is in the bot's log."
+            await request.say(Reply(text, tone=Tone.ERROR))
+            return Outcome.FAILED, f"internal error ref={ref}", command
+
+    async def _audit(
+        self, message: Message, command: Command | None, outcome: Outcome, detail: str
+    ) -> None:
+        person, place = message.person, message.place
+        await self.services.store.add_audit(
+            AuditEntry(
+                platform=place.platform,
+                person_id=person.id,
+                person_email=person.email,
+                place_id=place.room_id,
+                command=message.text,
+                action=command.name if command else "",
+                outcome=outcome.value,
+                detail=detail,
+            )
+        )

@@ -1,0 +1,72 @@
+"""`mvbot demo`: the simulator, the bot and a console, all on loopback, with no account needed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from adapters.console import ConsoleAdapter
+from bot.app import running_bot
+from bot.config import ConfigError, Settings, load_settings
+from bot.store import Outcome
+from simulator import SimulatorConfig, SimulatorServer
+
+EXAMPLES = ("cameras", "clip lobby 10m ago 2m", "snapshot garage entrance", "help clip")
+
+
+def demo_settings(base: Settings, api_url: str, api_key: str, data_dir: Path) -> Settings:
+    """The demo's own defaults on top of whatever the environment configured."""
+    return base.with_overrides(
+        {
+            "meraki": {"api_key": api_key, "base_url": api_url, "org_id": None},
+            "store": {"data_dir": data_dir, "database_url": None},
+            # Everyone at the demo console may do everything.
+            "access": {"default_role": "admin"},
+        }
+    )
+
+
+def run_demo(once: str | None, data_dir: str | None, wait: float) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        base = load_settings(demo=True)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    folder = Path(data_dir) if data_dir else Path("data") / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    sim_config = SimulatorConfig(availability_lag=base.clips.availability_lag.total_seconds())
+    with SimulatorServer(sim_config) as simulator:
+        settings = demo_settings(base, simulator.api_url, sim_config.api_key, folder)
+        return asyncio.run(_demo(settings, simulator.url, once, wait))
+
+
+async def _demo(settings: Settings, simulator_url: str, once: str | None, wait: float) -> int:
+    console = ConsoleAdapter()
+    async with running_bot(settings, [console]) as running:
+        if once is not None:
+            outcome = await running.bot.handle(console.message(once))
+            if outcome is Outcome.PENDING and not await running.pending.wait_idle(wait):
+                print(f"gave up waiting after {wait:.0f} s for the deferred reply", file=sys.stderr)
+                return 1
+            failed = outcome in (Outcome.FAILED, Outcome.REFUSED)
+            return 1 if failed or any(r.failed for r in console.replies) else 0
+        _enable_line_editing()
+        print(
+            f"mvbot demo — Meraki simulator at {simulator_url} (API key "
+            f"{settings.meraki.api_key.get_secret_value() if settings.meraki.api_key else ''}), "
+            f"files in {settings.store.data_dir}/media.\n"
+            f"Try: {' · '.join(EXAMPLES)}. Ctrl-D or `quit` leaves."
+        )
+        await console.repl(running.bot.handle)
+    return 0
+
+
+def _enable_line_editing() -> None:
+    """History and arrow keys at the prompt, where the platform has readline."""
+    try:
+        import readline  # noqa: F401
+    except ImportError:
+        pass

@@ -1,0 +1,118 @@
+"""The neutral vocabulary of the core and every adapter: who, where, what was said, the answer.
+
+None of these types knows anything of Slack, Webex or the terminal; an adapter turns a
+platform payload into a `Message` and renders a `Reply` in its platform's native form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who talks to the bot, as their platform identifies them."""
+
+    platform: str
+    id: str
+    name: str | None = None
+    email: str | None = None
+    time_zone: str | None = None  # IANA name, when the platform tells us
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email or self.id
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a conversation happens: a room or channel, optionally a thread in it."""
+
+    platform: str
+    room_id: str
+    thread_id: str | None = None
+    direct: bool = False  # a one-to-one conversation with the bot
+
+    def in_thread(self, thread_id: str | None) -> Place:
+        return Place(self.platform, self.room_id, thread_id, self.direct)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A command someone typed (or pressed as a button)."""
+
+    text: str
+    person: Person
+    place: Place
+    id: str | None = None
+
+
+class Tone(StrEnum):
+    """How a reply should look: adapters pick colours and icons from it."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    PENDING = "pending"
+    PROGRESS = "progress"
+    WARNING = "warning"
+    ERROR = "error"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button that, when pressed, runs `command` as if its presser had typed it."""
+
+    label: str
+    command: str
+    danger: bool = False
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to post with the reply: a clip, a snapshot, a chart or a CSV."""
+
+    path: Path
+    kind: str  # "video", "image" or "file"
+    mime: str
+    filename: str
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Everything the core says. `text` uses a small markdown subset: *bold*, `code`, lists."""
+
+    text: str
+    tone: Tone = Tone.INFO
+    title: str | None = None
+    fields: tuple[Field, ...] = ()
+    context: tuple[str, ...] = ()  # small print: UTC span, checksum, hints
+    attachment: Attachment | None = None
+    buttons: tuple[Button, ...] = ()
+    private: bool = False  # only the person who asked may see it
+    table: tuple[tuple[str, ...], ...] = ()  # first row is the header
+
+    @property
+    def failed(self) -> bool:
+        return self.tone in (Tone.ERROR, Tone.REFUSED)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What an adapter hands back for a posted reply, so it can be edited in place later."""
+
+    place: Place
+    id: str
+    extra: dict[str, str] = field(default_factory=dict)

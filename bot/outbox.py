@@ -1,0 +1,58 @@
+"""Where the core's replies go: the adapter interface and the router from a place to its adapter."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.messages import Place, Reply, SentMessage
+
+
+class Adapter(Protocol):
+    """A chat platform as the core sees it.
+
+    An adapter is handed the core when it is built and calls `Bot.handle` for every
+    command it receives; the core calls back `send` and `update` to answer, now or
+    later (a deferred clip, an alert), in the place the adapter named.
+    """
+
+    platform: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, place: Place, reply: Reply) -> SentMessage: ...
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None: ...
+
+
+class NoAdapter(LookupError):
+    """A reply was addressed to a platform that this process does not run."""
+
+
+class Outbox:
+    """Routes each reply to the adapter of its place's platform."""
+
+    def __init__(self) -> None:
+        self._adapters: dict[str, Adapter] = {}
+
+    def add(self, adapter: Adapter) -> None:
+        if adapter.platform in self._adapters:
+            raise ValueError(f"an adapter for {adapter.platform!r} is already registered")
+        self._adapters[adapter.platform] = adapter
+
+    @property
+    def adapters(self) -> list[Adapter]:
+        return list(self._adapters.values())
+
+    def _adapter(self, platform: str) -> Adapter:
+        try:
+            return self._adapters[platform]
+        except KeyError:
+            raise NoAdapter(f"no adapter runs for platform {platform!r}") from None
+
+    async def send(self, place: Place, reply: Reply) -> SentMessage:
+        return await self._adapter(place.platform).send(place, reply)
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        await self._adapter(sent.place.platform).update(sent, reply)

@@ -1,0 +1,168 @@
+"""Deferred clips: footage still inside the cloud's availability lag is fetched and posted later.
+
+The store is the source of truth: a job is written before the person is told "I'll post
+it here", the scheduler only wakes it up, and `resume` re-arms every unfinished job at
+start, so a restart in between delays the clip but never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clips import ClipSpec, fetch_clip
+from bot.explain import explain
+from bot.formatting import short_span
+from bot.meraki import MerakiError, Priority, TooRecent
+from bot.messages import Person, Place, Reply, Tone
+from bot.replies import clip_reply
+from bot.services import Services
+from bot.store import AuditEntry
+
+log = logging.getLogger(__name__)
+
+KIND = "clip"
+# Waits between "too recent" answers: short at first, then settling at a minute.
+RETRY_STEPS = (timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40))
+RETRY_MAX = timedelta(seconds=60)
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def place_to_json(place: Place) -> dict[str, Any]:
+    return {
+        "platform": place.platform,
+        "room_id": place.room_id,
+        "thread_id": place.thread_id,
+        "direct": place.direct,
+    }
+
+
+def place_from_json(data: Mapping[str, Any]) -> Place:
+    return Place(
+        data["platform"], data["room_id"], data.get("thread_id"), data.get("direct", False)
+    )
+
+
+def person_to_json(person: Person) -> dict[str, Any]:
+    return {"platform": person.platform, "id": person.id, "email": person.email}
+
+
+class PendingClips:
+    """Stores, wakes, retries and delivers clips that could not be fetched yet."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._finished = asyncio.Condition()
+        services.scheduler.register(KIND, self.run)
+
+    async def unfinished(self) -> int:
+        store = self.services.store
+        return sum([len(await store.jobs(status=s, kind=KIND)) for s in ("pending", "running")])
+
+    async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until no clip is left to deliver; False if `timeout` seconds pass first."""
+        try:
+            async with asyncio.timeout(timeout), self._finished:
+                while await self.unfinished():
+                    await self._finished.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def defer(self, spec: ClipSpec, place: Place, person: Person, ready_at: datetime) -> str:
+        payload = {"clip": spec.to_json(), "person": person_to_json(person)}
+        job = await self.services.store.add_job(KIND, payload, place_to_json(place), ready_at)
+        self.services.scheduler.schedule(KIND, job.id, ready_at)
+        return job.id
+
+    async def resume(self) -> int:
+        """Re-arm every unfinished clip job (the scheduler's own store may have lost one)."""
+        count = 0
+        for status in ("pending", "running"):
+            for job in await self.services.store.jobs(status=status, kind=KIND):
+                now = self.services.clock()
+                self.services.scheduler.schedule(KIND, job.id, max(job.due_at, now))
+                count += 1
+        return count
+
+    async def run(self, job_id: str) -> None:
+        try:
+            await self._attempt(job_id)
+        finally:
+            async with self._finished:
+                self._finished.notify_all()
+
+    async def _attempt(self, job_id: str) -> None:
+        services = self.services
+        job = await services.store.job(job_id)
+        if job is None or job.status in ("done", "failed"):
+            return  # already delivered: a duplicate wake-up must not post twice
+        spec = ClipSpec.from_json(job.payload["clip"])
+        place = place_from_json(job.place or {})
+        await services.store.update_job(job_id, status="running", attempts=job.attempts + 1)
+        try:
+            info = await fetch_clip(
+                services.meraki, spec, services.files, priority=Priority.INTERACTIVE
+            )
+        except TooRecent:
+            await self._retry_later(job_id, job.created_at, job.attempts, spec, place)
+            return
+        except MerakiError as error:
+            text = explain(error, spec.camera, await self._span_text(spec))
+            await services.outbox.send(place, Reply(text, tone=Tone.ERROR))
+            await services.store.update_job(job_id, status="failed", last_error=text)
+            await self._audit(job.payload, place, spec, "failed", text)
+            return
+        directory = await services.catalog.directory()
+        record = directory.get(spec.serial)
+        zone = directory.zone(record) if record else UTC_ZONE
+        label = record.label if record else spec.camera
+        await services.outbox.send(place, clip_reply(spec, info, zone, label))
+        await services.store.update_job(job_id, status="done")
+        await self._audit(job.payload, place, spec, "delivered", info.sha256)
+
+    async def _retry_later(
+        self, job_id: str, created: datetime, attempts: int, spec: ClipSpec, place: Place
+    ) -> None:
+        services = self.services
+        now = services.clock()
+        wait = RETRY_STEPS[attempts] if attempts < len(RETRY_STEPS) else RETRY_MAX
+        if now + wait > created + services.clips.ready_deadline:
+            text = (
+                f"{spec.camera}'s footage for {await self._span_text(spec)} still "
+                "has not reached the Meraki cloud, so I gave up waiting. The camera may be "
+                "offline or its uplink slow — ask again later."
+            )
+            await services.outbox.send(place, Reply(text, tone=Tone.ERROR))
+            await services.store.update_job(job_id, status="failed", last_error="too recent")
+            return
+        await services.store.update_job(job_id, status="pending", due_at=now + wait)
+        services.scheduler.schedule(KIND, job_id, now + wait)
+        log.info("clip not ready yet job=%s retry_in=%ss", job_id, wait.total_seconds())
+
+    async def _span_text(self, spec: ClipSpec) -> str:
+        directory = await self.services.catalog.directory()
+        record = directory.get(spec.serial)
+        zone = directory.zone(record) if record else UTC_ZONE
+        return short_span(spec.start, spec.end, zone)
+
+    async def _audit(
+        self, payload: Mapping[str, Any], place: Place, spec: ClipSpec, outcome: str, detail: str
+    ) -> None:
+        person = payload.get("person", {})
+        await self.services.store.add_audit(
+            AuditEntry(
+                platform=place.platform,
+                person_id=person.get("id", ""),
+                person_email=person.get("email"),
+                place_id=place.room_id,
+                command=f"deferred clip {spec.camera} {spec.start.isoformat()}",
+                action="clip",
+                outcome=outcome,
+                detail=detail,
+            )
+        )

@@ -1,0 +1,71 @@
+"""The replies that several commands and jobs share: a delivered clip, a snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.cameras import CameraRecord
+from bot.clips import ClipSpec
+from bot.formatting import duration, iso_utc, local_span, local_time, size, utc_span
+from bot.media import MediaInfo
+from bot.messages import Attachment, Button, Field, Reply, Tone
+
+_MIME = {"mp4": "video/mp4", "ts": "video/mp2t"}
+
+
+def clip_reply(spec: ClipSpec, info: MediaInfo, zone: ZoneInfo, label: str) -> Reply:
+    """The clip with what a person needs to trust it: where, when (local and UTC), checksum.
+
+    `label` names the camera in full ("Lobby (MV12, Q2XX-…)").
+    """
+    length = spec.end - spec.start
+    earlier = spec.start - timedelta(seconds=30)
+    seconds = max(1, round(length.total_seconds()))
+    notes: list[str] = []
+    if info.duration < length.total_seconds() - 1:
+        notes.append(
+            f"The footage covers {duration(timedelta(seconds=info.duration))} of the "
+            f"{duration(length)} asked for: the camera recorded nothing for the rest."
+        )
+    return Reply(
+        title=f"{spec.camera} — clip",
+        text=f"*{spec.camera}* {local_span(spec.start, spec.end, zone)} ({duration(length)})",
+        tone=Tone.SUCCESS,
+        fields=(
+            Field("Camera", label),
+            Field("Local", local_span(spec.start, spec.end, zone)),
+            Field("UTC", utc_span(spec.start, spec.end)),
+            Field("Duration", f"{info.duration:.1f} s"),
+            Field("Size", size(info.size_bytes)),
+            Field("SHA-256", info.sha256),
+        ),
+        context=tuple(notes),
+        attachment=Attachment(
+            path=info.path,
+            kind="video",
+            mime=_MIME.get(spec.container, "application/octet-stream"),
+            filename=info.path.name,
+        ),
+        buttons=(
+            Button("30 s earlier", f"clip {spec.serial} {iso_utc(earlier)} {seconds}s"),
+            Button("Snapshot", f"snapshot {spec.serial} {iso_utc(spec.start)}"),
+        ),
+    )
+
+
+def snapshot_reply(
+    record: CameraRecord, at: datetime | None, attachment: Attachment, zone: ZoneInfo
+) -> Reply:
+    when = local_time(at, zone) if at else "now"
+    return Reply(
+        title=f"{record.name} — snapshot",
+        text=f"*{record.name}* {when}",
+        tone=Tone.SUCCESS,
+        fields=(Field("Camera", record.label), Field("Size", size(attachment.size))),
+        context=(f"UTC {iso_utc(at)}",) if at else (),
+        attachment=attachment,
+        buttons=(Button("Clip from here", f"clip {record.serial} {iso_utc(at)} 30s"),)
+        if at
+        else (),
+    )

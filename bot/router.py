@@ -1,0 +1,55 @@
+"""The command table: each command registered explicitly, by name, with its role and help."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.access import Role
+from bot.commands.grammar import CommandHelp
+from bot.store import Outcome
+
+if TYPE_CHECKING:
+    from bot.core import Request
+
+
+Handler = Callable[["Request", list[str]], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: who may run it, its help (usage, examples), and the code that runs it."""
+
+    help: CommandHelp
+    role: Role
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.help.name
+
+
+class Router:
+    """Finds the command for a name; a duplicate name or alias fails at start-up."""
+
+    def __init__(self, commands: Iterable[Command] = ()) -> None:
+        self._by_name: dict[str, Command] = {}
+        self._ordered: list[Command] = []
+        for command in commands:
+            self.add(command)
+
+    def add(self, command: Command) -> None:
+        for name in (command.name, *command.aliases):
+            if name in self._by_name:
+                raise ValueError(f"command name {name!r} is registered twice")
+            self._by_name[name] = command
+        self._ordered.append(command)
+
+    def find(self, name: str) -> Command | None:
+        return self._by_name.get(name.lower())
+
+    @property
+    def commands(self) -> list[Command]:
+        return list(self._ordered)

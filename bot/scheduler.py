@@ -1,0 +1,192 @@
+"""Runs pending work at its time, across restarts: APScheduler with its jobs in the database."""
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.events import (
+    EVENT_JOB_EXECUTED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    JobExecutionEvent,
+    SchedulerEvent,
+)
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.store.engine import create_database_engine
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job waiting in the scheduler."""
+
+    job_id: str
+    kind: str
+    at: datetime
+
+
+async def fire(kind: str, job_id: str) -> tuple[str, str]:
+    """The callable APScheduler stores: it only hands its arguments back to the live Scheduler."""
+    # APScheduler persists a job's callable as a textual reference ("bot.scheduler:fire") so
+    # it can rebuild the job after a restart; a live object's method cannot be persisted. So
+    # this module-level trampoline returns (kind, job_id), and the Scheduler that ran it
+    # dispatches them to the handler registered for the kind (see Scheduler._on_event).
+    return kind, job_id
+
+
+class Scheduler:
+    """Calls `handler(job_id)` for each job at its time, even if the process restarted since.
+
+    Register every kind before start(): a job that fell due while mvbot was down runs as
+    soon as the scheduler starts. A job runs at most once; what it means, its retries and
+    its outcome belong to the handler and the store, which stays the source of truth.
+
+    schedule() and cancel() return at once: their database writes run in order on one
+    worker thread, so the event loop never waits on the database for them. A write that
+    fails is logged; the job is still in the store, to be re-armed at the next start.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._handlers: dict[str, JobHandler] = {}
+        self._scheduler: AsyncIOScheduler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker: ThreadPoolExecutor | None = None
+        self._stopped = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def register(self, kind: str, handler: JobHandler) -> None:
+        if self._scheduler is not None:
+            raise RuntimeError(f"register job kind {kind!r} before the scheduler starts")
+        if kind in self._handlers:
+            raise ValueError(f"job kind {kind!r} already has a handler")
+        self._handlers[kind] = handler
+
+    async def start(self) -> None:
+        if self._scheduler is not None:
+            raise RuntimeError("the scheduler is already running")
+        self._loop = asyncio.get_running_loop()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scheduler-db")
+        engine = await self._in_worker(create_database_engine, self._database_url)
+        scheduler = AsyncIOScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+            executors={"default": AsyncIOExecutor()},
+            # No grace limit: a job that fell due while mvbot was down still runs at start,
+            # once (coalesce), however late; the handler decides whether it is too late.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            timezone=UTC,
+            event_loop=self._loop,
+        )
+        scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_SCHEDULER_SHUTDOWN)
+        self._stopped.clear()
+        try:
+            # Starting creates the job table and reads due jobs: blocking database work.
+            await self._in_worker(scheduler.start)
+        except BaseException:
+            await self._in_worker(engine.dispose)
+            self._worker.shutdown(wait=False)
+            raise
+        self._scheduler = scheduler
+
+    def schedule(self, kind: str, job_id: str, at: datetime) -> None:
+        """Run `kind`'s handler with `job_id` at `at`; scheduling the same id again moves it."""
+        scheduler = self._started()
+        if kind not in self._handlers:
+            raise ValueError(f"no handler is registered for job kind {kind!r}")
+        if at.tzinfo is None:
+            raise ValueError("give the job's time with a time zone")
+        write = self._in_worker(
+            scheduler.add_job,
+            fire,
+            trigger=DateTrigger(run_date=at, timezone=UTC),
+            args=(kind, job_id),
+            id=job_id,
+            name=f"{kind} {job_id}",
+            replace_existing=True,
+        )
+        write.add_done_callback(functools.partial(_log_failure, f"scheduling job {job_id}"))
+
+    def cancel(self, job_id: str) -> None:
+        """Forget a job, if it is still waiting."""
+        write = self._in_worker(_remove, self._started(), job_id)
+        write.add_done_callback(functools.partial(_log_failure, f"cancelling job {job_id}"))
+
+    async def scheduled(self) -> list[ScheduledJob]:
+        """Jobs still waiting, soonest first (after every earlier schedule and cancel)."""
+        jobs = await self._in_worker(self._started().get_jobs)
+        return [ScheduledJob(job.id, job.args[0], job.next_run_time) for job in jobs]
+
+    async def shutdown(self) -> None:
+        """Stop firing jobs and cancel handlers still running; waiting jobs stay stored."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None or self._worker is None:
+            return
+        await self._in_worker(lambda: None)  # writes already queued reach the database first
+        # AsyncIOScheduler defers its shutdown to the next loop iteration; wait for it.
+        scheduler.shutdown(wait=False)
+        await self._stopped.wait()
+        self._worker.shutdown(wait=False)
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _started(self) -> AsyncIOScheduler:
+        if self._scheduler is None:
+            raise RuntimeError("the scheduler is not running")
+        return self._scheduler
+
+    def _in_worker(
+        self, call: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> asyncio.Future[Any]:
+        assert self._loop is not None and self._worker is not None
+        return self._loop.run_in_executor(self._worker, functools.partial(call, *args, **kwargs))
+
+    def _on_event(self, event: SchedulerEvent) -> None:
+        assert self._loop is not None
+        if event.code == EVENT_SCHEDULER_SHUTDOWN:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+        elif isinstance(event, JobExecutionEvent):
+            kind, job_id = event.retval
+            self._loop.call_soon_threadsafe(self._dispatch, kind, job_id)
+
+    def _dispatch(self, kind: str, job_id: str) -> None:
+        if self._scheduler is None:
+            log.warning("job %s of kind %s fell due during shutdown; not run", job_id, kind)
+            return
+        handler = self._handlers.get(kind)
+        if handler is None:
+            log.error("job %s of kind %s is due but no handler is registered", job_id, kind)
+            return
+        task = asyncio.create_task(self._run(handler, kind, job_id), name=f"job {kind} {job_id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, handler: JobHandler, kind: str, job_id: str) -> None:
+        try:
+            await handler(job_id)
+        except Exception:
+            log.exception("job %s of kind %s failed", job_id, kind)
+
+
+def _remove(scheduler: AsyncIOScheduler, job_id: str) -> None:
+    # A job already run or never scheduled leaves nothing to cancel.
+    with contextlib.suppress(JobLookupError):
+        scheduler.remove_job(job_id)
+
+
+def _log_failure(what: str, write: asyncio.Future[Any]) -> None:
+    if not write.cancelled() and (error := write.exception()) is not None:
+        log.error("%s failed: %s", what, error)

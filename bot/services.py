@@ -1,0 +1,33 @@
+"""The dependencies a command handler may use, handed over explicitly (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.access import AccessPolicy
+from bot.catalog import CameraCatalog
+from bot.config import ClipsSettings
+from bot.meraki import MerakiClient
+from bot.outbox import Outbox
+from bot.scheduler import Scheduler
+from bot.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    meraki: MerakiClient
+    catalog: CameraCatalog
+    store: Store
+    scheduler: Scheduler
+    outbox: Outbox
+    access: AccessPolicy
+    files: Path  # where clips and snapshots are written
+    clips: ClipsSettings = field(default_factory=ClipsSettings)
+    clock: Callable[[], datetime] = utc_now

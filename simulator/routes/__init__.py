@@ -1,0 +1,1 @@
+"""Dashboard API and media routes, one module per resource."""
