@@ -81,6 +81,8 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             access=access_policy(settings.access),
             files=files,
             clips=settings.clips,
+            room_zones=settings.cameras.room_time_zones,
+            person_zones=settings.cameras.person_time_zones,
         )
         pending = PendingClips(services)
         bot = Bot(services, build_router(pending))

@@ -11,6 +11,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mvbot", description="ChatOps for Meraki MV cameras")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    commands.add_parser("run", help="web server and every configured chat adapter")
+    check = commands.add_parser("check-config", help="report every configuration problem")
+    check.add_argument("--config", help="TOML file (default: the one MVBOT_CONFIG names)")
+
     demo = commands.add_parser("demo", help="simulator + bot + console, on loopback")
     demo.add_argument("--once", metavar="COMMAND", help="run one command, print replies, exit")
     demo.add_argument("--data-dir", help="where files and the store go (default ./data/demo)")
@@ -30,9 +34,8 @@ def _simulator(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from simulator.server import serve
-
     from simulator import SimulatorConfig, load_fleet
+    from simulator.server import serve
 
     api_key = args.api_key or os.environ.get("MVBOT_SIMULATOR_API_KEY") or "demo-key"
     fleet = load_fleet(Path(args.fleet)) if args.fleet else None
@@ -41,8 +44,42 @@ def _simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_config(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.config import check_settings
+
+    problems = check_settings(config_file=Path(args.config) if args.config else None)
+    for problem in problems:
+        print(f"✘ {problem}")
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the configuration.")
+        return 1
+    print("✔ The configuration is valid.")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError, load_settings
+    from bot.logs import configure_logging
+    from bot.run import run
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        print("Run `mvbot check-config` for the whole list.", file=sys.stderr)
+        return 2
+    configure_logging("INFO", secrets=settings.secret_values())
+    return run(settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "check-config":
+        return _check_config(args)
     if args.command == "simulator":
         return _simulator(args)
     if args.command == "demo":

@@ -46,6 +46,8 @@ class Bot:
     async def handle(self, message: Message) -> Outcome:
         outcome, detail, command = await self._run(message)
         await self._audit(message, command, outcome, detail)
+        name = command.name if command else "unknown"
+        self.services.metrics.inc("mvbot_commands_total", command=name, outcome=outcome.value)
         return outcome
 
     async def _run(self, message: Message) -> tuple[Outcome, str, Command | None]:

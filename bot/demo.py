@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -66,7 +67,5 @@ async def _demo(settings: Settings, simulator_url: str, once: str | None, wait: 
 
 def _enable_line_editing() -> None:
     """History and arrow keys at the prompt, where the platform has readline."""
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401
-    except ImportError:
-        pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +11,7 @@ from bot.access import AccessPolicy
 from bot.catalog import CameraCatalog
 from bot.config import ClipsSettings
 from bot.meraki import MerakiClient
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.store import Store
@@ -30,4 +31,8 @@ class Services:
     access: AccessPolicy
     files: Path  # where clips and snapshots are written
     clips: ClipsSettings = field(default_factory=ClipsSettings)
+    # Time zones people speak in, when it is not the camera's: room id / person id or email.
+    room_zones: Mapping[str, str] = field(default_factory=dict)
+    person_zones: Mapping[str, str] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utc_now

@@ -1,8 +1,8 @@
 """A local Meraki cloud: Dashboard API v1, a camera fleet, real MPEG-TS clips and snapshots.
 
-    from simulator import SimulatorConfig, SimulatorServer
-    with SimulatorServer(SimulatorConfig(api_key="demo-key")) as server:
-        ...  # point a client at server.api_url
+from simulator import SimulatorConfig, SimulatorServer
+with SimulatorServer(SimulatorConfig(api_key="demo-key")) as server:
+    ...  # point a client at server.api_url
 """
 
 from simulator.config import Faults, SimulatorConfig

@@ -18,7 +18,13 @@ class ClipLibrary:
     """Encodes clips in worker threads (so the server loop keeps answering) and caches them."""
 
     def __init__(
-        self, directory: Path, capacity: int, studio: Studio, fleet: Fleet, size: tuple[int, int], fps: int
+        self,
+        directory: Path,
+        capacity: int,
+        studio: Studio,
+        fleet: Fleet,
+        size: tuple[int, int],
+        fps: int,
     ) -> None:
         self.directory, self.capacity = directory, capacity
         self.studio, self.fleet, self.size, self.fps = studio, fleet, size, fps
@@ -60,7 +66,9 @@ class ClipLibrary:
         if camera is None:
             raise KeyError(serial)
         width, height = self.size
-        renderer = self.studio.renderer(camera, self.fleet.network_of(camera), imager, width, height)
+        renderer = self.studio.renderer(
+            camera, self.fleet.network_of(camera), imager, width, height
+        )
         frames = frame_count((end_ms - start_ms) / 1000.0, self.fps)
         path = self.directory / f"{serial}_{imager}_{start_ms}_{end_ms}.ts"
         async with self._workers:

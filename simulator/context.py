@@ -41,7 +41,7 @@ class Context:
         return device
 
     def camera(self, request: Request) -> Camera:
-        """The camera of the path; unknown serials and non-camera devices are 404, as in the cloud."""
+        """The camera of the path; unknown serials and non-cameras are 404, as in the cloud."""
         camera = self.fleet.camera(str(request.path_params["serial"]))
         if camera is None:
             raise not_found()
@@ -56,7 +56,8 @@ def timestamp_param(value: object, name: str) -> float:
         return parse_timestamp(value)
     except ValueError as exc:
         raise bad_request(
-            f"'{name}' must be an ISO 8601 timestamp with a time zone, like 2024-03-23T14:30:00.000Z"
+            f"'{name}' must be an ISO 8601 timestamp with a time zone, "
+            "like 2024-03-23T14:30:00.000Z"
         ) from exc
 
 

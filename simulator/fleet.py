@@ -114,7 +114,7 @@ class Camera(Device):
     offline: tuple[OfflineWindow, ...] = ()
 
     def status(self, now: float) -> str:
-        """"online" or "offline" at `now`, from the offline windows."""
+        """ "online" or "offline" at `now`, from the offline windows."""
         return "offline" if any(w.contains(now) for w in self.offline) else "online"
 
     def offline_during(self, start: float, end: float) -> bool:

@@ -28,10 +28,30 @@ from simulator.fleet import (
 from simulator.timefmt import resolve_moment
 
 _SERIAL = re.compile(r"^Q[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
-_DEVICE_KEYS = {"serial", "name", "model", "networkId", "tags", "lanIp", "firmware", "mac",
-                "address", "notes", "lat", "lng"}  # fmt: skip
-_CAMERA_KEYS = _DEVICE_KEYS | {"retention_days", "imagers", "sense", "externalRtspEnabled",
-                               "zones", "areas", "lines", "offline"}  # fmt: skip
+_DEVICE_KEYS = {
+    "serial",
+    "name",
+    "model",
+    "networkId",
+    "tags",
+    "lanIp",
+    "firmware",
+    "mac",
+    "address",
+    "notes",
+    "lat",
+    "lng",
+}
+_CAMERA_KEYS = _DEVICE_KEYS | {
+    "retention_days",
+    "imagers",
+    "sense",
+    "externalRtspEnabled",
+    "zones",
+    "areas",
+    "lines",
+    "offline",
+}
 
 
 class FleetError(ValueError):
@@ -70,12 +90,16 @@ class _Reader:
     def fail(self, where: str, problem: str) -> FleetError:
         return FleetError(f"{self.source}: {where}: {problem}")
 
-    def table(self, value: object, where: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
+    def table(
+        self, value: object, where: str, allowed: set[str], required: set[str]
+    ) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise self.fail(where, "must be a table")
         unknown = sorted(set(value) - allowed)
         if unknown:
-            raise self.fail(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+            raise self.fail(
+                where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+            )
         missing = sorted(required - set(value))
         if missing:
             raise self.fail(where, f"missing required key {missing[0]!r}")
@@ -113,17 +137,27 @@ class _Reader:
     def point(self, value: object, where: str) -> tuple[float, float]:
         if isinstance(value, list) and len(value) == 2:
             x, y = value
-            if all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1 for v in (x, y)):
+            if all(
+                isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
+                for v in (x, y)
+            ):
                 return (float(x), float(y))
         raise self.fail(where, "a point is [x, y], fractions of the frame between 0 and 1")
 
     def fleet(self, data: dict[str, Any]) -> Fleet:
-        self.table(data, "top level", {"organization", "networks", "cameras", "devices"},
-                   {"organization", "networks", "cameras"})  # fmt: skip
+        self.table(
+            data,
+            "top level",
+            {"organization", "networks", "cameras", "devices"},
+            {"organization", "networks", "cameras"},
+        )
         org = self.table(data["organization"], "[organization]", {"id", "name"}, {"id", "name"})
-        organization = Organization(id=self.text(org, "id", "[organization]"),
-                                    name=self.text(org, "name", "[organization]"))  # fmt: skip
-        networks = [self.network(t, i) for i, t in enumerate(self.tables(data["networks"], "networks"))]
+        organization = Organization(
+            id=self.text(org, "id", "[organization]"), name=self.text(org, "name", "[organization]")
+        )
+        networks = [
+            self.network(t, i) for i, t in enumerate(self.tables(data["networks"], "networks"))
+        ]
         self.unique([n.id for n in networks], "networks", "id")
         known = {n.id for n in networks}
         cameras = [
@@ -136,8 +170,12 @@ class _Reader:
         self.unique([d.serial for d in (*cameras, *others)], "devices and cameras", "serial")
         boundary_ids = [b.id for c in cameras for b in (*c.areas, *c.lines)]
         self.unique(boundary_ids, "areas and lines of all cameras", "id")
-        return Fleet(organization=organization, networks=tuple(networks),
-                     cameras=tuple(cameras), devices=tuple(others))  # fmt: skip
+        return Fleet(
+            organization=organization,
+            networks=tuple(networks),
+            cameras=tuple(cameras),
+            devices=tuple(others),
+        )
 
     def unique(self, values: list[str], where: str, key: str) -> None:
         seen: set[str] = set()
@@ -148,16 +186,21 @@ class _Reader:
 
     def network(self, value: object, index: int) -> Network:
         where = f"networks[{index}]"
-        t = self.table(value, where, {"id", "name", "timeZone", "address", "tags"},
-                       {"id", "name", "timeZone"})  # fmt: skip
+        t = self.table(
+            value, where, {"id", "name", "timeZone", "address", "tags"}, {"id", "name", "timeZone"}
+        )
         zone = self.text(t, "timeZone", where)
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise self.fail(where, f"unknown timeZone {zone!r}") from exc
-        return Network(id=self.text(t, "id", where), name=self.text(t, "name", where),
-                       time_zone=zone, address=self.text(t, "address", where),
-                       tags=self.strings(t, "tags", where))  # fmt: skip
+        return Network(
+            id=self.text(t, "id", where),
+            name=self.text(t, "name", where),
+            time_zone=zone,
+            address=self.text(t, "address", where),
+            tags=self.strings(t, "tags", where),
+        )
 
     def device_fields(self, t: dict[str, Any], where: str, networks: set[str]) -> dict[str, Any]:
         serial = self.text(t, "serial", where)
@@ -188,7 +231,7 @@ class _Reader:
         }
 
     def device(self, value: object, index: int, networks: set[str]) -> Device:
-        where = f"devices[{index}]"
+        where = _named(f"devices[{index}]", value)
         t = self.table(value, where, _DEVICE_KEYS, {"serial", "name", "model", "networkId"})
         fields = self.device_fields(t, where, networks)
         if product_type_of(fields["model"]) == "camera":
@@ -196,16 +239,17 @@ class _Reader:
         return Device(**fields)
 
     def camera(self, value: object, index: int, networks: set[str]) -> Camera:
-        where = f"cameras[{index}]"
+        where = _named(f"cameras[{index}]", value)
         t = self.table(value, where, _CAMERA_KEYS, {"serial", "name", "model", "networkId"})
         fields = self.device_fields(t, where, networks)
-        where = f"cameras[{index}] ({fields['name']})"
         if product_type_of(fields["model"]) != "camera":
             raise self.fail(where, "a camera's model starts with MV")
         retention = self.number(t, "retention_days", where, 30.0)
         imagers = self.number(t, "imagers", where, 1)
         if retention <= 0 or imagers < 1 or imagers != int(imagers):
-            raise self.fail(where, "retention_days must be positive and imagers a whole number >= 1")
+            raise self.fail(
+                where, "retention_days must be positive and imagers a whole number >= 1"
+            )
         return Camera(
             **fields,
             retention_days=retention,
@@ -262,9 +306,18 @@ class _Reader:
             vertices = tuple(self.point(p, f"{here} vertices") for p in points)
             if (kind == "area" and len(vertices) < 3) or (kind == "line" and len(vertices) != 2):
                 raise self.fail(here, "an area has at least 3 vertices, a line exactly 2")
-            direction = self.point(b["direction"], f"{here} direction") if "direction" in b else None
-            found.append(Boundary(id=self.text(b, "id", here), name=self.text(b, "name", here),
-                                  kind=kind, vertices=vertices, direction=direction))  # fmt: skip
+            direction = (
+                self.point(b["direction"], f"{here} direction") if "direction" in b else None
+            )
+            found.append(
+                Boundary(
+                    id=self.text(b, "id", here),
+                    name=self.text(b, "name", here),
+                    kind=kind,
+                    vertices=vertices,
+                    direction=direction,
+                )
+            )
         return tuple(found)
 
     def moment(self, raw: object) -> float:
@@ -284,14 +337,21 @@ class _Reader:
             try:
                 moments.append(None if raw is None else self.moment(raw))
             except ValueError as exc:
+                shown = raw.isoformat() if isinstance(raw, datetime) else repr(raw)
                 raise self.fail(
-                    where, f"{key} {raw!r}: use ISO 8601 with an offset, 'now' or like '-3h'"
+                    where, f"{key} {shown}: use ISO 8601 with an offset, 'now' or like '-3h'"
                 ) from exc
         start, end = moments
         assert start is not None
         if end is not None and end <= start:
             raise self.fail(where, "end must come after start")
         return OfflineWindow(start=start, end=end)
+
+
+def _named(where: str, value: object) -> str:
+    """`where` with the item's name, when it has one, so messages point at it."""
+    name = value.get("name") if isinstance(value, Mapping) else None
+    return f"{where} ({name})" if isinstance(name, str) else where
 
 
 def _auto_roi(index: int, count: int) -> tuple[float, float, float, float]:
@@ -303,7 +363,10 @@ def _auto_roi(index: int, count: int) -> tuple[float, float, float, float]:
 
 def _default_firmware(model: str) -> str:
     product = product_type_of(model) or "unknown"
-    versions: Mapping[str, str] = {"camera": "cameras-6-1", "switch": "switch-17-2",
-                                   "wireless": "wireless-31-1", "appliance": "wired-19-1"}  # fmt: skip
+    versions: Mapping[str, str] = {
+        "camera": "cameras-6-1",
+        "switch": "switch-17-2",
+        "wireless": "wireless-31-1",
+        "appliance": "wired-19-1",
+    }
     return versions.get(product, "firmware-1-0")
-

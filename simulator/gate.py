@@ -40,7 +40,12 @@ class ApiGate:
     """ASGI middleware: authenticate, rate-limit, inject faults and log Dashboard API calls."""
 
     def __init__(
-        self, app: ASGIApp, cfg: SimulatorConfig, org_id: str, state: SimulatorState, drops: DropNoiseFilter
+        self,
+        app: ASGIApp,
+        cfg: SimulatorConfig,
+        org_id: str,
+        state: SimulatorState,
+        drops: DropNoiseFilter,
     ) -> None:
         self.app, self.cfg, self.org_id, self.state, self.drops = app, cfg, org_id, state, drops
 
@@ -112,6 +117,11 @@ async def _send_json(
     send: Send, status: int, body: Any, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
     await send({"type": "http.response.body", "body": payload})

@@ -85,8 +85,14 @@ def encode_clip(
             stream = container.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.codec_context.time_base = time_base
-            stream.options = {"preset": "ultrafast", "crf": "20", "bf": "0", "g": str(fps),
-                              "keyint_min": str(fps), "sc_threshold": "0"}  # fmt: skip
+            stream.options = {
+                "preset": "ultrafast",
+                "crf": "20",
+                "bf": "0",
+                "g": str(fps),
+                "keyint_min": str(fps),
+                "sc_threshold": "0",
+            }
             for index in range(frames):
                 image = first if index == 0 else render(frame_time_ms(start_ms, index, fps))
                 frame = av.VideoFrame.from_ndarray(image, format="rgb24")

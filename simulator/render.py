@@ -34,7 +34,9 @@ def _triangle(value: float) -> float:
 class FrameRenderer:
     """Draws one imager of one camera at one size; callable as `render(epoch_ms) -> RGB frame`."""
 
-    def __init__(self, camera: Camera, network: Network, imager: int, width: int, height: int) -> None:
+    def __init__(
+        self, camera: Camera, network: Network, imager: int, width: int, height: int
+    ) -> None:
         self.camera, self.network, self.imager = camera, network, imager
         self.width, self.height = width, height
         scale = height / 270.0
@@ -59,7 +61,9 @@ class FrameRenderer:
         top = np.array(_tint(hue, 0.35), dtype=np.float32)
         bottom = np.array(_tint(hue + 0.08, 0.18), dtype=np.float32)
         ramp = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
-        image = Image.fromarray((top * (1 - ramp) + bottom * ramp).repeat(w, axis=1).astype(np.uint8))
+        image = Image.fromarray(
+            (top * (1 - ramp) + bottom * ramp).repeat(w, axis=1).astype(np.uint8)
+        )
         draw = ImageDraw.Draw(image, "RGBA")
         horizon = int(h * (0.5 + 0.1 * sense.unit(cam.serial, "horizon", self.imager)))
         draw.rectangle((0, horizon, w, h), fill=(*_tint(hue + 0.5, 0.22), 255))
@@ -75,8 +79,13 @@ class FrameRenderer:
                 continue
             box = (zone.roi[0] * w, zone.roi[1] * h, zone.roi[2] * w, zone.roi[3] * h)
             draw.rectangle(box, outline=(255, 220, 0, 200), width=max(1, round(2 * scale)))
-            draw.text((box[0] + 3, box[3] - 3), zone.label, font=label_font, anchor="lb",
-                      fill=(255, 220, 0, 230))  # fmt: skip
+            draw.text(
+                (box[0] + 3, box[3] - 3),
+                zone.label,
+                font=label_font,
+                anchor="lb",
+                fill=(255, 220, 0, 230),
+            )
         for boundary in (*cam.areas, *cam.lines):
             points = [(x * w, y * h) for x, y in boundary.vertices]
             if boundary.kind == "area":
@@ -108,7 +117,7 @@ class FrameRenderer:
     def _mask(self, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> Mask:
         mask = self._masks.get(text)
         if mask is None:
-            left, top, right, bottom = font.getbbox(text, anchor="lt")
+            _, _, right, bottom = font.getbbox(text, anchor="lt")
             image = Image.new("L", (max(1, int(right)), max(1, int(bottom))))
             ImageDraw.Draw(image).text((0, 0), text, font=font, fill=255, anchor="lt")
             mask = np.asarray(image, dtype=np.float32) / 255.0
@@ -154,7 +163,12 @@ class FrameRenderer:
         del pw, ph
 
     def _draw_walker(
-        self, frame: Frame, roi: tuple[float, float, float, float], key: str, moment: float, color: Color
+        self,
+        frame: Frame,
+        roi: tuple[float, float, float, float],
+        key: str,
+        moment: float,
+        color: Color,
     ) -> None:
         pw, ph = self._person
         ux = sense.unit(self.camera.serial, key, "x")
@@ -196,7 +210,9 @@ class Studio:
         self._renderers: dict[tuple[str, int, int, int], FrameRenderer] = {}
         self._lock = threading.Lock()
 
-    def renderer(self, camera: Camera, network: Network, imager: int, width: int, height: int) -> FrameRenderer:
+    def renderer(
+        self, camera: Camera, network: Network, imager: int, width: int, height: int
+    ) -> FrameRenderer:
         key = (camera.serial, imager, width, height)
         with self._lock:
             found = self._renderers.get(key)

@@ -60,23 +60,33 @@ def _poisson(mean: float, u: float) -> int:
     return k
 
 
-def _own_minute(camera: Camera, key: str, minute: int, object_type: str, busy: float) -> tuple[float, int]:
+def _own_minute(
+    camera: Camera, key: str, minute: int, object_type: str, busy: float
+) -> tuple[float, int]:
     peak = _peak(camera, key, object_type)
     drift = 0.75 + 0.5 * unit(camera.serial, key, object_type, "drift", minute // 15)
     jitter = 0.85 + 0.3 * unit(camera.serial, key, object_type, "jitter", minute)
     average = peak * busy * drift * jitter
-    entrances = _poisson(average * 0.2 + 0.02 * busy, unit(camera.serial, key, object_type, "in", minute))
+    entrances = _poisson(
+        average * 0.2 + 0.02 * busy, unit(camera.serial, key, object_type, "in", minute)
+    )
     return average, entrances
 
 
-def zone_minute(camera: Camera, zone: tzinfo, zone_id: str, start: int, object_type: str = "person") -> ZoneMinute:
+def zone_minute(
+    camera: Camera, zone: tzinfo, zone_id: str, start: int, object_type: str = "person"
+) -> ZoneMinute:
     """The truth for the minute beginning at `start` (epoch seconds) in one zone.
 
     The full-frame zone "0" sees every other zone plus the rest of the frame.
     """
     minute = start // 60
     busy = activity(zone, minute * 60.0)
-    keys = [z.id for z in camera.zones if z.id != FULL_FRAME_ZONE] if zone_id == FULL_FRAME_ZONE else []
+    keys = (
+        [z.id for z in camera.zones if z.id != FULL_FRAME_ZONE]
+        if zone_id == FULL_FRAME_ZONE
+        else []
+    )
     average, entrances = _own_minute(camera, zone_id, minute, object_type, busy)
     for key in keys:
         more_average, more_entrances = _own_minute(camera, key, minute, object_type, busy)

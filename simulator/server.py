@@ -47,15 +47,26 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _uvicorn_config(app: object) -> uvicorn.Config:
-    return uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", http="h11",
-                          ws="none", timeout_graceful_shutdown=2)  # fmt: skip
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        http="h11",
+        ws="none",
+        timeout_graceful_shutdown=2,
+    )
 
 
 class SimulatorServer:
     """A simulated Meraki cloud on a free loopback port; usable as a context manager."""
 
     def __init__(
-        self, cfg: SimulatorConfig | None = None, fleet: Fleet | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        cfg: SimulatorConfig | None = None,
+        fleet: Fleet | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.cfg = cfg or SimulatorConfig()
         self.fleet = fleet if fleet is not None else default_fleet(now=self.cfg.clock())
@@ -91,8 +102,14 @@ class SimulatorServer:
             self._scratch = cache = Path(tempfile.mkdtemp(prefix="mvbot-simulator-"))
         cache.mkdir(parents=True, exist_ok=True)
         studio = Studio()
-        clips = ClipLibrary(cache, self.cfg.clip_cache_size, studio, self.fleet,
-                            (self.cfg.width, self.cfg.height), self.cfg.fps)  # fmt: skip
+        clips = ClipLibrary(
+            cache,
+            self.cfg.clip_cache_size,
+            studio,
+            self.fleet,
+            (self.cfg.width, self.cfg.height),
+            self.cfg.fps,
+        )
         ctx = Context(cfg=self.cfg, fleet=self.fleet, state=self.state, studio=studio, clips=clips)
         sock = _bind(self._host, self._port)
         self._bound_port = sock.getsockname()[1]
@@ -110,7 +127,9 @@ class SimulatorServer:
                 sock.close()
                 listening.set()  # wakes start() if serving never began
 
-        self._thread = threading.Thread(target=run, name=f"meraki-simulator-{self._bound_port}", daemon=True)
+        self._thread = threading.Thread(
+            target=run, name=f"meraki-simulator-{self._bound_port}", daemon=True
+        )
         self._thread.start()
         if not listening.wait(_START_TIMEOUT) or not server.started:
             self.stop()
@@ -133,12 +152,17 @@ class SimulatorServer:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
 
-def serve(cfg: SimulatorConfig, fleet: Fleet | None, host: str = "127.0.0.1", port: int = 8081) -> None:
+def serve(
+    cfg: SimulatorConfig, fleet: Fleet | None, host: str = "127.0.0.1", port: int = 8081
+) -> None:
     """Run the simulator in the foreground until interrupted (`mvbot simulator`)."""
     fleet = fleet if fleet is not None else default_fleet(now=cfg.clock())
     scratch = None

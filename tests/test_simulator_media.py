@@ -9,9 +9,9 @@ from pathlib import Path
 import av
 import httpx
 import numpy as np
+from av.video.frame import PictureType
 from hypothesis import given
 from hypothesis import strategies as st
-from av.video.frame import PictureType
 from PIL import Image
 
 from simulator import SimulatorServer
@@ -33,8 +33,14 @@ class Clock:
 
 
 def clip_url(server: SimulatorServer, serial: str, start: float, end: float, **extra: str) -> str:
-    params = {"startTimestamp": format_timestamp(start), "endTimestamp": format_timestamp(end), **extra}
-    answer = httpx.get(f"{server.api_url}/devices/{serial}/camera/clip", params=params, headers=AUTH)
+    params = {
+        "startTimestamp": format_timestamp(start),
+        "endTimestamp": format_timestamp(end),
+        **extra,
+    }
+    answer = httpx.get(
+        f"{server.api_url}/devices/{serial}/camera/clip", params=params, headers=AUTH
+    )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["url"])
 
@@ -94,7 +100,9 @@ def test_each_imager_of_a_multi_imager_camera_has_its_own_picture(
     server = simulator_factory(clock=Clock(NOW))
     pictures = []
     for imager in ("1", "4"):
-        path = download(clip_url(server, PARKING, NOW - 600, NOW - 599, imagerId=imager), tmp_path / "i.ts")
+        path = download(
+            clip_url(server, PARKING, NOW - 600, NOW - 599, imagerId=imager), tmp_path / "i.ts"
+        )
         with av.open(str(path)) as container:
             frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
         assert decode_stripe(frame) == round((NOW - 600) * 1000)
@@ -106,8 +114,11 @@ def test_a_snapshot_is_a_jpeg_of_the_time_asked_for(simulator_factory: Simulator
     clock = Clock(NOW)
     server = simulator_factory(clock=clock, snapshot_ready_delay=2.0)
     moment = NOW - 3600.4
-    answer = httpx.post(f"{server.api_url}/devices/{LOBBY}/camera/generateSnapshot",
-                        json={"timestamp": format_timestamp(moment)}, headers=AUTH)  # fmt: skip
+    answer = httpx.post(
+        f"{server.api_url}/devices/{LOBBY}/camera/generateSnapshot",
+        json={"timestamp": format_timestamp(moment)},
+        headers=AUTH,
+    )
     assert answer.status_code == 200 and set(answer.json()) == {"url", "expiry"}
     url = answer.json()["url"]
     assert url.startswith(server.url + "/media/snapshots/")
@@ -118,17 +129,26 @@ def test_a_snapshot_is_a_jpeg_of_the_time_asked_for(simulator_factory: Simulator
     assert decode_stripe(np.asarray(image.convert("RGB"))) == round(moment * 1000)
 
 
-def test_a_live_fullframe_snapshot_is_larger_and_shows_now(simulator_factory: SimulatorFactory) -> None:
+def test_a_live_fullframe_snapshot_is_larger_and_shows_now(
+    simulator_factory: SimulatorFactory,
+) -> None:
     server = simulator_factory(clock=Clock(NOW), snapshot_ready_delay=0.0)
-    answer = httpx.post(f"{server.api_url}/devices/{LOBBY}/camera/generateSnapshot",
-                        json={"fullframe": True}, headers=AUTH)  # fmt: skip
+    answer = httpx.post(
+        f"{server.api_url}/devices/{LOBBY}/camera/generateSnapshot",
+        json={"fullframe": True},
+        headers=AUTH,
+    )
     image = Image.open(io.BytesIO(httpx.get(answer.json()["url"]).content))
     assert image.size == (960, 540)
     assert decode_stripe(np.asarray(image.convert("RGB"))) == round(NOW * 1000)
 
 
-@given(st.integers(min_value=0, max_value=2**STRIPE_BITS - 1), st.sampled_from([(270, 480), (100, 97)]))
-def test_the_stripe_decodes_what_was_painted_despite_noise(value: int, shape: tuple[int, int]) -> None:
+@given(
+    st.integers(min_value=0, max_value=2**STRIPE_BITS - 1), st.sampled_from([(270, 480), (100, 97)])
+)
+def test_the_stripe_decodes_what_was_painted_despite_noise(
+    value: int, shape: tuple[int, int]
+) -> None:
     frame = np.full((*shape, 3), 128, dtype=np.uint8)
     paint_stripe(frame, value)
     noise = np.random.default_rng(value % 1000).integers(-60, 60, frame.shape)

@@ -20,7 +20,12 @@ from simulator.media import decode_stripe
 from simulator.timefmt import format_timestamp
 from tests.conftest import SimulatorFactory
 
-LOBBY, WAREHOUSE, PARKING, SWITCH = "Q2FV-LBBY-0001", "Q2JV-WRHS-0004", "Q2LV-PRKG-0006", "Q2MS-CORE-0101"
+LOBBY, WAREHOUSE, PARKING, SWITCH = (
+    "Q2FV-LBBY-0001",
+    "Q2JV-WRHS-0004",
+    "Q2LV-PRKG-0006",
+    "Q2MS-CORE-0101",
+)
 DOCK_DOORS = "566327653141842188"
 
 
@@ -48,18 +53,28 @@ def dashboard(server: SimulatorServer, tmp_path: Path) -> Iterator[meraki.Dashbo
     api._session.close()
 
 
-def test_sdk_lists_every_device_across_pages(dashboard: meraki.DashboardAPI, server: SimulatorServer) -> None:
-    devices = dashboard.organizations.getOrganizationDevices(server.org_id, total_pages="all", perPage=3)
+def test_sdk_lists_every_device_across_pages(
+    dashboard: meraki.DashboardAPI, server: SimulatorServer
+) -> None:
+    devices = dashboard.organizations.getOrganizationDevices(
+        server.org_id, total_pages="all", perPage=3
+    )
     assert len(devices) == 9
     assert len({d["serial"] for d in devices}) == 9
-    pages = [r for r in server.state.requests if r.path.endswith(f"/organizations/{server.org_id}/devices")]
+    pages = [
+        r
+        for r in server.state.requests
+        if r.path.endswith(f"/organizations/{server.org_id}/devices")
+    ]
     assert len(pages) == 3
     cameras = dashboard.organizations.getOrganizationDevices(
         server.org_id, total_pages="all", perPage=3, productTypes=["camera"]
     )
     assert {c["name"] for c in cameras} >= {"Lobby", "Garage Entrance", "Warehouse", "Parking Lot"}
     assert all(c["productType"] == "camera" and c["model"].startswith("MV") for c in cameras)
-    assert {"name", "serial", "mac", "model", "networkId", "lanIp", "firmware", "tags"} <= set(cameras[0])
+    assert {"name", "serial", "mac", "model", "networkId", "lanIp", "firmware", "tags"} <= set(
+        cameras[0]
+    )
 
 
 def test_sdk_reads_networks_availability_and_a_device(
@@ -91,7 +106,9 @@ def test_sdk_generates_a_clip_and_a_snapshot(dashboard: meraki.DashboardAPI) -> 
     )
     assert httpx.get(multi["url"]).status_code == 200
 
-    snapshot = dashboard.camera.generateDeviceCameraSnapshot(LOBBY, timestamp=format_timestamp(start))
+    snapshot = dashboard.camera.generateDeviceCameraSnapshot(
+        LOBBY, timestamp=format_timestamp(start)
+    )
     image = Image.open(io.BytesIO(httpx.get(snapshot["url"]).content))
     assert image.format == "JPEG" and image.size == (480, 270)
     assert decode_stripe(_rgb(image)) == start * 1000
@@ -106,7 +123,10 @@ def test_sdk_reads_sense_analytics(dashboard: meraki.DashboardAPI) -> None:
     assert all(isinstance(counts["person"], int) for counts in live["zones"].values())
 
     zones = dashboard.camera.getDeviceCameraAnalyticsZones(WAREHOUSE)
-    assert [(z["id"], z["label"]) for z in zones][:2] == [("0", "Full Frame"), (DOCK_DOORS, "Dock Doors")]
+    assert [(z["id"], z["label"]) for z in zones][:2] == [
+        ("0", "Full Frame"),
+        (DOCK_DOORS, "Dock Doors"),
+    ]
 
     overview = dashboard.camera.getDeviceCameraAnalyticsOverview(WAREHOUSE, timespan=3600)
     assert {row["zoneId"] for row in overview} == {0, int(DOCK_DOORS), 566327653141842189}
@@ -115,14 +135,20 @@ def test_sdk_reads_sense_analytics(dashboard: meraki.DashboardAPI) -> None:
     recent = dashboard.camera.getDeviceCameraAnalyticsRecent(WAREHOUSE, objectType="person")
     assert len(recent) == 3
 
-    history = dashboard.camera.getDeviceCameraAnalyticsZoneHistory(WAREHOUSE, DOCK_DOORS, timespan=3600)
+    history = dashboard.camera.getDeviceCameraAnalyticsZoneHistory(
+        WAREHOUSE, DOCK_DOORS, timespan=3600
+    )
     assert len(history) in (59, 60)  # whole minutes of the last hour
     assert set(history[0]) == {"startTs", "endTs", "entrances", "averageCount"}
     assert history[0]["endTs"] == history[1]["startTs"]
 
 
-def test_sdk_reads_boundaries_and_detections(dashboard: meraki.DashboardAPI, server: SimulatorServer) -> None:
-    areas = dashboard.camera.getOrganizationCameraBoundariesAreasByDevice(server.org_id, serials=[WAREHOUSE])
+def test_sdk_reads_boundaries_and_detections(
+    dashboard: meraki.DashboardAPI, server: SimulatorServer
+) -> None:
+    areas = dashboard.camera.getOrganizationCameraBoundariesAreasByDevice(
+        server.org_id, serials=[WAREHOUSE]
+    )
     assert areas == [
         {
             "serial": WAREHOUSE,
@@ -131,8 +157,12 @@ def test_sdk_reads_boundaries_and_detections(dashboard: meraki.DashboardAPI, ser
                 "id": "area-wh-dock",
                 "name": "Dock Area",
                 "type": "area",
-                "vertices": [{"x": 0.05, "y": 0.35}, {"x": 0.45, "y": 0.35},
-                             {"x": 0.45, "y": 0.95}, {"x": 0.05, "y": 0.95}],  # fmt: skip
+                "vertices": [
+                    {"x": 0.05, "y": 0.35},
+                    {"x": 0.45, "y": 0.35},
+                    {"x": 0.45, "y": 0.95},
+                    {"x": 0.05, "y": 0.95},
+                ],
             },
         }
     ]
@@ -140,7 +170,13 @@ def test_sdk_reads_boundaries_and_detections(dashboard: meraki.DashboardAPI, ser
     assert [line["boundaries"]["directionVertex"] for line in lines] == [{"x": 0.25, "y": 0.8}]
 
     end = int(time.time()) // 3600 * 3600
-    ranges = [{"startTime": format_timestamp(end - 3600), "endTime": format_timestamp(end), "interval": 300}]
+    ranges = [
+        {
+            "startTime": format_timestamp(end - 3600),
+            "endTime": format_timestamp(end),
+            "interval": 300,
+        }
+    ]
     detections = dashboard.camera.getOrganizationCameraDetectionsHistoryByBoundaryByInterval(
         server.org_id, ["area-wh-dock", "line-wh-door"], ranges, total_pages="all", perPage=5
     )
@@ -151,7 +187,9 @@ def test_sdk_reads_boundaries_and_detections(dashboard: meraki.DashboardAPI, ser
     assert isinstance(first["in"], int) and isinstance(first["out"], int)
 
 
-async def test_async_sdk_pages_devices_and_gets_a_clip(server: SimulatorServer, tmp_path: Path) -> None:
+async def test_async_sdk_pages_devices_and_gets_a_clip(
+    server: SimulatorServer, tmp_path: Path
+) -> None:
     async with meraki.aio.AsyncDashboardAPI(**sdk_options(server, tmp_path)) as dashboard:
         devices = await dashboard.organizations.getOrganizationDevices(
             server.org_id, total_pages="all", perPage=4
@@ -165,7 +203,9 @@ async def test_async_sdk_pages_devices_and_gets_a_clip(server: SimulatorServer, 
         assert (await http.get(clip["url"])).headers["content-type"] == "video/mp2t"
 
 
-def test_sdk_waits_out_429s_using_retry_after(simulator_factory: SimulatorFactory, tmp_path: Path) -> None:
+def test_sdk_waits_out_429s_using_retry_after(
+    simulator_factory: SimulatorFactory, tmp_path: Path
+) -> None:
     server = simulator_factory(rate=2.0)
     options = {**sdk_options(server, tmp_path), "smart_flow_enabled": False}
     dashboard = meraki.DashboardAPI(**options)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.access import Role
 from bot.clips import MIN_LENGTH, ClipSpec, fetch_clip, plan_parts
-from bot.commands.common import find_camera
+from bot.commands.common import find_camera, spoken_zone
 from bot.commands.grammar import CLIP_HELP, clip_span, parse_clip
 from bot.errors import UserError
 from bot.explain import explain
@@ -44,7 +44,7 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
     services = request.services
     args = parse_clip(tokens)
     record, directory = await find_camera(request, args.camera)
-    zone = directory.zone(record)
+    zone = spoken_zone(request, record, directory)
     now = services.clock()
     start, end = clip_span(args, zone, now)
     if start > now + CLOCK_SLACK:

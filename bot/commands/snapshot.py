@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 from bot.access import Role
-from bot.commands.common import find_camera
+from bot.commands.common import find_camera, spoken_zone
 from bot.commands.grammar import SNAPSHOT_HELP, parse_snapshot
 from bot.commands.when import Now, resolve
 from bot.errors import UserError
@@ -26,7 +26,7 @@ async def run_snapshot(request: Request, tokens: list[str]) -> Outcome:
     services = request.services
     args = parse_snapshot(tokens)
     record, directory = await find_camera(request, args.camera)
-    zone = directory.zone(record)
+    zone = spoken_zone(request, record, directory)
     now = services.clock()
     at = None if isinstance(args.when, Now) else resolve(args.when, zone, now)[0]
     if at is not None and at > now:

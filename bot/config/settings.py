@@ -2,8 +2,9 @@
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.sections import (
@@ -51,6 +52,19 @@ class Settings(BaseSettings):
         # load_settings() merges the environment mapping and the TOML file it is given, so
         # both stay explicit inputs; building Settings itself never reads os.environ.
         return (init_settings,)
+
+    def secret_values(self) -> list[str]:
+        """Every secret in the settings (and a URL's password), for the log redactor."""
+        found: list[str] = []
+        for section in SECTIONS:
+            for value in dict(getattr(self, section)).values():
+                if isinstance(value, SecretStr):
+                    secret = value.get_secret_value()
+                    found.append(secret)
+                    password = urlsplit(secret).password if "://" in secret else None
+                    if password:
+                        found.append(password)
+        return found
 
     def with_overrides(self, changes: Mapping[str, Mapping[str, Any]]) -> "Settings":
         """A validated copy with some fields replaced, e.g. {"meraki": {"rate": 10}}."""

@@ -29,7 +29,9 @@ def object_type_param(request: Request) -> str:
     return value
 
 
-def span_param(request: Request, now: float, longest: float, longest_text: str) -> tuple[float, float]:
+def span_param(
+    request: Request, now: float, longest: float, longest_text: str
+) -> tuple[float, float]:
     """[t0, t1) from t0/t1 or timespan (default one hour back from now)."""
     query = request.query_params
     has_span = "timespan" in query
@@ -55,22 +57,30 @@ def span_param(request: Request, now: float, longest: float, longest_text: str) 
 
 
 def complete_minutes(t0: float, t1: float, now: float) -> tuple[int, int]:
-    """(first minute start, count) of whole minutes from t0's that start before t1 and end by now."""
+    """(first start, count) of whole minutes from t0's that start before t1 and end by now."""
     first = int(t0 // 60) * 60
     before_t1 = math.ceil((t1 - first) / 60)
     done_by_now = math.floor((now - first) / 60)
     return first, max(0, min(before_t1, done_by_now))
 
 
-def overview_rows(camera: Camera, zone: tzinfo, t0: float, t1: float, now: float, kind: str) -> list[dict[str, object]]:
+def overview_rows(
+    camera: Camera, zone: tzinfo, t0: float, t1: float, now: float, kind: str
+) -> list[dict[str, object]]:
     first, count = complete_minutes(t0, t1, now)
     rows: list[dict[str, object]] = []
     for z in camera.zones:
         minutes = sense.zone_minutes(camera, zone, z.id, first, count, kind)
         average = sum(m.average_count for m in minutes) / len(minutes) if minutes else 0.0
-        rows.append({"startTs": format_timestamp(t0), "endTs": format_timestamp(min(t1, now)),
-                     "zoneId": int(z.id), "entrances": sum(m.entrances for m in minutes),
-                     "averageCount": round(average, 4)})  # fmt: skip
+        rows.append(
+            {
+                "startTs": format_timestamp(t0),
+                "endTs": format_timestamp(min(t1, now)),
+                "zoneId": int(z.id),
+                "entrances": sum(m.entrances for m in minutes),
+                "averageCount": round(average, 4),
+            }
+        )
     return rows
 
 
@@ -94,9 +104,15 @@ def routes(ctx: Context) -> list[Route]:
         rows = []
         for z in camera.zones:
             m = sense.zone_minute(camera, zone, z.id, start, kind)
-            rows.append({"startTs": format_timestamp(m.start), "endTs": format_timestamp(m.start + 60),
-                         "zoneId": int(z.id), "entrances": m.entrances,
-                         "averageCount": m.average_count})  # fmt: skip
+            rows.append(
+                {
+                    "startTs": format_timestamp(m.start),
+                    "endTs": format_timestamp(m.start + 60),
+                    "zoneId": int(z.id),
+                    "entrances": m.entrances,
+                    "averageCount": m.average_count,
+                }
+            )
         return JSONResponse(rows)
 
     async def overview(request: Request) -> Response:
@@ -111,8 +127,14 @@ def routes(ctx: Context) -> list[Route]:
         camera, _ = sense_camera(request)
         return JSONResponse(
             [
-                {"id": z.id, "type": "occupancy", "label": z.label,
-                 "regionOfInterest": {k: f"{v:g}" for k, v in zip(("x0", "y0", "x1", "y1"), z.roi, strict=True)}}  # fmt: skip
+                {
+                    "id": z.id,
+                    "type": "occupancy",
+                    "label": z.label,
+                    "regionOfInterest": {
+                        k: f"{v:g}" for k, v in zip(("x0", "y0", "x1", "y1"), z.roi, strict=True)
+                    },
+                }
                 for z in camera.zones
             ]
         )
@@ -131,8 +153,12 @@ def routes(ctx: Context) -> list[Route]:
         minutes = sense.zone_minutes(camera, zone, zone_id, first, count, kind)
         return JSONResponse(
             [
-                {"startTs": format_timestamp(m.start), "endTs": format_timestamp(m.start + 60),
-                 "entrances": m.entrances, "averageCount": m.average_count}  # fmt: skip
+                {
+                    "startTs": format_timestamp(m.start),
+                    "endTs": format_timestamp(m.start + 60),
+                    "entrances": m.entrances,
+                    "averageCount": m.average_count,
+                }
                 for m in minutes
             ]
         )

@@ -70,7 +70,10 @@ def parse_ranges(request: Request) -> list[Range]:
 
 
 def detection_rows(
-    targets: list[tuple[Camera, Boundary, tzinfo]], kinds: list[str], ranges: list[Range], now: float
+    targets: list[tuple[Camera, Boundary, tzinfo]],
+    kinds: list[str],
+    ranges: list[Range],
+    now: float,
 ) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for camera, boundary, zone in targets:
@@ -82,13 +85,24 @@ def detection_rows(
                     total_in = total_out = 0
                     minute = int(bucket // 60) * 60
                     while minute < min(stop, now - 60):
-                        crossings_in, crossings_out = sense.boundary_minute(camera, zone, boundary.id, minute, kind)
+                        crossings_in, crossings_out = sense.boundary_minute(
+                            camera, zone, boundary.id, minute, kind
+                        )
                         total_in, total_out = total_in + crossings_in, total_out + crossings_out
                         minute += 60
-                    rows.append({"boundaryId": boundary.id, "type": boundary.kind,
-                                 "results": {"startTime": format_timestamp(bucket),
-                                             "endTime": format_timestamp(stop), "objectType": kind,
-                                             "in": total_in, "out": total_out}})  # fmt: skip
+                    rows.append(
+                        {
+                            "boundaryId": boundary.id,
+                            "type": boundary.kind,
+                            "results": {
+                                "startTime": format_timestamp(bucket),
+                                "endTime": format_timestamp(stop),
+                                "objectType": kind,
+                                "in": total_in,
+                                "out": total_out,
+                            },
+                        }
+                    )
                     bucket = stop
     return rows
 
@@ -119,7 +133,11 @@ def routes(ctx: Context) -> list[Route]:
             raise bad_request("'boundaryTypes' must be person or vehicle")
         int_param(request.query_params.get("duration"), "duration", 0, 86400, 60)
         known = {b.id: (c, b) for c, b in ctx.fleet.boundaries()}
-        targets = [(known[i][0], known[i][1], ctx.fleet.network_of(known[i][0]).zone) for i in ids if i in known]
+        targets = [
+            (known[i][0], known[i][1], ctx.fleet.network_of(known[i][0]).zone)
+            for i in ids
+            if i in known
+        ]
         rows = await asyncio.to_thread(detection_rows, targets, kinds, ranges, ctx.now())
         numbered = list(enumerate(rows))
         page, headers = paginate(request, numbered, lambda r: f"{r[0]:09d}", (1, 1000, 1000))

@@ -24,7 +24,9 @@ def check_footage(ctx: Context, camera: Camera, start: float, end: float) -> Non
     now = ctx.now()
     if start < now - camera.retention_days * 86400:
         days = f"{camera.retention_days:g}"
-        raise ApiError(422, f"The requested time is outside the retention period of this camera ({days} days)")
+        raise ApiError(
+            422, f"The requested time is outside the retention period of this camera ({days} days)"
+        )
     if end > now:
         raise ApiError(422, "Footage is not yet available: the requested time is in the future")
     if camera.offline_during(start, end):
@@ -47,7 +49,8 @@ def imager_param(camera: Camera, value: str | None) -> int:
         imager = 0
     if not 1 <= imager <= camera.imagers:
         raise bad_request(
-            f"'imagerId' is required for multi-imager cameras and must be between 1 and {camera.imagers}"
+            "'imagerId' is required for multi-imager cameras "
+            f"and must be between 1 and {camera.imagers}"
         )
     return imager
 
@@ -75,9 +78,16 @@ def routes(ctx: Context) -> list[Route]:
         imager = imager_param(camera, query.get("imagerId"))
         check_footage(ctx, camera, start, end)
         now = ctx.now()
-        grant = MediaGrant(kind="clip", serial=camera.serial, imager=imager, start_ms=start_ms,
-                           end_ms=end_ms, fullframe=False, expires_at=now + cfg.url_ttl,
-                           ready_at=now)  # fmt: skip
+        grant = MediaGrant(
+            kind="clip",
+            serial=camera.serial,
+            imager=imager,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            fullframe=False,
+            expires_at=now + cfg.url_ttl,
+            ready_at=now,
+        )
         return media_answer(request, grant, "clips", "ts")
 
     async def snapshot(request: Request) -> Response:
@@ -103,9 +113,16 @@ def routes(ctx: Context) -> list[Route]:
             moment = now
             if camera.status(now) == "offline":
                 raise ApiError(422, "No snapshot: the camera was offline at the requested time")
-        grant = MediaGrant(kind="snapshot", serial=camera.serial, imager=1, start_ms=round(moment * 1000),
-                           end_ms=round(moment * 1000), fullframe=fullframe,
-                           expires_at=now + cfg.url_ttl, ready_at=now + cfg.snapshot_ready_delay)  # fmt: skip
+        grant = MediaGrant(
+            kind="snapshot",
+            serial=camera.serial,
+            imager=1,
+            start_ms=round(moment * 1000),
+            end_ms=round(moment * 1000),
+            fullframe=fullframe,
+            expires_at=now + cfg.url_ttl,
+            ready_at=now + cfg.snapshot_ready_delay,
+        )
         return media_answer(request, grant, "snapshots", "jpg")
 
     async def video_link(request: Request) -> Response:
@@ -114,7 +131,9 @@ def routes(ctx: Context) -> list[Route]:
         suffix = ""
         if stamp is not None:
             suffix = f"?timestamp={round(timestamp_param(stamp, 'timestamp') * 1000)}"
-        base = f"{request.base_url}dashboard/n/{camera.network_id}/manage/nodes/{camera.serial}/video"
+        base = (
+            f"{request.base_url}dashboard/n/{camera.network_id}/manage/nodes/{camera.serial}/video"
+        )
         vision = f"{request.base_url}vision/cameras/{camera.serial}"
         return JSONResponse({"url": base + suffix, "visionUrl": vision + suffix})
 
@@ -147,4 +166,3 @@ def routes(ctx: Context) -> list[Route]:
         Route("/devices/{serial}/camera/video/settings", video_settings),
         Route("/devices/{serial}/camera/sense", sense_settings),
     ]
-

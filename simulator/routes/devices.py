@@ -14,8 +14,18 @@ from simulator.fleet import Camera, Device
 from simulator.routes.pagination import paginate
 
 _CONFIG_UPDATED = "2024-05-01T12:00:00.000Z"
-_PRODUCT_TYPES = {"wireless", "appliance", "switch", "systemsManager", "camera", "cellularGateway",
-                  "sensor", "wirelessController", "campusGateway", "secureConnect"}  # fmt: skip
+_PRODUCT_TYPES = {
+    "wireless",
+    "appliance",
+    "switch",
+    "systemsManager",
+    "camera",
+    "cellularGateway",
+    "sensor",
+    "wirelessController",
+    "campusGateway",
+    "secureConnect",
+}
 
 
 def device_json(request: Request, device: Device) -> dict[str, object]:

@@ -62,18 +62,26 @@ def routes(ctx: Context) -> list[Route]:
         if camera is None:
             return PlainTextResponse("Not found", status_code=404)
         scale = 2 if found.fullframe else 1
-        renderer = ctx.studio.renderer(camera, ctx.fleet.network_of(camera), found.imager,
-                                       ctx.cfg.width * scale, ctx.cfg.height * scale)  # fmt: skip
+        renderer = ctx.studio.renderer(
+            camera,
+            ctx.fleet.network_of(camera),
+            found.imager,
+            ctx.cfg.width * scale,
+            ctx.cfg.height * scale,
+        )
         image = await asyncio.to_thread(renderer, found.start_ms)
         jpeg = await asyncio.to_thread(encode_jpeg, image)
         return Response(jpeg, media_type="image/jpeg")
 
     async def dashboard(request: Request) -> Response:
         # Stand-in for dashboard and Vision pages, which need a Meraki login in reality.
-        where = html.escape(request.url.path + ("?" + request.url.query if request.url.query else ""))
+        where = html.escape(
+            request.url.path + ("?" + request.url.query if request.url.query else "")
+        )
         return HTMLResponse(
             "<!doctype html><title>Meraki dashboard (simulated)</title>"
-            f"<h1>Meraki dashboard (simulated)</h1><p>This page stands in for <code>{where}</code>, "
+            "<h1>Meraki dashboard (simulated)</h1>"
+            f"<p>This page stands in for <code>{where}</code>, "
             "which needs a dashboard login on the real cloud.</p>"
         )
 

@@ -27,7 +27,9 @@ def routes(ctx: Context) -> list[Route]:
         }
 
     def network_json(request: Request, network: Network) -> dict[str, object]:
-        types = sorted({d.product_type for d in ctx.fleet.all_devices if d.network_id == network.id})
+        types = sorted(
+            {d.product_type for d in ctx.fleet.all_devices if d.network_id == network.id}
+        )
         return {
             "id": network.id,
             "organizationId": org.id,
@@ -55,11 +57,15 @@ def routes(ctx: Context) -> list[Route]:
         networks = sorted(ctx.fleet.networks, key=lambda n: n.id)
         wanted = set(list_param(request, "productTypes"))
         if wanted:
-            networks = [n for n in networks if wanted & set(network_json(request, n)["productTypes"])]  # type: ignore[arg-type]
+            networks = [
+                n for n in networks if wanted & set(network_json(request, n)["productTypes"])
+            ]  # type: ignore[arg-type]
         tags = set(list_param(request, "tags"))
         if tags:
             every = request.query_params.get("tagsFilterType") == "withAllTags"
-            networks = [n for n in networks if (tags <= set(n.tags) if every else tags & set(n.tags))]
+            networks = [
+                n for n in networks if (tags <= set(n.tags) if every else tags & set(n.tags))
+            ]
         page, headers = paginate(request, networks, lambda n: n.id, (3, 100000, 1000))
         return JSONResponse([network_json(request, n) for n in page], headers=headers)
 

@@ -45,6 +45,8 @@ def paginate(
     if end < len(items):
         links.append(f"<{base.include_query_params(startingAfter=tokens[end - 1])}>; rel=next")
     last_start = len(items) - size
-    last = base if last_start <= 0 else base.include_query_params(startingAfter=tokens[last_start - 1])
+    last = (
+        base if last_start <= 0 else base.include_query_params(startingAfter=tokens[last_start - 1])
+    )
     links.append(f"<{last}>; rel=last")
     return list(items[start:end]), {"Link": ", ".join(links)}

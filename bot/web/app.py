@@ -1,0 +1,31 @@
+"""The Starlette application factory: every dependency is passed in, nothing is global."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.metrics import Metrics
+
+HealthCheck = Callable[[], Awaitable[dict[str, str]]]
+
+
+def create_app(*, metrics: Metrics, health: HealthCheck) -> Starlette:
+    async def healthz(request: Request) -> Response:
+        checks = await health()
+        ok = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ok" if ok else "degraded", **checks}, 200 if ok else 503)
+
+    async def metrics_text(request: Request) -> Response:
+        return PlainTextResponse(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_text),
+        ]
+    )
