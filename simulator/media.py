@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -40,7 +41,7 @@ def paint_stripe(frame: Frame, epoch_ms: int) -> None:
     frame[:STRIPE_HEIGHT, :, :] = row[None, :, None]
 
 
-def decode_stripe(rgb: Frame) -> int:
+def decode_stripe(rgb: NDArray[Any]) -> int:
     """The UTC epoch milliseconds a simulator frame carries in its stripe.
 
     Averages each block's luma (BT.601) and thresholds it at half scale.

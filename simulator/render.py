@@ -102,7 +102,7 @@ class FrameRenderer:
         panel_w = int(max(draw.textlength(text, font=font) for text, font in lines)) + 2 * pad
         panel_w = min(w - pad, max(panel_w, int(250 * scale)))
         y = STRIPE_HEIGHT + pad
-        heights = [int(font.size * 1.25) for _, font in lines]  # type: ignore[union-attr]
+        heights = [int(font.getbbox("Ag")[3] * 1.25) for _, font in lines]
         time_h, utc_h = int(15 * scale * 1.3), int(12 * scale * 1.3)
         panel_h = sum(heights) + time_h + utc_h + 2 * pad
         draw.rectangle((pad, y, pad + panel_w, y + panel_h), fill=(0, 0, 0, 150))

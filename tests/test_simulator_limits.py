@@ -44,7 +44,7 @@ async def test_a_client_that_waits_retry_after_gets_through(
     server = simulator_factory(rate=2.0)
     url = f"{server.api_url}/devices/{LOBBY}"
     async with httpx.AsyncClient(headers=AUTH) as http:
-        names = []
+        names: list[str] = []
         while len(names) < 5:
             answer = await http.get(url)
             if answer.status_code == 429:

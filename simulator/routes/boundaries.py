@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from datetime import tzinfo
 
 from starlette.requests import Request
@@ -108,7 +109,7 @@ def detection_rows(
 
 
 def routes(ctx: Context) -> list[Route]:
-    def by_device(kind: str):  # type: ignore[no-untyped-def]
+    def by_device(kind: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             ctx.organization(request)
             wanted = set(list_param(request, "serials"))
@@ -133,7 +134,7 @@ def routes(ctx: Context) -> list[Route]:
             raise bad_request("'boundaryTypes' must be person or vehicle")
         int_param(request.query_params.get("duration"), "duration", 0, 86400, 60)
         known = {b.id: (c, b) for c, b in ctx.fleet.boundaries()}
-        targets = [
+        targets: list[tuple[Camera, Boundary, tzinfo]] = [
             (known[i][0], known[i][1], ctx.fleet.network_of(known[i][0]).zone)
             for i in ids
             if i in known

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -67,7 +67,7 @@ def _common_filters(request: Request, devices: Sequence[Device]) -> list[Device]
     unknown = product_types - _PRODUCT_TYPES
     if unknown:
         raise bad_request(f"Invalid productTypes: {', '.join(sorted(unknown))}")
-    exact = {
+    exact: dict[str, Callable[[Device], str]] = {
         "productTypes": lambda d: d.product_type,
         "networkIds": lambda d: d.network_id,
         "serials": lambda d: d.serial,

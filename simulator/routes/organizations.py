@@ -26,15 +26,15 @@ def routes(ctx: Context) -> list[Route]:
             "management": {"details": []},
         }
 
+    def product_types(network: Network) -> list[str]:
+        return sorted({d.product_type for d in ctx.fleet.all_devices if d.network_id == network.id})
+
     def network_json(request: Request, network: Network) -> dict[str, object]:
-        types = sorted(
-            {d.product_type for d in ctx.fleet.all_devices if d.network_id == network.id}
-        )
         return {
             "id": network.id,
             "organizationId": org.id,
             "name": network.name,
-            "productTypes": types,
+            "productTypes": product_types(network),
             "timeZone": network.time_zone,
             "tags": list(network.tags),
             "enrollmentString": None,
@@ -57,9 +57,7 @@ def routes(ctx: Context) -> list[Route]:
         networks = sorted(ctx.fleet.networks, key=lambda n: n.id)
         wanted = set(list_param(request, "productTypes"))
         if wanted:
-            networks = [
-                n for n in networks if wanted & set(network_json(request, n)["productTypes"])
-            ]  # type: ignore[arg-type]
+            networks = [n for n in networks if wanted & set(product_types(n))]
         tags = set(list_param(request, "tags"))
         if tags:
             every = request.query_params.get("tagsFilterType") == "withAllTags"
