@@ -34,11 +34,15 @@ def _simulator(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from simulator import SimulatorConfig, load_fleet
+    from simulator import FleetError, SimulatorConfig, load_fleet
     from simulator.server import serve
 
     api_key = args.api_key or os.environ.get("MVBOT_SIMULATOR_API_KEY") or "demo-key"
-    fleet = load_fleet(Path(args.fleet)) if args.fleet else None
+    try:
+        fleet = load_fleet(Path(args.fleet)) if args.fleet else None
+    except (FleetError, OSError) as error:
+        print(f"Cannot load the fleet file: {error}", file=sys.stderr)
+        return 2
     config = SimulatorConfig(api_key=api_key, rate=args.rate, availability_lag=args.lag)
     serve(config, fleet, args.host, args.port)
     return 0

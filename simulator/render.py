@@ -16,10 +16,12 @@ from simulator.media import STRIPE_HEIGHT, Frame, paint_stripe
 
 Mask = NDArray[np.float32]  # height x width, coverage 0..1
 Color = tuple[int, int, int]
+Roi = tuple[float, float, float, float]
 
 _WHITE: Color = (255, 255, 255)
 _PERSON: Color = (255, 196, 64)
 _VEHICLE: Color = (96, 200, 255)
+_FLOOR: Roi = (0.0, 0.55, 1.0, 0.95)
 
 
 def _font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -148,28 +150,29 @@ class FrameRenderer:
 
     def _draw_motion(self, frame: Frame, moment: float) -> None:
         cam = self.camera
-        pw, ph = self._person
-        if cam.sense:
-            counts = sense.live_counts(cam, self.network.zone, moment)
-            for zone in cam.zones:
-                if zone.id == FULL_FRAME_ZONE and len(cam.zones) > 1:
-                    continue
-                for kind, color in (("person", _PERSON), ("vehicle", _VEHICLE)):
-                    for k in range(min(counts[zone.id][kind], 12)):
-                        self._draw_walker(frame, zone.roi, f"{zone.id}{kind}{k}", moment, color)
+        if not cam.sense:  # cameras without Sense still see someone walk by
+            self._draw_walker(frame, _FLOOR, "passer", moment, _PERSON)
             return
-        # Cameras without Sense still see something move now and then.
-        self._draw_walker(frame, (0.0, 0.55, 1.0, 0.95), "passer", moment, _PERSON)
-        del pw, ph
+        counts = sense.live_counts(cam, self.network.zone, moment)
+        for kind, color in (("person", _PERSON), ("vehicle", _VEHICLE)):
+            inside = 0
+            for zone in cam.zones:
+                if zone.id != FULL_FRAME_ZONE:
+                    inside += counts[zone.id][kind]
+                    self._draw_crowd(
+                        frame, zone.roi, f"{zone.id}{kind}", counts[zone.id][kind], moment, color
+                    )
+            # The full frame also sees whoever is outside every zone.
+            outside = counts[FULL_FRAME_ZONE][kind] - inside
+            self._draw_crowd(frame, _FLOOR, f"0{kind}", outside, moment, color)
 
-    def _draw_walker(
-        self,
-        frame: Frame,
-        roi: tuple[float, float, float, float],
-        key: str,
-        moment: float,
-        color: Color,
+    def _draw_crowd(
+        self, frame: Frame, roi: Roi, key: str, count: int, moment: float, color: Color
     ) -> None:
+        for k in range(min(count, 12)):
+            self._draw_walker(frame, roi, f"{key}{k}", moment, color)
+
+    def _draw_walker(self, frame: Frame, roi: Roi, key: str, moment: float, color: Color) -> None:
         pw, ph = self._person
         ux = sense.unit(self.camera.serial, key, "x")
         uy = sense.unit(self.camera.serial, key, "y")

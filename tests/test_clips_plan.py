@@ -1,3 +1,4 @@
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,7 +23,7 @@ def test_parts_are_back_to_back_and_within_api_limits(length: timedelta, count: 
     parts = plan_parts(T0, T0 + length)
     assert len(parts) == count
     assert parts[0][0] == T0 and parts[-1][1] == T0 + length
-    for (_, end), (start, _) in zip(parts, parts[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(parts):
         assert end == start
     for start, end in parts:
         assert timedelta(seconds=1) <= end - start <= MAX_PART

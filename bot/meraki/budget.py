@@ -52,6 +52,7 @@ class Slot:
             self._budget._stamp(self._entry)
 
     def release(self) -> None:
+        """The request is over (answered, failed or abandoned)."""
         self.mark_sent()
 
 

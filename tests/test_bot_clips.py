@@ -1,0 +1,113 @@
+"""Clips end to end: the bot fetches footage from the simulator and posts the MP4 a person asked for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.messages import Reply, Tone
+from bot.store import Outcome
+from tests.bot_fixtures import (  # noqa: F401
+    BotUnderTest,
+    bot,
+    bot_simulator,
+    bot_starter,
+    field_value,
+    open_video,
+    sent_ids,
+    sha256_of,
+    utc_ms,
+)
+from tests.db_fixtures import database_url_fixture  # noqa: F401
+
+NEW_YORK = ZoneInfo("America/New_York")
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def the_clip(replies: list[Reply]) -> Reply:
+    clips = [r for r in replies if r.attachment is not None]
+    assert len(clips) == 1, replies
+    assert not any(r.failed for r in replies), replies
+    return clips[0]
+
+
+def past_range(zone: ZoneInfo, minutes: int) -> tuple[datetime, datetime]:
+    """A whole-minute span of local wall-clock time about an hour ago, with no DST change
+    inside it (so `minutes` on the wall clock is `minutes` of footage)."""
+    now = datetime.now(UTC)
+    for hours in (1, 2, 3, 4):
+        start = (now - timedelta(hours=hours)).astimezone(zone).replace(second=0, microsecond=0)
+        end = start + timedelta(minutes=minutes)
+        if start.utcoffset() == end.utcoffset():
+            return start, end
+    raise AssertionError("no DST-free span in the last hours")
+
+
+async def test_a_clip_ten_minutes_ago_is_an_mp4_of_exactly_that_span(bot: BotUnderTest) -> None:
+    asked = datetime.now(UTC)
+    replies = await bot.ask("clip lobby 10m ago 2m")
+    answered = datetime.now(UTC)
+
+    assert bot.outcomes == [Outcome.OK]
+    clip = the_clip(replies)
+    assert clip.tone is Tone.SUCCESS
+    attachment = clip.attachment
+    assert attachment is not None
+    assert attachment.mime == "video/mp4" and attachment.filename.endswith(".mp4")
+    video = open_video(attachment.path)
+    assert "mp4" in video.format.split(",")
+    assert abs(video.duration - 120) <= 1
+    assert sha256_of(attachment.path) == field_value(clip, "SHA-256")
+
+    # The footage starts when "10m ago" was said, and runs two minutes.
+    assert utc_ms(asked) - 600_000 <= video.first_ms <= utc_ms(answered) - 600_000
+    assert video.last_ms == video.first_ms + 120_000 - round(video.frame_ms)
+
+    start = datetime.fromtimestamp(video.first_ms / 1000, UTC)
+    end = start + timedelta(minutes=2)
+    utc_text = field_value(clip, "UTC")
+    assert f"{start:%Y-%m-%d %H:%M:%S}–" in utc_text and f"{end:%H:%M:%S} UTC" in utc_text
+    local_start, local_end = start.astimezone(NEW_YORK), end.astimezone(NEW_YORK)
+    assert local_end.tzname() in ("EST", "EDT")
+    local_text = field_value(clip, "Local")
+    assert f"{local_start:%H:%M:%S}–{local_end:%H:%M:%S %Z}" in local_text
+    assert local_text in clip.text
+    assert "Lobby" in field_value(clip, "Camera")
+
+
+async def test_a_quarter_hour_range_is_one_file_joined_from_three_requests(
+    bot: BotUnderTest,
+) -> None:
+    start, end = past_range(AMSTERDAM, 15)
+    replies = await bot.ask(f"clip warehouse {start:%H:%M}-{end:%H:%M}")
+
+    assert bot.outcomes == [Outcome.OK]
+    clip = the_clip(replies)
+    clip_calls = bot.api_calls("/camera/clip")
+    assert len(clip_calls) == 3
+    assert all("Q2JV-WRHS-0004" in c.path and c.status == 200 for c in clip_calls)
+
+    # One progress message, edited in place part by part, then the clip as a new message.
+    posted, ids = bot.room.posted, sent_ids(bot.room.posted)
+    new_messages = [p for p in posted if p.edit_of is None]
+    assert [p.reply.tone for p in new_messages] == [Tone.PROGRESS, Tone.SUCCESS]
+    progress_id = ids[posted.index(new_messages[0])]
+    edits = [p.reply for p in posted if p.edit_of is not None]
+    assert all(p.edit_of == progress_id for p in posted if p.edit_of is not None)
+    assert [e.text[-3:] for e in edits] == ["1/3", "2/3", "3/3"]
+    assert posted[-1].reply is clip
+
+    attachment = clip.attachment
+    assert attachment is not None and attachment.filename.endswith(".mp4")
+    assert sha256_of(attachment.path) == field_value(clip, "SHA-256")
+    part = 5 * 60 * 5  # frames in one five-minute part at the simulator's 5 fps
+    video = open_video(attachment.path, around=(part, 2 * part))
+    assert abs(video.duration - 900) <= 1
+    assert video.frames == 3 * part
+    assert video.first_ms == utc_ms(start)
+    assert video.last_ms == utc_ms(end) - round(video.frame_ms)
+    for join in (part, 2 * part):  # no frame lost or repeated where the parts meet
+        assert video.stripes[join] - video.stripes[join - 1] == round(video.frame_ms)
+    local_text = field_value(clip, "Local")
+    assert f"{start:%H:%M:%S}–{end:%H:%M:%S %Z}" in local_text
+    assert end.tzname() in ("CET", "CEST")
