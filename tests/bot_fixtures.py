@@ -2,10 +2,13 @@
 
 A test module imports the fixtures it uses together with the database fixture they need:
 
-    from tests.bot_fixtures import bot, bot_simulator, bot_starter  # noqa: F401
+    from tests.bot_fixtures import (  # noqa: F401
+        bot_fixture, bot_simulator_fixture, bot_starter_fixture,
+    )
     from tests.db_fixtures import database_url_fixture  # noqa: F401
 
-and then `replies = await bot.ask("clip lobby 10m ago 2m")`. Every test using `bot` runs
+(the fixtures are named `bot`, `bot_starter` and `bot_simulator`), and then
+`replies = await bot.ask("clip lobby 10m ago 2m")`. Every test using `bot` runs
 once per database backend (SQLite, and PostgreSQL when MVBOT_TEST_POSTGRES_URL is set).
 """
 
@@ -123,14 +126,16 @@ def bot_settings(
     )
 
 
-@pytest.fixture
-def bot_simulator(simulator_factory: SimulatorFactory) -> SimulatorServer:
+@pytest.fixture(name="bot_simulator")
+def bot_simulator_fixture(simulator_factory: SimulatorFactory) -> SimulatorServer:
     """The default fleet, footage available 3 s after it happens."""
     return simulator_factory(**SIMULATOR_SETTINGS)
 
 
-@pytest.fixture
-def bot_starter(database_url: str, tmp_path: Path, bot_simulator: SimulatorServer) -> BotStarter:
+@pytest.fixture(name="bot_starter")
+def bot_starter_fixture(
+    database_url: str, tmp_path: Path, bot_simulator: SimulatorServer
+) -> BotStarter:
     """`async with bot_starter(access=..., clips=..., simulator=...) as bot:` — settings
     sections replace the defaults above; several starts share one database and data
     directory, as a restarted process would."""
@@ -151,8 +156,8 @@ def bot_starter(database_url: str, tmp_path: Path, bot_simulator: SimulatorServe
     return start
 
 
-@pytest.fixture
-async def bot(bot_starter: BotStarter) -> AsyncIterator[BotUnderTest]:
+@pytest.fixture(name="bot")
+async def bot_fixture(bot_starter: BotStarter) -> AsyncIterator[BotUnderTest]:
     async with bot_starter() as started:
         yield started
 

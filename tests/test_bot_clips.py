@@ -1,4 +1,4 @@
-"""Clips end to end: the bot fetches footage from the simulator and posts the MP4 a person asked for."""
+"""Clips end to end: the bot fetches footage from the simulator and posts the MP4 asked for."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from bot.messages import Reply, Tone
 from bot.store import Outcome
 from tests.bot_fixtures import (  # noqa: F401
     BotUnderTest,
-    bot,
-    bot_simulator,
-    bot_starter,
+    bot_fixture,
+    bot_simulator_fixture,
+    bot_starter_fixture,
     field_value,
     open_video,
     sent_ids,

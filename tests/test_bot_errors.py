@@ -13,9 +13,9 @@ from tests.bot_fixtures import (  # noqa: F401
     STRANGER,
     VIEWER,
     BotUnderTest,
-    bot,
-    bot_simulator,
-    bot_starter,
+    bot_fixture,
+    bot_simulator_fixture,
+    bot_starter_fixture,
 )
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 

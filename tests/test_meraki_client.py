@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +32,7 @@ KEY = "sekrit-api-key-0123456789"
 BASE = "https://api.example.test/api/v1"
 T0 = datetime(2026, 3, 23, 14, 30, tzinfo=UTC)
 
-Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 
 
 def client_for(handler: Handler, **options: Any) -> MerakiClient:
@@ -297,10 +297,13 @@ def test_a_shared_request_is_cancelled_when_every_caller_gives_up() -> None:
 
 def test_get_all_follows_link_next_and_keeps_the_key_on_our_host() -> None:
     pages = {
-        "": ok([{"serial": "A"}], Link=f'<{BASE}/organizations/o1/devices?startingAfter=A>; rel=next'),
+        "": ok(
+            [{"serial": "A"}], Link=f"<{BASE}/organizations/o1/devices?startingAfter=A>; rel=next"
+        ),
         "startingAfter=A": ok(
             [{"serial": "B"}, {"serial": "C"}],
-            Link=f'<{BASE}/organizations/o1/devices?startingAfter=C>; rel="next", <{BASE}/x>; rel=first',
+            Link=f'<{BASE}/organizations/o1/devices?startingAfter=C>; rel="next", '
+            f"<{BASE}/x>; rel=first",
         ),
         "startingAfter=C": ok([{"serial": "D"}]),
     }

@@ -85,7 +85,9 @@ def test_a_url_expired_twice_gives_up_with_media_expired(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("declared", [True, False])
-def test_a_body_past_max_bytes_is_refused_and_leaves_nothing(tmp_path: Path, declared: bool) -> None:
+def test_a_body_past_max_bytes_is_refused_and_leaves_nothing(
+    tmp_path: Path, declared: bool
+) -> None:
     class Undeclared(httpx.AsyncByteStream):
         async def __aiter__(self) -> AsyncIterator[bytes]:
             for _ in range(10):

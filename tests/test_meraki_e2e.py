@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,26 +49,32 @@ def inspect_clip(path: Path) -> tuple[str, float, int, int]:
     """(container format, duration in s, first frame's stripe ms, last frame's stripe ms)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        first = last = None
-        first_pts = last_pts = 0
-        for frame in container.decode(stream):
-            if first is None:
-                first, first_pts = frame.to_ndarray(format="rgb24"), frame.pts
-            last, last_pts = frame, frame.pts
-        assert first is not None and last is not None
+        frames = [(frame.pts, frame) for frame in container.decode(stream)]
+        (first_pts, first), (last_pts, last) = frames[0], frames[-1]
+        assert first_pts is not None and last_pts is not None
+        assert stream.average_rate is not None and stream.time_base is not None
         frame_time = 1 / float(stream.average_rate)
         duration = float((last_pts - first_pts) * stream.time_base) + frame_time
         return (
             container.format.name,
             duration,
-            decode_stripe(first),
+            decode_stripe(first.to_ndarray(format="rgb24")),
             decode_stripe(last.to_ndarray(format="rgb24")),
         )
 
 
-async def test_finds_the_org_and_its_cameras(meraki: MerakiClient, simulator: SimulatorServer) -> None:
+async def test_finds_the_org_and_its_cameras(
+    meraki: MerakiClient, simulator: SimulatorServer
+) -> None:
     cameras = {camera.name: camera for camera in await meraki.cameras()}
-    assert {"Lobby", "Garage Entrance", "Warehouse", "Loading Dock", "Parking Lot", "Server Room"} <= set(cameras)
+    assert {
+        "Lobby",
+        "Garage Entrance",
+        "Warehouse",
+        "Loading Dock",
+        "Parking Lot",
+        "Server Room",
+    } <= set(cameras)
     assert await meraki.organization_id() == simulator.org_id
     offline = {a.name for a in await meraki.availabilities() if not a.online}
     assert "Loading Dock" in offline
@@ -89,7 +96,7 @@ async def test_a_two_minute_clip_is_mpegts_covering_exactly_the_span(
     end_ms = int(end.timestamp() * 1000)
     assert first_ms == start_ms
     assert end_ms - 1000 <= last_ms < end_ms
-    assert [p.name for p in tmp_path.iterdir()] == ["lobby.ts"]
+    assert await asyncio.to_thread(os.listdir, tmp_path) == ["lobby.ts"]
 
 
 async def test_a_snapshot_is_fetched_although_it_404s_at_first(
@@ -115,7 +122,9 @@ async def test_every_error_status_maps_to_its_typed_error(
     with pytest.raises(NotFound):
         await clip("Q2ZZ-NONE-9999", ago, ago + timedelta(seconds=10))
     with pytest.raises(OutsideRetention):
-        await clip(cameras["Server Room"], now - timedelta(days=30), now - timedelta(days=30, seconds=-10))
+        await clip(
+            cameras["Server Room"], now - timedelta(days=30), now - timedelta(days=30, seconds=-10)
+        )
     with pytest.raises(TooRecent):
         await clip(cameras["Lobby"], now - timedelta(seconds=2), now)
     with pytest.raises(CameraOffline):
@@ -142,8 +151,12 @@ async def test_a_429_beyond_the_wait_budget_is_rate_limited(simulator_factory: F
 async def test_server_faults_drops_and_latency_are_retried_to_success(
     simulator_factory: Factory,
 ) -> None:
-    sim = simulator_factory(rate=50.0, faults=Faults(error_rate=0.3, drop_rate=0.2, latency=0.02, seed=7))
-    async with MerakiClient("demo-key", sim.api_url, rate=50.0, max_attempts=12, backoff_base=0.05) as client:
+    sim = simulator_factory(
+        rate=50.0, faults=Faults(error_rate=0.3, drop_rate=0.2, latency=0.02, seed=7)
+    )
+    async with MerakiClient(
+        "demo-key", sim.api_url, rate=50.0, max_attempts=12, backoff_base=0.05
+    ) as client:
         serials = [c.serial for c in await client.cameras()]
         settings = await asyncio.gather(*(client.video_settings(s) for s in serials * 3))
     assert len(settings) == len(serials) * 3
@@ -152,7 +165,9 @@ async def test_server_faults_drops_and_latency_are_retried_to_success(
     assert 0 in statuses, "the simulator dropped no connections"
 
 
-async def test_an_expired_media_url_is_refreshed_once(simulator_factory: Factory, tmp_path: Path) -> None:
+async def test_an_expired_media_url_is_refreshed_once(
+    simulator_factory: Factory, tmp_path: Path
+) -> None:
     skew = [0.0]
     sim = simulator_factory(url_ttl=60.0, clock=lambda: __import__("time").time() + skew[0])
 
@@ -165,7 +180,9 @@ async def test_an_expired_media_url_is_refreshed_once(simulator_factory: Factory
         client = MerakiClient("demo-key", sim.api_url, http=http)
         lobby = await camera_named(client, "Lobby")
         end = utc_now() - timedelta(seconds=90)
-        path = await client.download_clip(lobby.serial, end - timedelta(seconds=5), end, tmp_path / "c.ts")
+        path = await client.download_clip(
+            lobby.serial, end - timedelta(seconds=5), end, tmp_path / "c.ts"
+        )
     assert path.stat().st_size > 0
     clip_calls = [r for r in sim.state.requests if r.path.endswith("/camera/clip")]
     assert len(clip_calls) == 2
@@ -179,76 +196,8 @@ async def test_a_link_that_keeps_expiring_gives_up_after_one_refresh(
         lobby = await camera_named(client, "Lobby")
         end = utc_now() - timedelta(seconds=90)
         with pytest.raises(MediaExpired):
-            await client.download_clip(lobby.serial, end - timedelta(seconds=5), end, tmp_path / "c.ts")
+            await client.download_clip(
+                lobby.serial, end - timedelta(seconds=5), end, tmp_path / "c.ts"
+            )
     assert len([r for r in sim.state.requests if r.path.endswith("/camera/clip")]) == 2
-    assert list(tmp_path.iterdir()) == []
-
-
-# Bursts: the same assertions as the 5/s benchmark, at 20/s to keep CI fast.
-
-BURST_RATE = 20.0
-HAMMERED_RATE = 50.0
-BURST = 100
-
-
-def most_accepted_in_any_second(sim: SimulatorServer) -> int:
-    accepted = sorted(r.at for r in sim.state.requests if r.status not in (401, 429))
-    return max(sum(1 for t in accepted[i:] if t < start + 1.0) for i, start in enumerate(accepted))
-
-
-async def burst_of_clips(client: MerakiClient) -> list[Any]:
-    lobby = await camera_named(client, "Lobby")
-    base = utc_now() - timedelta(minutes=10)
-    starts = [base - timedelta(seconds=5 * i) for i in range(BURST)]  # all distinct: no coalescing
-    return await asyncio.gather(
-        *(client.clip_link(lobby.serial, s, s + timedelta(seconds=5)) for s in starts)
-    )
-
-
-@pytest.mark.slow
-async def test_a_burst_of_clip_requests_gets_no_429s(simulator_factory: Factory) -> None:
-    sim = simulator_factory(rate=BURST_RATE)
-    async with MerakiClient("demo-key", sim.api_url, rate=BURST_RATE) as client:
-        links = await burst_of_clips(client)
-    assert len({link.url for link in links}) == BURST
-    clip_calls = [r for r in sim.state.requests if r.path.endswith("/camera/clip")]
-    assert [r.status for r in clip_calls] == [200] * BURST
-    assert [r for r in sim.state.requests if r.status == 429] == []
-    assert most_accepted_in_any_second(sim) <= BURST_RATE
-
-
-@pytest.mark.slow
-async def test_a_burst_succeeds_while_a_careless_client_hammers_the_org(
-    simulator_factory: Factory,
-) -> None:
-    sim = simulator_factory(rate=HAMMERED_RATE)
-    done = asyncio.Event()
-
-    async def careless() -> int:
-        """Twice the org's rate, never looks at the answers."""
-        sent = 0
-        url = f"{sim.api_url}/organizations/{sim.org_id}/networks"
-        async with httpx.AsyncClient(headers={"Authorization": "Bearer demo-key"}) as http:
-            pending: set[asyncio.Task[httpx.Response]] = set()
-            while not done.is_set():
-                task = asyncio.create_task(http.get(url))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                sent += 1
-                await asyncio.sleep(1 / (2 * HAMMERED_RATE))
-            await asyncio.gather(*pending, return_exceptions=True)
-        return sent
-
-    hammer = asyncio.create_task(careless())
-    try:
-        async with MerakiClient("demo-key", sim.api_url, rate=HAMMERED_RATE) as client:
-            links = await burst_of_clips(client)
-    finally:
-        done.set()
-        sent = await hammer
-    assert len({link.url for link in links}) == BURST
-    assert sent > HAMMERED_RATE
-    clip_ok = [r for r in sim.state.requests if r.path.endswith("/camera/clip") and r.status == 200]
-    assert len(clip_ok) == BURST
-    assert any(r.status == 429 for r in sim.state.requests), "the careless client was not careless"
-    assert most_accepted_in_any_second(sim) <= HAMMERED_RATE
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []

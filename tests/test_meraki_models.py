@@ -50,7 +50,12 @@ def test_parse_timestamp_reads_iso_and_epoch_millis(value: object) -> None:
 def test_device_keeps_raw_fields_and_tolerates_missing_ones() -> None:
     raw = {"serial": "Q2XX-1", "name": None, "model": "MV12", "networkId": "N1", "extra": 1}
     device = Device.from_api(raw)
-    assert (device.serial, device.name, device.model, device.network_id) == ("Q2XX-1", "", "MV12", "N1")
+    assert (device.serial, device.name, device.model, device.network_id) == (
+        "Q2XX-1",
+        "",
+        "MV12",
+        "N1",
+    )
     assert device.raw["extra"] == 1
     assert Device.from_api({**raw, "tags": "a b"}).tags == ("a", "b")
 
@@ -61,14 +66,18 @@ def test_availability_reads_nested_network() -> None:
 
 
 def test_media_link_repr_hides_the_token() -> None:
-    link = MediaLink.from_api({"url": "https://spn49.meraki.com/stream/jpeg/snapshot/v2/SECRET?a=B"})
+    link = MediaLink.from_api(
+        {"url": "https://spn49.meraki.com/stream/jpeg/snapshot/v2/SECRET?a=B"}
+    )
     assert "SECRET" not in repr(link) and "B" not in repr(link).split("expiry")[0]
     assert repr(link).startswith("MediaLink(url='https://spn49.meraki.com/stream/…'")
     assert redact_url("http://127.0.0.1:8000/") == "http://127.0.0.1:8000/…"
 
 
 def test_settings_models() -> None:
-    video = VideoSettings.from_api({"externalRtspEnabled": True, "rtspUrl": "rtsp://10.0.0.5:9000/live"})
+    video = VideoSettings.from_api(
+        {"externalRtspEnabled": True, "rtspUrl": "rtsp://10.0.0.5:9000/live"}
+    )
     assert video.external_rtsp_enabled and video.rtsp_url == "rtsp://10.0.0.5:9000/live"
     sense = SenseSettings.from_api(
         {
@@ -150,7 +159,9 @@ def test_detections_history_encodes_array_params_like_the_sdk() -> None:
 
     run_virtual(main())
     params = seen[0].url.params
-    assert seen[0].url.path.endswith("/organizations/o1/camera/detections/history/byBoundary/byInterval")
+    assert seen[0].url.path.endswith(
+        "/organizations/o1/camera/detections/history/byBoundary/byInterval"
+    )
     assert params.get_list("boundaryIds[]") == ["b1", "b2"]
     assert params["ranges[]startTime"] == "2026-03-23T14:00:00.000Z"
     assert params["ranges[]interval"] == "3600"
