@@ -32,8 +32,13 @@ def explain(error: MerakiError, camera: str | None = None, when: str | None = No
             return f"The footage{at} has not reached the Meraki cloud yet — try again in a minute."
         case NotFound():
             return f"The Meraki API does not know {cam} (or this API key cannot see it)."
-        case Unauthorized() | OrganizationUnresolved():
+        case Unauthorized():
             return "The Meraki API refused mvbot's API key — an mvbot admin needs to check it."
+        case OrganizationUnresolved():
+            return (
+                "mvbot's API key sees several Meraki organisations (or none) — an mvbot admin "
+                "needs to set MVBOT_MERAKI_ORG_ID."
+            )
         case RateLimited():
             return "The Meraki API is busy (rate limit reached) — please try again in a minute."
         case Unavailable() | MediaExpired():

@@ -29,6 +29,7 @@ class Miss:
     outcome: Outcome = Outcome.FAILED
     user: str = VIEWER
     room: str = ROOM
+    asks_cloud: bool = False  # only the cloud knows the answer; otherwise no API call is made
 
 
 MISSES = {
@@ -37,13 +38,18 @@ MISSES = {
     "too long": Miss("clip lobby 2h ago 31m", ("That is 31 min", "can be up to 30 min")),
     # Server Room keeps 7 days of footage (the fleet says so); Lobby would still have it.
     "past retention": Miss(
-        "clip server room 8d ago 1m", ("past Server Room's retention",), room=SECURE_ROOM
+        "clip server room 8d ago 1m",
+        ("past Server Room's retention",),
+        room=SECURE_ROOM,
+        asks_cloud=True,
     ),
     # Loading Dock went offline three hours before the simulator started.
-    "offline now": Miss("clip loading dock 1h ago 1m", ("Loading Dock was offline at",)),
+    "offline now": Miss(
+        "clip loading dock 1h ago 1m", ("Loading Dock was offline at",), asks_cloud=True
+    ),
     # Garage Entrance is online, but had a power cut two days ago.
     "offline then": Miss(
-        "clip garage entrance 47h45m ago 1m", ("Garage Entrance was offline at", "EST")
+        "clip garage entrance 47h45m ago 1m", ("Garage Entrance was offline at",), asks_cloud=True
     ),
     "no role": Miss(
         "clip lobby 10m ago", ("needs the viewer role", "no role"), Outcome.REFUSED, user=STRANGER
@@ -59,7 +65,9 @@ async def test_each_impossible_request_gets_its_own_sentence_and_an_audit_row(
 ) -> None:
     answers: dict[str, str] = {}
     for case, miss in MISSES.items():
+        calls = len(bot.api_calls("/camera/clip"))
         replies = await bot.ask(miss.command, user=miss.user, room=miss.room)
+        assert len(bot.api_calls("/camera/clip")) - calls == int(miss.asks_cloud), case
         assert len(replies) == 1, (case, replies)
         reply = replies[0]
         tone = Tone.REFUSED if miss.outcome is Outcome.REFUSED else Tone.ERROR
@@ -78,14 +86,6 @@ async def test_each_impossible_request_gets_its_own_sentence_and_an_audit_row(
 
     assert bot.outcomes == [m.outcome for m in MISSES.values()]
     assert len(set(answers.values())) == len(MISSES)
-
-
-async def test_refused_people_cost_no_footage_request(bot: BotUnderTest) -> None:
-    await bot.ask("clip lobby 10m ago", user=STRANGER)
-    await bot.ask("snapshot server room", room=ROOM)
-    assert bot.outcomes == [Outcome.REFUSED, Outcome.REFUSED]
-    assert bot.api_calls("/camera/clip") == []
-    assert bot.api_calls("/camera/generateSnapshot") == []
 
 
 async def test_an_unknown_command_suggests_the_nearest_one(bot: BotUnderTest) -> None:

@@ -418,3 +418,35 @@ def test_the_key_never_shows_in_errors_reprs_or_logs(caplog: pytest.LogCaptureFi
     assert len(texts) == 5
     assert "[redacted]" in texts[0]
     assert all(KEY not in text for text in texts)
+
+
+def test_redirects_within_the_api_realm_keep_the_key_and_others_are_refused() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "api.example.test":
+            target = (
+                "https://n42.example.test/api/v1/devices/Q2"
+                if "Q2" in request.url.path
+                else "https://evil.test/x"
+            )
+            return httpx.Response(302, headers={"Location": target})
+        return ok({"serial": "Q2", "name": "Lobby"})
+
+    seen: list[httpx.Request] = []
+
+    async def main() -> tuple[str, str]:
+        client = client_for(handler)
+        try:
+            device = await client.device("Q2")
+            with pytest.raises(MerakiError, match="another host"):
+                await client.device("Q3")
+            return device.name, seen[1].headers["authorization"]
+        finally:
+            await closing(client)
+
+    assert run_virtual(main()) == ("Lobby", f"Bearer {KEY}")
+    assert [r.url.host for r in seen] == [
+        "api.example.test",
+        "n42.example.test",
+        "api.example.test",
+    ]

@@ -11,7 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.meraki import DownloadTooLarge, MediaExpired, MerakiClient, NotFound, Unavailable
+from bot.meraki import (
+    DownloadTooLarge,
+    MediaExpired,
+    MerakiClient,
+    NotFound,
+    RateBudget,
+    Unavailable,
+)
 from tests.test_meraki_virtualtime import run_virtual
 
 KEY = "sekrit-api-key-0123456789"
@@ -170,3 +177,23 @@ def test_media_tokens_never_reach_the_logs(
     assert "media.example.test" in ours
     assert TOKEN not in ours
     assert KEY not in ours
+
+
+def test_media_downloads_do_not_wait_for_the_api_budget(tmp_path: Path) -> None:
+    cloud = FakeCloud()
+    budget = RateBudget(5.0)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        answer = await cloud(request)
+        if request.url.host == "api.example.test":
+            budget.pause_for(3600)  # e.g. another caller just met a 429
+        return answer
+
+    async def main() -> float:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            client = MerakiClient(KEY, BASE, org_id="o1", http=http, budget=budget)
+            await client.download_clip("Q2", START, END, tmp_path / "clip.ts")
+            return asyncio.get_running_loop().time()
+
+    assert run_virtual(main()) < 1.0
+    assert (tmp_path / "clip.ts").read_bytes() == cloud.body

@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from bot.meraki.budget import Priority, RateBudget
 from bot.meraki.download import MediaDownloader
-from bot.meraki.errors import MediaExpired, MerakiError, OrganizationUnresolved
+from bot.meraki.errors import MediaExpired, OrganizationUnresolved
 from bot.meraki.http import ApiTransport, Params, RetryPolicy
 from bot.meraki.models import (
     Availability,
@@ -26,6 +26,7 @@ from bot.meraki.models import (
     SenseSettings,
     VideoLink,
     VideoSettings,
+    parse_answer,
 )
 from bot.meraki.sense import (
     AnalyticsZone,
@@ -39,21 +40,8 @@ from bot.meraki.times import format_timestamp
 
 log = logging.getLogger("bot.meraki")
 
-T = TypeVar("T")
-
 INTERACTIVE = Priority.INTERACTIVE
 MiB = 1024 * 1024
-
-
-def _parse(operation: str, build: Callable[[Any], T], raw: Any) -> T:
-    """Turn a surprising answer into a MerakiError rather than a KeyError deep in the core."""
-    try:
-        return build(raw)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise MerakiError(
-            f"{operation}: unexpected answer from the API ({type(exc).__name__}: {exc})",
-            operation=operation,
-        ) from None
 
 
 def _device_path(serial: str, rest: str = "") -> str:
@@ -120,7 +108,7 @@ class MerakiClient:
     async def organizations(self, *, priority: Priority = INTERACTIVE) -> list[Organization]:
         op = "organizations"
         raw = await self._api.get_all("organizations", priority=priority, operation=op)
-        return [_parse(op, Organization.from_api, item) for item in raw]
+        return [parse_answer(op, Organization.from_api, item) for item in raw]
 
     async def organization_id(self, *, priority: Priority = INTERACTIVE) -> str:
         """The configured org id, else the only organisation the key can see."""
@@ -138,21 +126,21 @@ class MerakiClient:
 
     async def networks(self, *, priority: Priority = INTERACTIVE) -> list[Network]:
         raw = await self._org_list("networks", (), priority, "networks")
-        return [_parse("networks", Network.from_api, item) for item in raw]
+        return [parse_answer("networks", Network.from_api, item) for item in raw]
 
     async def cameras(self, *, priority: Priority = INTERACTIVE) -> list[Device]:
         params = (("productTypes[]", "camera"), ("perPage", "1000"))
         raw = await self._org_list("devices", params, priority, "cameras")
-        return [_parse("cameras", Device.from_api, item) for item in raw]
+        return [parse_answer("cameras", Device.from_api, item) for item in raw]
 
     async def availabilities(self, *, priority: Priority = INTERACTIVE) -> list[Availability]:
         params = (("productTypes[]", "camera"), ("perPage", "1000"))
         raw = await self._org_list("devices/availabilities", params, priority, "availabilities")
-        return [_parse("availabilities", Availability.from_api, item) for item in raw]
+        return [parse_answer("availabilities", Availability.from_api, item) for item in raw]
 
     async def device(self, serial: str, *, priority: Priority = INTERACTIVE) -> Device:
         raw = await self._api.get(_device_path(serial), priority=priority, operation="device")
-        return _parse("device", Device.from_api, raw)
+        return parse_answer("device", Device.from_api, raw)
 
     # Camera media links and settings
 
@@ -175,7 +163,7 @@ class MerakiClient:
         raw = await self._api.get(
             _device_path(serial, "/camera/clip"), params, priority=priority, operation="clip"
         )
-        return _parse("clip", MediaLink.from_api, raw)
+        return parse_answer("clip", MediaLink.from_api, raw)
 
     async def snapshot_link(
         self,
@@ -199,7 +187,7 @@ class MerakiClient:
             priority=priority,
             operation="snapshot",
         )
-        return _parse("snapshot", MediaLink.from_api, raw)
+        return parse_answer("snapshot", MediaLink.from_api, raw)
 
     async def video_link(
         self, serial: str, at: datetime | None = None, *, priority: Priority = INTERACTIVE
@@ -211,21 +199,21 @@ class MerakiClient:
             priority=priority,
             operation="video link",
         )
-        return _parse("video link", VideoLink.from_api, raw)
+        return parse_answer("video link", VideoLink.from_api, raw)
 
     async def video_settings(
         self, serial: str, *, priority: Priority = INTERACTIVE
     ) -> VideoSettings:
         path = _device_path(serial, "/camera/video/settings")
         raw = await self._api.get(path, priority=priority, operation="video settings")
-        return _parse("video settings", VideoSettings.from_api, raw)
+        return parse_answer("video settings", VideoSettings.from_api, raw)
 
     async def sense_settings(
         self, serial: str, *, priority: Priority = INTERACTIVE
     ) -> SenseSettings:
         path = _device_path(serial, "/camera/sense")
         raw = await self._api.get(path, priority=priority, operation="sense settings")
-        return _parse("sense settings", SenseSettings.from_api, raw)
+        return parse_answer("sense settings", SenseSettings.from_api, raw)
 
     # MV Sense analytics (v0-era zone endpoints and the current boundary endpoints)
 
@@ -234,7 +222,7 @@ class MerakiClient:
     ) -> LiveOccupancy:
         path = _device_path(serial, "/camera/analytics/live")
         raw = await self._api.get(path, priority=priority, operation="live analytics")
-        return _parse("live analytics", LiveOccupancy.from_api, raw)
+        return parse_answer("live analytics", LiveOccupancy.from_api, raw)
 
     async def analytics_recent(
         self, serial: str, object_type: str = "person", *, priority: Priority = INTERACTIVE
@@ -242,7 +230,7 @@ class MerakiClient:
         path = _device_path(serial, "/camera/analytics/recent")
         params = (("objectType", object_type),)
         raw = await self._api.get(path, params, priority=priority, operation="recent analytics")
-        return [_parse("recent analytics", ZoneCount.from_api, item) for item in raw or ()]
+        return [parse_answer("recent analytics", ZoneCount.from_api, item) for item in raw or ()]
 
     async def analytics_overview(
         self,
@@ -256,14 +244,14 @@ class MerakiClient:
         path = _device_path(serial, "/camera/analytics/overview")
         params = (*_span(t0, t1), ("objectType", object_type))
         raw = await self._api.get(path, params, priority=priority, operation="analytics overview")
-        return [_parse("analytics overview", ZoneCount.from_api, item) for item in raw or ()]
+        return [parse_answer("analytics overview", ZoneCount.from_api, item) for item in raw or ()]
 
     async def analytics_zones(
         self, serial: str, *, priority: Priority = INTERACTIVE
     ) -> list[AnalyticsZone]:
         path = _device_path(serial, "/camera/analytics/zones")
         raw = await self._api.get(path, priority=priority, operation="analytics zones")
-        return [_parse("analytics zones", AnalyticsZone.from_api, item) for item in raw or ()]
+        return [parse_answer("analytics zones", AnalyticsZone.from_api, item) for item in raw or ()]
 
     async def analytics_zone_history(
         self,
@@ -280,7 +268,7 @@ class MerakiClient:
         params = (*_span(t0, t1), ("objectType", object_type))
         op = "zone history"
         raw = await self._api.get_all(path, params, priority=priority, operation=op)
-        return [_parse(op, ZoneCount.from_api, item) for item in raw]
+        return [parse_answer(op, ZoneCount.from_api, item) for item in raw]
 
     async def boundary_areas(
         self, serials: Sequence[str], *, priority: Priority = INTERACTIVE
@@ -315,7 +303,11 @@ class MerakiClient:
         op = "detections history"
         path = "camera/detections/history/byBoundary/byInterval"
         raw = await self._org_list(path, params, priority, op)
-        return [count for entry in raw for count in _parse(op, DetectionCount.list_from_api, entry)]
+        return [
+            count
+            for entry in raw
+            for count in parse_answer(op, DetectionCount.list_from_api, entry)
+        ]
 
     # Media downloads (not API calls: no budget slot, no API key sent)
 
@@ -385,7 +377,7 @@ class MerakiClient:
         path = f"organizations/{org}/camera/boundaries/{kind}/byDevice"
         params = tuple(("serials[]", serial) for serial in serials)
         raw = await self._api.get(path, params, priority=priority, operation=op)
-        return [b for device in raw or () for b in _parse(op, Boundary.list_from_api, device)]
+        return [b for device in raw or () for b in parse_answer(op, Boundary.list_from_api, device)]
 
 
 async def _renewing(fetch: Callable[[], Awaitable[Path]], what: str) -> Path:

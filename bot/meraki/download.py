@@ -114,7 +114,7 @@ class MediaDownloader:
                 await self._save(response, dest, max_bytes, operation)
         except httpx.TimeoutException:
             raise _Transient("timed out") from None
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
         log.debug("meraki %s media %s saved to %s", operation, where, dest)
         return dest

@@ -156,6 +156,7 @@ class ApiTransport:
             slot = await self.budget.acquire(priority, seq=seq)
             seq = slot.seq
             failure: str
+            hint: float | None = None
             try:
                 response = await self._http.request(
                     method,
@@ -167,9 +168,9 @@ class ApiTransport:
                     extensions={"trace": slot.trace},
                 )
             except httpx.TimeoutException:
-                failure = "timed out"
-            except httpx.TransportError as exc:
-                failure = f"connection failed ({type(exc).__name__})"
+                failure, last_status = "timed out", None
+            except httpx.RequestError as exc:  # refused, reset, dropped mid-body, garbled
+                failure, last_status = f"connection failed ({type(exc).__name__})", None
             else:
                 status = response.status_code
                 log.debug("meraki %s %s -> %d", method, url.path, status)
@@ -189,7 +190,7 @@ class ApiTransport:
                     continue
                 if status < 500:
                     return response
-                failure, last_status = f"HTTP {status}", status
+                failure, last_status, hint = f"HTTP {status}", status, _retry_after(response)
             finally:
                 slot.release()
             failures += 1
@@ -200,7 +201,7 @@ class ApiTransport:
                     status=last_status,
                     operation=operation,
                 )
-            delay = self._backoff(failures)
+            delay = max(self._backoff(failures), min(hint or 0.0, self.policy.backoff_cap))
             log.info("meraki %s %s; retry %d in %.2f s", operation, failure, failures, delay)
             await asyncio.sleep(delay)
 

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from bot.meraki.errors import MerakiError
 from bot.meraki.times import parse_timestamp
 
 Raw = Mapping[str, Any]
+T = TypeVar("T")
+
+
+def parse_answer(operation: str, build: Callable[[Any], T], raw: Any) -> T:
+    """Turn a surprising answer into a MerakiError rather than a KeyError deep in the core."""
+    try:
+        return build(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MerakiError(
+            f"{operation}: unexpected answer from the API ({type(exc).__name__}: {exc})",
+            operation=operation,
+        ) from None
 
 
 def redact_url(url: str) -> str:
