@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.messages import Message, Person, Place, Reply, SentMessage
+from bot.outbox import Handle
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,13 @@ class MemoryAdapter:
 
     def __init__(self, platform: str = "memory") -> None:
         self.platform = platform
+        self._handle: Handle | None = None
         self.posted: list[Posted] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
 
-    async def start(self) -> None:
-        return None
+    async def start(self, handle: Handle) -> None:
+        self._handle = handle
 
     async def stop(self) -> None:
         return None
@@ -36,6 +38,14 @@ class MemoryAdapter:
         self, text: str, *, user: str = "U1", email: str | None = None, room: str = "R1"
     ) -> Message:
         return Message(text, Person(self.platform, user, email=email), Place(self.platform, room))
+
+    async def ask(self, text: str, **who: str) -> list[Reply]:
+        """Run `text` as a command, as `who` (user, email, room), and return the replies to it."""
+        if self._handle is None:
+            raise RuntimeError("the adapter has not been started")
+        before = len(self.posted)
+        await self._handle(self.message(text, **who))
+        return [p.reply for p in self.posted[before:]]
 
     async def send(self, place: Place, reply: Reply) -> SentMessage:
         await self._record(Posted(place, reply))

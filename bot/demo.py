@@ -48,7 +48,7 @@ async def _demo(settings: Settings, simulator_url: str, once: str | None, wait: 
     console = ConsoleAdapter()
     async with running_bot(settings, [console]) as running:
         if once is not None:
-            outcome = await running.bot.handle(console.message(once))
+            outcome = await console.ask(once)
             if outcome is Outcome.PENDING and not await running.pending.wait_idle(wait):
                 print(f"gave up waiting after {wait:.0f} s for the deferred reply", file=sys.stderr)
                 return 1
@@ -61,7 +61,7 @@ async def _demo(settings: Settings, simulator_url: str, once: str | None, wait: 
             f"files in {settings.store.data_dir}/media.\n"
             f"Try: {' · '.join(EXAMPLES)}. Ctrl-D or `quit` leaves."
         )
-        await console.repl(running.bot.handle)
+        await console.repl()
     return 0
 
 

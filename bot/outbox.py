@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.messages import Place, Reply, SentMessage
+from bot.messages import Message, Place, Reply, SentMessage
+from bot.store import Outcome
+
+Handle = Callable[[Message], Awaitable[Outcome]]
 
 
 class Adapter(Protocol):
     """A chat platform as the core sees it.
 
-    An adapter is handed the core when it is built and calls `Bot.handle` for every
-    command it receives; the core calls back `send` and `update` to answer, now or
+    `start` hands the adapter the core's `handle`, which it calls for every command it
+    receives from then on; the core calls back `send` and `update` to answer, now or
     later (a deferred clip, an alert), in the place the adapter named.
     """
 
     platform: str
 
-    async def start(self) -> None: ...
+    async def start(self, handle: Handle) -> None: ...
 
     async def stop(self) -> None: ...
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
-import uvicorn
-
-from bot.app import running_bot
+from bot.app import Running, running_bot
 from bot.config import Settings
+from bot.links import FileLinks, load_signing_key
 from bot.outbox import Adapter
-from bot.services import Services
 from bot.web import create_app
+from bot.web.server import web_server
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,15 @@ def configured_adapters(settings: Settings) -> list[Adapter]:
     return []
 
 
+def file_links(settings: Settings) -> FileLinks:
+    public = settings.http.public_url or f"http://{settings.http.host}:{settings.http.port}"
+    key = load_signing_key(settings.store.data_dir)
+    return FileLinks(key, public, settings.store.data_dir / "media")
+
+
 def run(settings: Settings) -> int:
     asyncio.run(_serve(settings))
+    log.info("stopped")
     return 0
 
 
@@ -31,27 +38,27 @@ async def _serve(settings: Settings) -> None:
     if not adapters:
         log.warning("no chat platform is configured: set MVBOT_SLACK_* or MVBOT_WEBEX_*")
     async with running_bot(settings, adapters) as running:
-        services = running.services
-
-        async def health() -> dict[str, str]:
-            return {"store": await _store_health(services)}
-
-        app = create_app(metrics=services.metrics, health=health)
-        config = uvicorn.Config(
-            app,
-            host=settings.http.host,
-            port=settings.http.port,
-            log_config=None,
-            access_log=False,
+        app = create_app(
+            metrics=running.services.metrics,
+            health=lambda: health(running),
+            links=file_links(settings),
         )
-        log.info("web server listening host=%s port=%s", settings.http.host, settings.http.port)
-        await uvicorn.Server(config).serve()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        async with web_server(app, settings.http.host, settings.http.port) as server:
+            log.info("web server listening url=%s", server.url)
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait([stopping, server.task], return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+        log.info("stopping")
 
 
-async def _store_health(services: Services) -> str:
+async def health(running: Running) -> dict[str, str]:
     try:
-        await services.store.schema_version()
+        await running.services.store.schema_version()
     except Exception as error:  # any failure means "not healthy"; the reason goes to the log
         log.warning("store health check failed error=%r", error)
-        return "error"
-    return "ok"
+        return {"store": "error"}
+    return {"store": "ok"}

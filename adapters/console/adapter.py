@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
-from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from adapters.console.render import render
 from bot.messages import Message, Person, Place, Reply, SentMessage
+from bot.outbox import Handle
+from bot.store import Outcome
 
 PLATFORM = "console"
 
@@ -25,9 +26,10 @@ class ConsoleAdapter:
         self.place = Place(PLATFORM, "console")
         self.replies: list[Reply] = []
         self._ids = itertools.count(1)
+        self._handle: Handle | None = None
 
-    async def start(self) -> None:
-        return None
+    async def start(self, handle: Handle) -> None:
+        self._handle = handle
 
     async def stop(self) -> None:
         return None
@@ -47,15 +49,20 @@ class ConsoleAdapter:
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    async def repl(self, handle: Callable[[Message], Awaitable[object]]) -> None:
+    async def ask(self, text: str) -> Outcome:
+        if self._handle is None:
+            raise RuntimeError("the adapter has not been started")
+        return await self._handle(self.message(text))
+
+    async def repl(self) -> None:
         """Read commands until end of input or `quit`; a command runs while the next is typed."""
-        running: set[asyncio.Task[object]] = set()
+        running: set[asyncio.Task[Outcome]] = set()
         while True:
             line = await asyncio.to_thread(_read_line, "mvbot> ")
             if line is None or line.strip() in ("quit", "exit"):
                 break
             if line.strip():
-                task = asyncio.ensure_future(handle(self.message(line)))
+                task = asyncio.ensure_future(self.ask(line))
                 running.add(task)
                 task.add_done_callback(running.discard)
         if running:

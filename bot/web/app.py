@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from bot.links import FileLinks
 from bot.metrics import Metrics
+from bot.web.files import file_routes
 
 HealthCheck = Callable[[], Awaitable[dict[str, str]]]
 
 
-def create_app(*, metrics: Metrics, health: HealthCheck) -> Starlette:
+def create_app(
+    *,
+    metrics: Metrics,
+    health: HealthCheck,
+    links: FileLinks | None = None,
+    routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The web app: health, metrics, file links, plus the routes adapters contribute."""
+
     async def healthz(request: Request) -> Response:
         checks = await health()
         ok = all(value == "ok" for value in checks.values())
@@ -27,5 +37,7 @@ def create_app(*, metrics: Metrics, health: HealthCheck) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/metrics", metrics_text),
+            *(file_routes(links) if links else []),
+            *routes,
         ]
     )

@@ -1,0 +1,73 @@
+"""Signed, expiring download links for files too large to upload to a chat platform."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+
+
+def load_signing_key(data_dir: Path) -> bytes:
+    """The key that signs links: created once per installation, kept beside the data (0600)."""
+    path = data_dir / "signing.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(key)
+        return key
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class FileLinks:
+    """Links to files under `root`, valid for `ttl` seconds, that no one can forge or widen.
+
+    A token is `<path, expiry>` signed with HMAC-SHA256; the path is relative to `root`
+    and checked again on use, so a token can never reach outside it.
+    """
+
+    def __init__(self, key: bytes, public_url: str, root: Path, ttl: float = 86400.0) -> None:
+        self._key = key
+        self._base = public_url.rstrip("/")
+        self._root = root.resolve()
+        self._ttl = ttl
+
+    def url_for(self, path: Path, *, now: float | None = None) -> str:
+        relative = path.resolve().relative_to(self._root).as_posix()
+        expires = int((now if now is not None else time.time()) + self._ttl)
+        body = _b64(f"{expires}:{relative}".encode())
+        return f"{self._base}/files/{body}.{self._sign(body)}/{path.name}"
+
+    def resolve(self, token: str, *, now: float | None = None) -> Path | None:
+        """The file a token names, or None if it is forged, expired or missing."""
+        body, _, signature = token.partition(".")
+        if not hmac.compare_digest(signature, self._sign(body)):
+            return None
+        try:
+            expires_text, _, relative = _unb64(body).decode().partition(":")
+            expires = int(expires_text)
+        except ValueError:
+            return None
+        if expires < (now if now is not None else time.time()):
+            return None
+        path = (self._root / relative).resolve()
+        if not path.is_relative_to(self._root) or not path.is_file():
+            return None
+        return path
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:20])

@@ -1,0 +1,26 @@
+"""`/files/<token>/<name>`: downloads of clips too large for a chat upload, by signed link."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.links import FileLinks
+
+_MIME = {".mp4": "video/mp4", ".ts": "video/mp2t", ".jpg": "image/jpeg", ".png": "image/png"}
+
+
+def file_routes(links: FileLinks) -> list[Route]:
+    async def download(request: Request) -> Response:
+        path = links.resolve(request.path_params["token"])
+        if path is None:
+            return PlainTextResponse("This link has expired or is not valid.", status_code=410)
+        return FileResponse(
+            path,
+            media_type=_MIME.get(path.suffix, "application/octet-stream"),
+            filename=path.name,
+            headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return [Route("/files/{token}/{name}", download)]
