@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.messages import Message, Person, Place, Reply, SentMessage
-from bot.outbox import Handle
+from bot.outbox import Core
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,13 @@ class MemoryAdapter:
 
     def __init__(self, platform: str = "memory") -> None:
         self.platform = platform
-        self._handle: Handle | None = None
+        self._core: Core | None = None
         self.posted: list[Posted] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
 
-    async def start(self, handle: Handle) -> None:
-        self._handle = handle
+    async def start(self, core: Core) -> None:
+        self._core = core
 
     async def stop(self) -> None:
         return None
@@ -41,10 +41,10 @@ class MemoryAdapter:
 
     async def ask(self, text: str, **who: str) -> list[Reply]:
         """Run `text` as a command, as `who` (user, email, room), and return the replies to it."""
-        if self._handle is None:
+        if self._core is None:
             raise RuntimeError("the adapter has not been started")
         before = len(self.posted)
-        await self._handle(self.message(text, **who))
+        await self._core.handle(self.message(text, **who))
         return [p.reply for p in self.posted[before:]]
 
     async def send(self, place: Place, reply: Reply) -> SentMessage:

@@ -90,6 +90,6 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(scheduler.shutdown)
         await pending.resume()
         for adapter in adapters:
-            await adapter.start(bot.handle)
+            await adapter.start(bot)
             stack.push_async_callback(adapter.stop)
         yield Running(bot, services, pending)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from bot.services import Services
 from bot.store import AuditEntry, Outcome
 
 log = logging.getLogger(__name__)
+
+# Slack wants an answer within 3 s; a preview that needs longer is not worth waiting for.
+PREVIEW_TIMEOUT = 1.5
 
 
 @dataclass
@@ -49,6 +53,31 @@ class Bot:
         name = command.name if command else "unknown"
         self.services.metrics.inc("mvbot_commands_total", command=name, outcome=outcome.value)
         return outcome
+
+    async def preview(self, message: Message) -> str:
+        """A one-line acknowledgement for platforms that must answer within seconds.
+
+        Best effort and side-effect free: anything it cannot work out quickly (a parse
+        error, an unknown camera) is left for `handle` to say properly.
+        """
+        generic = f"Working on `{message.text.strip()}`…"
+        try:
+            name, tokens = split_command(message.text)
+        except ParseError:
+            return generic
+        command = self.router.find(name)
+        if command is None or command.preview is None:
+            return generic
+        role = self.services.access.role_of(message.person, message.place)
+        if role < command.role:
+            return generic
+        try:
+            async with asyncio.timeout(PREVIEW_TIMEOUT):
+                return await command.preview(
+                    Request(self.services, message, role, command), list(tokens)
+                )
+        except Exception:  # a preview never fails the command: `handle` reports problems
+            return generic
 
     async def _run(self, message: Message) -> tuple[Outcome, str, Command | None]:
         services = self.services

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.messages import Message, Place, Reply, SentMessage
 from bot.store import Outcome
 
-Handle = Callable[[Message], Awaitable[Outcome]]
+
+class Core(Protocol):
+    """What an adapter may ask of the core."""
+
+    async def handle(self, message: Message) -> Outcome:
+        """Run a command; every answer goes out through the adapter's `send`/`update`."""
+        ...
+
+    async def preview(self, message: Message) -> str:
+        """A one-line, immediate acknowledgement ("Fetching Lobby 14:30–14:32…"), for
+        platforms that must answer within seconds; it neither runs nor audits anything."""
+        ...
 
 
 class Adapter(Protocol):
     """A chat platform as the core sees it.
 
-    `start` hands the adapter the core's `handle`, which it calls for every command it
-    receives from then on; the core calls back `send` and `update` to answer, now or
-    later (a deferred clip, an alert), in the place the adapter named.
+    `start` hands the adapter the core, which it calls for every command it receives
+    from then on; the core calls back `send` and `update` to answer, now or later (a
+    deferred clip, an alert), in the place the adapter named.
     """
 
     platform: str
 
-    async def start(self, handle: Handle) -> None: ...
+    async def start(self, core: Core) -> None: ...
 
     async def stop(self) -> None: ...
 

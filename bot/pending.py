@@ -48,7 +48,12 @@ def place_from_json(data: Mapping[str, Any]) -> Place:
 
 
 def person_to_json(person: Person) -> dict[str, Any]:
-    return {"platform": person.platform, "id": person.id, "email": person.email}
+    return {
+        "platform": person.platform,
+        "id": person.id,
+        "email": person.email,
+        "time_zone": person.time_zone,
+    }
 
 
 class PendingClips:
@@ -121,7 +126,8 @@ class PendingClips:
         record = directory.get(spec.serial)
         zone = directory.zone(record) if record else UTC_ZONE
         label = record.label if record else spec.camera
-        await services.outbox.send(place, clip_reply(spec, info, zone, label))
+        asker_zone = job.payload.get("person", {}).get("time_zone")
+        await services.outbox.send(place, clip_reply(spec, info, zone, label, asker_zone))
         await services.store.update_job(job_id, status="done")
         await self._audit(job.payload, place, spec, "delivered", info.sha256)
 

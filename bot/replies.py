@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.cameras import CameraRecord
 from bot.clips import ClipSpec
@@ -14,10 +14,13 @@ from bot.messages import Attachment, Button, Field, Reply, Tone
 _MIME = {"mp4": "video/mp4", "ts": "video/mp2t"}
 
 
-def clip_reply(spec: ClipSpec, info: MediaInfo, zone: ZoneInfo, label: str) -> Reply:
+def clip_reply(
+    spec: ClipSpec, info: MediaInfo, zone: ZoneInfo, label: str, asker_zone: str | None = None
+) -> Reply:
     """The clip with what a person needs to trust it: where, when (local and UTC), checksum.
 
-    `label` names the camera in full ("Lobby (MV12, Q2XX-…)").
+    `label` names the camera in full ("Lobby (MV12, Q2XX-…)"); `asker_zone` (the asker's
+    own time zone, when their platform tells it) adds their local time if it differs.
     """
     length = spec.end - spec.start
     earlier = spec.start - timedelta(seconds=30)
@@ -35,6 +38,7 @@ def clip_reply(spec: ClipSpec, info: MediaInfo, zone: ZoneInfo, label: str) -> R
         fields=(
             Field("Camera", label),
             Field("Local", local_span(spec.start, spec.end, zone)),
+            *_asker_field(spec, zone, asker_zone),
             Field("UTC", utc_span(spec.start, spec.end)),
             Field("Duration", f"{info.duration:.1f} s"),
             Field("Size", size(info.size_bytes)),
@@ -52,6 +56,16 @@ def clip_reply(spec: ClipSpec, info: MediaInfo, zone: ZoneInfo, label: str) -> R
             Button("Snapshot", f"snapshot {spec.serial} {iso_utc(spec.start)}"),
         ),
     )
+
+
+def _asker_field(spec: ClipSpec, zone: ZoneInfo, asker_zone: str | None) -> tuple[Field, ...]:
+    try:
+        theirs = ZoneInfo(asker_zone) if asker_zone else None
+    except (ValueError, ZoneInfoNotFoundError):
+        return ()
+    if theirs is None or theirs.utcoffset(spec.start) == zone.utcoffset(spec.start):
+        return ()
+    return (Field("Your time", local_span(spec.start, spec.end, theirs)),)
 
 
 def snapshot_reply(

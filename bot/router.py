@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 Handler = Callable[["Request", list[str]], Awaitable[Outcome]]
+Preview = Callable[["Request", list[str]], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Command:
     role: Role
     handler: Handler
     aliases: tuple[str, ...] = ()
+    preview: Preview | None = None  # a quick "Fetching …" line; see Bot.preview
 
     @property
     def name(self) -> str:

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from adapters.console.render import render
 from bot.messages import Message, Person, Place, Reply, SentMessage
-from bot.outbox import Handle
+from bot.outbox import Core
 from bot.store import Outcome
 
 PLATFORM = "console"
@@ -26,10 +26,10 @@ class ConsoleAdapter:
         self.place = Place(PLATFORM, "console")
         self.replies: list[Reply] = []
         self._ids = itertools.count(1)
-        self._handle: Handle | None = None
+        self._core: Core | None = None
 
-    async def start(self, handle: Handle) -> None:
-        self._handle = handle
+    async def start(self, core: Core) -> None:
+        self._core = core
 
     async def stop(self) -> None:
         return None
@@ -50,9 +50,9 @@ class ConsoleAdapter:
         print(text, file=self.out, flush=True)
 
     async def ask(self, text: str) -> Outcome:
-        if self._handle is None:
+        if self._core is None:
             raise RuntimeError("the adapter has not been started")
-        return await self._handle(self.message(text))
+        return await self._core.handle(self.message(text))
 
     async def repl(self) -> None:
         """Read commands until end of input or `quit`; a command runs while the next is typed."""

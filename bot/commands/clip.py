@@ -36,8 +36,17 @@ def command(pending: PendingClips) -> Command:
         help=CLIP_HELP,
         role=Role.VIEWER,
         handler=handle,
+        preview=preview_clip,
         aliases=("video",),
     )
+
+
+async def preview_clip(request: Request, tokens: list[str]) -> str:
+    args = parse_clip(tokens)
+    record, directory = await find_camera(request, args.camera)
+    zone = spoken_zone(request, record, directory)
+    start, end = clip_span(args, zone, request.services.clock())
+    return f"Fetching *{record.name}* {short_span(start, end, zone)}…"
 
 
 async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -> Outcome:
@@ -113,5 +122,6 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
         return Outcome.PENDING
     except MerakiError as error:
         raise UserError(explain(error, record.name, local_time(start, zone))) from None
-    await request.say(clip_reply(spec, info, zone, record.label))
+    asker_zone = request.message.person.time_zone
+    await request.say(clip_reply(spec, info, zone, record.label, asker_zone))
     return Outcome.OK
