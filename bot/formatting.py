@@ -56,5 +56,7 @@ def size(count: int) -> str:
 
 
 def iso_utc(moment: datetime) -> str:
-    """'2026-11-21T19:30:00Z', unambiguous for commands that buttons re-run."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """'2026-11-21T19:30:00Z' (milliseconds when there are some), for commands buttons re-run."""
+    utc = moment.astimezone(UTC)
+    millis = f".{utc.microsecond // 1000:03d}" if utc.microsecond >= 1000 else ""
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z"

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.clips import ClipSpec, fetch_clip
 from bot.explain import explain
 from bot.formatting import short_span
+from bot.media import MediaInfo
 from bot.meraki import MerakiError, Priority, TooRecent
 from bot.messages import Person, Place, Reply, Tone
 from bot.replies import clip_reply
@@ -30,6 +31,8 @@ KIND = "clip"
 RETRY_STEPS = (timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40))
 RETRY_MAX = timedelta(seconds=60)
 UTC_ZONE = ZoneInfo("UTC")
+# How long after the footage deadline a clip that could not be posted is still retried.
+POST_PATIENCE = timedelta(hours=1)
 
 
 def place_to_json(place: Place) -> dict[str, Any]:
@@ -114,41 +117,67 @@ class PendingClips:
                 services.meraki, spec, services.files, priority=Priority.INTERACTIVE
             )
         except TooRecent:
-            await self._retry_later(job_id, job.created_at, job.attempts, spec, place)
-            return
-        except MerakiError as error:
-            text = explain(error, spec.camera, await self._span_text(spec))
-            await services.outbox.send(place, Reply(text, tone=Tone.ERROR))
-            await services.store.update_job(job_id, status="failed", last_error=text)
-            await self._audit(job.payload, place, spec, "failed", text)
-            return
-        directory = await services.catalog.directory()
-        record = directory.get(spec.serial)
-        zone = directory.zone(record) if record else UTC_ZONE
-        label = record.label if record else spec.camera
-        asker_zone = job.payload.get("person", {}).get("time_zone")
-        await services.outbox.send(place, clip_reply(spec, info, zone, label, asker_zone))
-        await services.store.update_job(job_id, status="done")
-        await self._audit(job.payload, place, spec, "delivered", info.sha256)
-
-    async def _retry_later(
-        self, job_id: str, created: datetime, attempts: int, spec: ClipSpec, place: Place
-    ) -> None:
-        services = self.services
-        now = services.clock()
-        wait = RETRY_STEPS[attempts] if attempts < len(RETRY_STEPS) else RETRY_MAX
-        if now + wait > created + services.clips.ready_deadline:
+            if (
+                services.clock() + self._wait(job.attempts)
+                <= job.created_at + services.clips.ready_deadline
+            ):
+                await self._again(job_id, self._wait(job.attempts), "not in the cloud yet")
+                return
             text = (
                 f"{spec.camera}'s footage for {await self._span_text(spec)} still "
                 "has not reached the Meraki cloud, so I gave up waiting. The camera may be "
                 "offline or its uplink slow — ask again later."
             )
-            await services.outbox.send(place, Reply(text, tone=Tone.ERROR))
-            await services.store.update_job(job_id, status="failed", last_error="too recent")
-            return
-        await services.store.update_job(job_id, status="pending", due_at=now + wait)
-        services.scheduler.schedule(KIND, job_id, now + wait)
-        log.info("clip not ready yet job=%s retry_in=%ss", job_id, wait.total_seconds())
+            reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", text
+        except MerakiError as error:
+            text = explain(error, spec.camera, await self._span_text(spec))
+            reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", text
+        except Exception:
+            log.exception("deferred clip failed job=%s", job_id)
+            text = f"I could not prepare {spec.camera}'s clip for {await self._span_text(spec)}."
+            reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", "internal error"
+        else:
+            reply, outcome, detail = (
+                await self._clip_reply(job.payload, spec, info),
+                "delivered",
+                info.sha256,
+            )
+        try:
+            await services.outbox.send(place, reply)
+        except Exception:
+            # The chat platform is down or refused: keep the job and try again later,
+            # for as long as a late clip is still worth posting.
+            log.exception("posting a deferred clip failed job=%s", job_id)
+            if services.clock() < job.created_at + services.clips.ready_deadline + POST_PATIENCE:
+                await self._again(job_id, RETRY_MAX, "posting failed")
+                return
+            outcome, detail = "failed", "could not post to the chat platform"
+        # Audit first: once the job is done, `wait_idle` may return and the process exit.
+        await self._audit(job.payload, place, spec, outcome, detail)
+        status = "done" if outcome == "delivered" else "failed"
+        await services.store.update_job(
+            job_id, status=status, last_error=None if status == "done" else detail
+        )
+
+    async def _clip_reply(
+        self, payload: Mapping[str, Any], spec: ClipSpec, info: MediaInfo
+    ) -> Reply:
+        directory = await self.services.catalog.directory()
+        record = directory.get(spec.serial)
+        zone = directory.zone(record) if record else UTC_ZONE
+        label = record.label if record else spec.camera
+        asker_zone = payload.get("person", {}).get("time_zone")
+        return clip_reply(spec, info, zone, label, asker_zone)
+
+    @staticmethod
+    def _wait(attempts: int) -> timedelta:
+        return RETRY_STEPS[attempts] if attempts < len(RETRY_STEPS) else RETRY_MAX
+
+    async def _again(self, job_id: str, wait: timedelta, why: str) -> None:
+        due = self.services.clock() + wait
+        await self.services.store.update_job(job_id, status="pending", due_at=due, last_error=why)
+        self.services.scheduler.schedule(KIND, job_id, due)
+        log.info("deferred clip retries job=%s in=%ss why=%s", job_id, wait.total_seconds(), why)
 
     async def _span_text(self, spec: ClipSpec) -> str:
         directory = await self.services.catalog.directory()

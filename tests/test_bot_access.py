@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.messages import Tone
 from bot.store import Outcome
 from tests.bot_fixtures import (  # noqa: F401
@@ -72,11 +70,6 @@ async def test_a_restricted_camera_shows_only_in_its_rooms(bot: BotUnderTest) ->
     assert bot.outcomes == [Outcome.OK, Outcome.OK, Outcome.OK, Outcome.REFUSED]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/commands/common.py find_camera() resolves against every camera, so a typo's "
-    "'did you mean' names a restricted camera (model, serial) in a room that may not see it",
-)
 async def test_a_typo_does_not_reveal_a_restricted_camera(bot: BotUnderTest) -> None:
     (answer,) = await bot.ask("clip servr room 10m ago", room=ROOM)
     assert answer.failed

@@ -94,11 +94,6 @@ async def test_a_promised_clip_survives_a_restart_and_comes_exactly_once(
     assert sha256_of(clip.attachment.path) == field_value(clip, "SHA-256")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/pending.py marks a clip job done before writing its 'delivered' audit row, "
-    "so wait_idle() (and `demo --once`, which exits on it) can return before the row exists",
-)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_delivery_is_audited_before_the_bot_counts_it_as_done(
     bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
@@ -120,11 +115,6 @@ async def test_a_delivery_is_audited_before_the_bot_counts_it_as_done(
     assert still_owed == [1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/pending.py _retry_later() gives up on footage that never reached the cloud "
-    "without writing an audit row",
-)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_clip_the_bot_gives_up_waiting_for_is_told_and_audited(
     bot_starter: BotStarter, simulator_factory: SimulatorFactory

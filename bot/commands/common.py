@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.cameras import AmbiguousCamera, CameraDirectory, CameraNotFound, CameraRecord
+from bot.cameras import (
+    AmbiguousCamera,
+    CameraDirectory,
+    CameraLookupError,
+    CameraNotFound,
+    CameraRecord,
+)
 from bot.errors import Refused, UserError
 
 if TYPE_CHECKING:
@@ -30,21 +36,25 @@ def spoken_zone(request: Request, record: CameraRecord, directory: CameraDirecto
 async def find_camera(request: Request, query: str) -> tuple[CameraRecord, CameraDirectory]:
     """The one camera `query` names, visible in the request's room, and the directory it is in.
 
-    A miss reloads the directory once (a camera added since the last load) before it
-    becomes a "did you mean" answer.
+    The name is looked up among the cameras this room may see, so a typo's "did you mean"
+    never reveals a restricted camera; a restricted camera named outright is refused. A
+    miss reloads the directory once (a camera added since the last load).
     """
-    catalog = request.services.catalog
-    directory = await catalog.directory()
-    try:
-        record = directory.resolve(query)
-    except CameraNotFound:
-        directory = await catalog.directory(fresh=True)
+    access, place = request.services.access, request.message.place
+    missing: CameraNotFound | None = None
+    for fresh in (False, True):
+        directory = await request.services.catalog.directory(fresh=fresh)
+        visible = directory.with_records(r for r in directory if access.may_see(r.tags, place))
         try:
-            record = directory.resolve(query)
-        except (CameraNotFound, AmbiguousCamera) as error:
+            return visible.resolve(query), directory
+        except AmbiguousCamera as error:
             raise UserError(str(error)) from None
-    except AmbiguousCamera as error:
-        raise UserError(str(error)) from None
-    if not request.services.access.may_see(record.tags, request.message.place):
-        raise Refused(f"{record.name} is not available in this room.")
-    return record, directory
+        except CameraNotFound as error:
+            missing = error
+        try:
+            hidden = directory.resolve(query)
+        except CameraLookupError:
+            continue
+        raise Refused(f"{hidden.name} is not available in this room.")
+    assert missing is not None
+    raise UserError(str(missing))

@@ -34,6 +34,8 @@ async def run_snapshot(request: Request, tokens: list[str]) -> Outcome:
             f"{local_time(at, zone)} is in the future (it is {local_time(now, zone, date=False)} "
             f"at {record.name})."
         )
+    if at is None and record.status == "offline":
+        raise UserError(f"{record.name} is offline right now, so it cannot take a snapshot.")
     moment = (at or now).astimezone(UTC)
     dest = services.files / f"{record.serial.lower()}_{moment:%Y-%m-%dT%H%M%SZ}.jpg"
     try:
