@@ -55,8 +55,8 @@ def size(count: int) -> str:
     raise AssertionError("unreachable")
 
 
-def iso_utc(moment: datetime) -> str:
-    """'2026-11-21T19:30:00Z' (milliseconds when there are some), for commands buttons re-run."""
+def iso_utc(moment: datetime, *, precise: bool = False) -> str:
+    """'2026-11-21T19:30:00Z'; `precise` adds milliseconds, for commands that buttons re-run."""
     utc = moment.astimezone(UTC)
-    millis = f".{utc.microsecond // 1000:03d}" if utc.microsecond >= 1000 else ""
+    millis = f".{utc.microsecond // 1000:03d}" if precise and utc.microsecond >= 1000 else ""
     return utc.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z"

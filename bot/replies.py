@@ -52,8 +52,10 @@ def clip_reply(
             filename=info.path.name,
         ),
         buttons=(
-            Button("30 s earlier", f"clip {spec.serial} {iso_utc(earlier)} {seconds}s"),
-            Button("Snapshot", f"snapshot {spec.serial} {iso_utc(spec.start)}"),
+            Button(
+                "30 s earlier", f"clip {spec.serial} {iso_utc(earlier, precise=True)} {seconds}s"
+            ),
+            Button("Snapshot", f"snapshot {spec.serial} {iso_utc(spec.start, precise=True)}"),
         ),
     )
 
@@ -79,7 +81,7 @@ def snapshot_reply(
         fields=(Field("Camera", record.label), Field("Size", size(attachment.size))),
         context=(f"UTC {iso_utc(at)}",) if at else (),
         attachment=attachment,
-        buttons=(Button("Clip from here", f"clip {record.serial} {iso_utc(at)} 30s"),)
+        buttons=(Button("Clip from here", f"clip {record.serial} {iso_utc(at, precise=True)} 30s"),)
         if at
         else (),
     )

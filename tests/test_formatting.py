@@ -33,4 +33,5 @@ def test_durations_and_sizes_read_naturally() -> None:
 
 def test_iso_utc_round_trips_through_the_command_language() -> None:
     assert iso_utc(START.astimezone(NY)) == "2026-03-23T18:30:00Z"
-    assert iso_utc(START + timedelta(milliseconds=250)) == "2026-03-23T18:30:00.250Z"
+    assert iso_utc(START + timedelta(milliseconds=250)) == "2026-03-23T18:30:00Z"
+    assert iso_utc(START + timedelta(milliseconds=250), precise=True) == "2026-03-23T18:30:00.250Z"
