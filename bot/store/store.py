@@ -50,6 +50,12 @@ class Store:
             raise
         return cls(engine)
 
+    @property
+    def engine(self) -> Engine:
+        """For feature stores (shares, plates…) that keep their own tables in this database;
+        call it only from worker threads (`asyncio.to_thread`), never on the event loop."""
+        return self._engine
+
     async def close(self) -> None:
         await asyncio.to_thread(self._engine.dispose)
 
