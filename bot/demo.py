@@ -62,6 +62,12 @@ async def _demo(settings: Settings, simulator_url: str, once: str | None, wait: 
             f"Try: {' · '.join(EXAMPLES)}. Ctrl-D or `quit` leaves."
         )
         await console.repl()
+        if waiting := await running.pending.unfinished():
+            many = waiting != 1
+            print(
+                f"{waiting} clip{'s are' if many else ' is'} still on the way; "
+                f"{'they' if many else 'it'} will be posted the next time `mvbot demo` starts."
+            )
     return 0
 
 

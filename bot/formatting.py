@@ -7,10 +7,13 @@ from zoneinfo import ZoneInfo
 
 
 def local_time(moment: datetime, zone: ZoneInfo, *, date: bool = True) -> str:
-    """'Sat 21 Nov 14:30:05 EST' (or just the clock with its zone)."""
+    """'Sat 21 Nov 14:30:05 EST' (the year too when it is not this one), or just the clock."""
     local = moment.astimezone(zone)
     clock = local.strftime("%H:%M:%S %Z")
-    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')} {clock}" if date else clock
+    if not date:
+        return clock
+    year = f" {local.year}" if local.year != datetime.now(zone).year else ""
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}{year} {clock}"
 
 
 def local_span(start: datetime, end: datetime, zone: ZoneInfo) -> str:

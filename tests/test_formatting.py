@@ -35,3 +35,7 @@ def test_iso_utc_round_trips_through_the_command_language() -> None:
     assert iso_utc(START.astimezone(NY)) == "2026-03-23T18:30:00Z"
     assert iso_utc(START + timedelta(milliseconds=250)) == "2026-03-23T18:30:00Z"
     assert iso_utc(START + timedelta(milliseconds=250), precise=True) == "2026-03-23T18:30:00.250Z"
+
+
+def test_a_time_in_another_year_names_the_year() -> None:
+    assert local_time(datetime(2031, 1, 7, 15, 0, tzinfo=UTC), NY) == "Tue 7 Jan 2031 10:00:00 EST"

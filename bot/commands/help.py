@@ -20,7 +20,7 @@ def command(router: Router) -> Command:
         allowed = [c for c in router.commands if c.role <= max(request.role, Role.VIEWER)]
         found = router.find(args.topic) if args.topic else None
         topic = found.name if found else args.topic
-        await request.say(Reply(render_help(topic, [c.help for c in allowed]), title="mvbot help"))
+        await request.say(Reply(render_help(topic, [c.help for c in allowed])))
         return Outcome.OK
 
     return Command(help=HELP_HELP, role=Role.NONE, handler=run_help, aliases=("?", "commands"))

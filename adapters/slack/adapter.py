@@ -1,0 +1,151 @@
+"""The Slack adapter: bolt's AsyncApp for what comes in, the Web API for what goes out."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.routing import BaseRoute
+
+from adapters.slack.asker import Askers
+from adapters.slack.inbound import PLATFORM
+from adapters.slack.listeners import Listeners
+from adapters.slack.outbound import SLACK_FILE_LIMIT, Outbound
+from adapters.slack.pacing import DEFAULT_INTERVAL, ChannelPacer
+from adapters.slack.people import People
+from adapters.slack.transport import SocketMode, http_routes
+from bot.config import SlackSettings
+from bot.links import FileLinks
+from bot.messages import Place, Reply, SentMessage
+from bot.outbox import Core
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 5
+CONNECTION_RETRIES = 2
+STOP_GRACE = 5.0  # seconds running commands get to finish when the bot stops
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """429s wait for Retry-After; dropped connections are tried again."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+    ]
+
+
+class SlackAdapter:
+    """Slash commands, mentions, direct messages and buttons in; Block Kit and files out."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        app: AsyncApp,
+        listeners: Listeners,
+        outbound: Outbound,
+        *,
+        http: bool,
+        socket: SocketMode | None,
+    ) -> None:
+        self.client = client
+        self.app = app
+        self._listeners = listeners
+        self._outbound = outbound
+        self._http = http
+        self._socket = socket
+
+    def routes(self) -> list[BaseRoute]:
+        """Starlette routes for mvbot's web app: /slack/events in HTTP mode, else none."""
+        return http_routes(self.app) if self._http else []
+
+    async def start(self, core: Core) -> None:
+        try:
+            identity = await self.client.auth_test()
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response is not None else error
+            raise RuntimeError(
+                f"Slack refused the bot token (MVBOT_SLACK_BOT_TOKEN): {code}"
+            ) from None
+        log.info(
+            "slack connected team=%s bot=%s mode=%s",
+            identity.get("team"),
+            identity.get("user"),
+            "socket" if self._socket else "http",
+        )
+        self._listeners.core = core
+        if self._socket is not None:
+            await self._socket.open()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        await self._listeners.stop(STOP_GRACE)
+        self._listeners.core = None
+
+    async def send(self, place: Place, reply: Reply) -> SentMessage:
+        return await self._outbound.send(place, reply)
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        await self._outbound.update(sent, reply)
+
+
+def build_slack_adapter(
+    settings: SlackSettings,
+    links: FileLinks,
+    *,
+    upload_limit: int = SLACK_FILE_LIMIT,
+    channel_interval: float = DEFAULT_INTERVAL,
+) -> SlackAdapter | None:
+    """The adapter the settings describe, or None when no bot token is set.
+
+    `upload_limit` is the largest file uploaded (bytes; larger ones become a signed link);
+    `channel_interval` the least time between two posts in one channel (seconds).
+    """
+    if settings.bot_token is None:
+        return None
+    handlers = retry_handlers()
+    client = AsyncWebClient(
+        token=settings.bot_token.get_secret_value(),
+        base_url=settings.api_url.rstrip("/") + "/",
+        retry_handlers=handlers,
+    )
+    secret = settings.signing_secret
+    app = AsyncApp(
+        name="mvbot",
+        client=client,
+        # Never None: bolt would read SLACK_SIGNING_SECRET from the environment instead.
+        signing_secret=secret.get_secret_value() if secret else "",
+        # Listeners only acknowledge and start a task, so bolt may answer after them
+        # (no untracked futures, no polling for the ack).
+        process_before_response=True,
+        attaching_conversation_kwargs_enabled=False,
+    )
+    askers = Askers()
+    listeners = Listeners(People(client), askers)
+    listeners.register(app)
+    outbound = Outbound(
+        client,
+        links,
+        askers,
+        pacer=ChannelPacer(channel_interval),
+        upload_limit=upload_limit,
+        retry_handlers=handlers,
+    )
+    token = settings.app_token
+    return SlackAdapter(
+        client,
+        app,
+        listeners,
+        outbound,
+        http=secret is not None,
+        socket=SocketMode(app, token.get_secret_value()) if token else None,
+    )

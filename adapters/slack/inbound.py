@@ -1,0 +1,164 @@
+"""Slack payloads → neutral commands: slash commands, mentions, direct messages, button presses."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.slack.asker import Asker
+from adapters.slack.manifest import ACTION_PREFIX
+from bot.messages import Message, Person, Place
+
+PLATFORM = "slack"
+
+# <target|label> or <target>: Slack's markup for links, e-mails, channels and people.
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A command from Slack before its sender has been looked up."""
+
+    user_id: str
+    text: str
+    place: Place
+    id: str | None = None
+    response_url: str | None = None
+    typed: str | None = None  # a slash command as typed: the room did not see it
+    pressed: str | None = None  # the label of the button pressed
+
+    def message(self, person: Person) -> Message:
+        return Message(self.text, person, self.place, self.id)
+
+    def asker(self) -> Asker:
+        return Asker(self.user_id, self.response_url, self.typed, self.pressed)
+
+
+def plain_text(text: str) -> str:
+    """What the person typed, from Slack's formatted text: labels for links, addresses for
+    e-mails, `#name` for channels, `@U123` for people, and `&`, `<`, `>` unescaped."""
+
+    def unmark(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("mailto:"):
+            return label or target.removeprefix("mailto:")
+        if target.startswith("#"):
+            return f"#{label}" if label else target
+        if target.startswith(("@", "!")):
+            return "@" + (label or target[1:])
+        return label or target
+
+    return html.unescape(_MARKUP.sub(unmark, text))
+
+
+def strip_mention(text: str, bot_user_id: str | None) -> str:
+    """The text without the bot's own @mention (wherever it is) and surrounding blanks."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    return " ".join(text.split())
+
+
+def from_command(body: Mapping[str, Any]) -> Incoming:
+    """`/mv clip lobby 10m ago 2m` (the slash command payload, form-decoded)."""
+    text = " ".join(plain_text(str(body.get("text", ""))).split())
+    slash = str(body.get("command", ""))
+    user = str(body["user_id"])
+    return Incoming(
+        user_id=user,
+        text=text,
+        place=Place(PLATFORM, str(body["channel_id"])),
+        id=str(body["trigger_id"]) if body.get("trigger_id") else None,
+        response_url=body.get("response_url"),
+        typed=f"{slash} {text}".strip(),
+    )
+
+
+def _is_from_a_person(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
+    # Edits, joins and bot posts arrive as message subtypes; the bot's own posts would loop.
+    return (
+        "subtype" not in event
+        and "bot_id" not in event
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+    )
+
+
+def from_mention(event: Mapping[str, Any], bot_user_id: str | None) -> Incoming | None:
+    """`@mvbot cameras` in a channel (an app_mention event), answered in its thread if any."""
+    channel = str(event.get("channel", ""))
+    if channel.startswith("D") or not _is_from_a_person(event, bot_user_id):
+        return None  # a direct message arrives as message.im as well: handled there
+    text = plain_text(strip_mention(str(event.get("text", "")), bot_user_id))
+    return Incoming(
+        user_id=str(event["user"]),
+        text=text,
+        place=Place(PLATFORM, channel, event.get("thread_ts")),
+        id=event.get("client_msg_id") or event.get("ts"),
+    )
+
+
+def from_direct(event: Mapping[str, Any], bot_user_id: str | None) -> Incoming | None:
+    """A direct message to the bot (a message.im event); other message events are ignored."""
+    if event.get("channel_type") != "im" or not _is_from_a_person(event, bot_user_id):
+        return None
+    text = plain_text(strip_mention(str(event.get("text", "")), bot_user_id))
+    return Incoming(
+        user_id=str(event["user"]),
+        text=text,
+        place=Place(PLATFORM, str(event["channel"]), event.get("thread_ts"), direct=True),
+        id=event.get("client_msg_id") or event.get("ts"),
+    )
+
+
+def from_actions(body: Mapping[str, Any]) -> list[Incoming]:
+    """Button presses (a block_actions payload): each runs its command for the presser, in
+    the channel and thread of the message that carries the button."""
+    user = str(body["user"]["id"])
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if not channel:
+        return []
+    message = body.get("message") or {}
+    thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
+    direct = str(channel).startswith("D")
+    presses: list[Incoming] = []
+    for action in body.get("actions", []):
+        if not str(action.get("action_id", "")).startswith(ACTION_PREFIX) or not action.get(
+            "value"
+        ):
+            continue
+        label = (action.get("text") or {}).get("text", action["value"])
+        presses.append(
+            Incoming(
+                user_id=user,
+                text=str(action["value"]),
+                place=Place(PLATFORM, str(channel), thread, direct),
+                id=action.get("action_ts"),
+                response_url=body.get("response_url"),
+                pressed=str(label),
+            )
+        )
+    return presses
+
+
+class RecentIds:
+    """Ids seen lately: Slack delivers an event again when it doubts the first delivery."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, key: str | None) -> bool:
+        if key is None:
+            return True
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return True

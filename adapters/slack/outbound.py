@@ -1,0 +1,228 @@
+"""Replies → Slack Web API calls: messages, edits, ephemeral answers, file uploads, links."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.asker import Asker, Askers
+from adapters.slack.blocks import (
+    actions_block,
+    asker_note,
+    blocks,
+    comment_text,
+    fallback_text,
+    link_note,
+)
+from adapters.slack.pacing import ChannelPacer
+from bot.formatting import size
+from bot.links import FileLinks
+from bot.messages import Attachment, Place, Reply, SentMessage
+
+log = logging.getLogger(__name__)
+
+# Slack's own cap on one file; a workspace may set a lower one (build_slack_adapter).
+SLACK_FILE_LIMIT = 1_000_000_000
+UPLOAD_CHUNK = 1 << 20
+UPLOAD_TIMEOUT = httpx.Timeout(60.0, write=300.0)
+# Answers that mean "the bot may not post here": the asker hears about it privately.
+CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+NOT_IN_CHANNEL = (
+    ":information_source: I am not a member of this conversation, so only you can see "
+    "this. Invite me (`/invite @mvbot`) to share answers and clips here."
+)
+
+
+class PrivateReplyError(LookupError):
+    """A private reply outside any command: there is no asker to show it to."""
+
+
+class UploadFailed(Exception):
+    """The file could not be handed to Slack; a download link goes out instead."""
+
+
+def _error_code(error: SlackApiError) -> str:
+    return str(error.response.get("error", "")) if error.response is not None else ""
+
+
+class Outbound:
+    """Posts each reply the way Slack shows it best, through the per-channel queue."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        links: FileLinks,
+        askers: Askers,
+        *,
+        pacer: ChannelPacer,
+        upload_limit: int = SLACK_FILE_LIMIT,
+        retry_handlers: list[AsyncRetryHandler] | None = None,
+    ) -> None:
+        self._client = client
+        self._links = links
+        self._askers = askers
+        self._pacer = pacer
+        self._upload_limit = upload_limit
+        self._retry_handlers = retry_handlers or []
+
+    async def send(self, place: Place, reply: Reply) -> SentMessage:
+        asker = self._askers.current()
+        if reply.private and not place.direct:
+            return await self._ephemeral(place, reply, asker)
+        notes = tuple(n for n in (asker_note(asker),) if n)
+        try:
+            if reply.attachment is not None:
+                return await self._share_file(place, reply, reply.attachment, notes)
+            return await self._post(place, reply, notes)
+        except SlackApiError as error:
+            if _error_code(error) in CHANNEL_ERRORS and asker and asker.response_url:
+                return await self._respond(place, reply, asker, hint=NOT_IN_CHANNEL)
+            raise
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        """Edit a posted message in place; what cannot be edited (an upload, an ephemeral
+        answer, a new file) is posted anew instead, so nothing is lost."""
+        if sent.extra.get("kind") != "message" or reply.attachment is not None:
+            await self.send(sent.place, reply)
+            return
+        notes = tuple(n for n in (asker_note(self._askers.current()),) if n)
+        channel = sent.extra.get("channel", sent.place.room_id)
+        async with self._pacer.turn(channel):
+            await self._client.chat_update(
+                channel=channel,
+                ts=sent.id,
+                text=fallback_text(reply),
+                blocks=blocks(reply, notes=notes),
+            )
+
+    async def _post(self, place: Place, reply: Reply, notes: tuple[str, ...]) -> SentMessage:
+        async with self._pacer.turn(place.room_id):
+            answer = await self._client.chat_postMessage(
+                channel=place.room_id,
+                thread_ts=place.thread_id,
+                text=fallback_text(reply),
+                blocks=blocks(reply, notes=notes),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        channel = str(answer.get("channel") or place.room_id)
+        return SentMessage(place, str(answer["ts"]), {"kind": "message", "channel": channel})
+
+    async def _ephemeral(self, place: Place, reply: Reply, asker: Asker | None) -> SentMessage:
+        if asker is None:
+            raise PrivateReplyError(f"a private reply to {place.room_id} has no asker")
+        notes: tuple[str, ...] = ()
+        if reply.attachment is not None:
+            # An upload would be seen by the whole channel: the asker gets a link instead.
+            notes = (await self._link(reply.attachment, "only you can see this link"),)
+        try:
+            async with self._pacer.turn(place.room_id):
+                answer = await self._client.chat_postEphemeral(
+                    channel=place.room_id,
+                    user=asker.user_id,
+                    thread_ts=place.thread_id,
+                    text=fallback_text(reply),
+                    blocks=blocks(reply, notes=notes),
+                )
+        except SlackApiError as error:
+            if _error_code(error) in CHANNEL_ERRORS and asker.response_url:
+                return await self._respond(place, reply, asker, hint=None)
+            raise
+        return SentMessage(place, str(answer.get("message_ts", "")), {"kind": "ephemeral"})
+
+    async def _respond(
+        self, place: Place, reply: Reply, asker: Asker, *, hint: str | None
+    ) -> SentMessage:
+        """Answer through the command's response_url: seen by the asker alone, and possible
+        where the bot is not a member."""
+        assert asker.response_url is not None
+        notes = tuple(n for n in (hint,) if n)
+        if reply.attachment is not None:
+            notes += (await self._link(reply.attachment, "only you can see this link"),)
+        webhook = AsyncWebhookClient(asker.response_url, retry_handlers=self._retry_handlers)
+        answer = await webhook.send(
+            text=fallback_text(reply),
+            blocks=blocks(reply, notes=notes),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        if answer.status_code != 200:
+            raise SlackClientError(f"response_url answered {answer.status_code}: {answer.body}")
+        return SentMessage(place, "", {"kind": "response"})
+
+    async def _share_file(
+        self, place: Place, reply: Reply, attachment: Attachment, notes: tuple[str, ...]
+    ) -> SentMessage:
+        length = (await asyncio.to_thread(attachment.path.stat)).st_size
+        if length > self._upload_limit:
+            reason = f"{size(length)}, over the {size(self._upload_limit)} Slack upload limit"
+            return await self._post(place, reply, (*notes, await self._link(attachment, reason)))
+        try:
+            file_id = await self._upload(attachment, length)
+            async with self._pacer.turn(place.room_id):
+                await self._client.files_completeUploadExternal(
+                    files=[{"id": file_id, "title": reply.title or attachment.filename}],
+                    channel_id=place.room_id,
+                    thread_ts=place.thread_id,
+                    initial_comment=comment_text(reply, notes=notes),
+                )
+        except SlackApiError as error:
+            if _error_code(error) in CHANNEL_ERRORS:
+                raise
+            log.warning("upload refused file=%s error=%s", attachment.filename, _error_code(error))
+            reason = "Slack did not accept the upload"
+            return await self._post(place, reply, (*notes, await self._link(attachment, reason)))
+        except UploadFailed as error:
+            log.warning("upload failed file=%s error=%s", attachment.filename, error)
+            reason = "the upload to Slack failed"
+            return await self._post(place, reply, (*notes, await self._link(attachment, reason)))
+        if reply.buttons:
+            # A file's comment cannot carry buttons: they follow in a message of their own.
+            async with self._pacer.turn(place.room_id):
+                await self._client.chat_postMessage(
+                    channel=place.room_id,
+                    thread_ts=place.thread_id,
+                    text=f"More for {reply.title or attachment.filename}",
+                    blocks=[actions_block(reply.buttons)],
+                )
+        return SentMessage(place, file_id, {"kind": "file"})
+
+    async def _upload(self, attachment: Attachment, length: int) -> str:
+        """Steps one and two of files_upload_v2, streaming the file from disk."""
+        ticket = await self._client.files_getUploadURLExternal(
+            filename=attachment.filename, length=length
+        )
+        transport = httpx.AsyncHTTPTransport(retries=2)  # connection failures only
+        try:
+            async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, transport=transport) as http:
+                response = await http.post(
+                    str(ticket["upload_url"]),
+                    content=_chunks(attachment.path),
+                    headers={"Content-Type": attachment.mime, "Content-Length": str(length)},
+                )
+        except (httpx.HTTPError, OSError) as error:
+            raise UploadFailed(repr(error)) from error
+        if response.status_code != 200:
+            raise UploadFailed(f"status {response.status_code}: {response.text[:200]}")
+        return str(ticket["file_id"])
+
+    async def _link(self, attachment: Attachment, reason: str) -> str:
+        url = await asyncio.to_thread(self._links.url_for, attachment.path)
+        return link_note(attachment, url, reason)
+
+
+async def _chunks(path: Path) -> AsyncIterator[bytes]:
+    file = await asyncio.to_thread(path.open, "rb")
+    try:
+        while block := await asyncio.to_thread(file.read, UPLOAD_CHUNK):
+            yield block
+    finally:
+        await asyncio.to_thread(file.close)

@@ -1,0 +1,193 @@
+"""The Webex adapter: webhook deliveries in, Replies out as markdown, files and cards.
+
+Edits: Webex can edit a message's markdown (PUT /messages/{id}) but not add a file or a
+card to it, and refuses edits past a limit. So `update` edits in place when the new reply
+is plain text that fits one message, and otherwise (or when the edit is refused) posts
+the reply as a new message in the same place.
+
+Failures: the client waits out 429s and retries 5xx/network errors; what still fails is
+logged and raised as `WebexError` from `send`/`update`, so the caller records it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from adapters.webex.client import WebexClient, WebexError
+from adapters.webex.inbound import PLATFORM, Inbound, People
+from adapters.webex.markdown import render_markdown, split_markdown
+from adapters.webex.mentions import Identity
+from adapters.webex.outbound import FILE_LIMIT, NoRecipient, plan_messages
+from adapters.webex.transport import events_route
+from bot.config import WebexSettings
+from bot.links import FileLinks
+from bot.messages import Message, Person, Place, Reply, SentMessage
+from bot.outbox import Core
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 10.0  # seconds in-flight commands get to finish at shutdown
+REMEMBERED = 1000  # deliveries (for duplicates) and askers (for private replies) kept
+
+
+class WebexAdapter:
+    """One Webex bot account; `routes()` go on mvbot's web server."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        client: WebexClient,
+        webhook_secret: str,
+        links: FileLinks,
+        *,
+        file_limit: int = FILE_LIMIT,
+    ) -> None:
+        self._client = client
+        self._secret = webhook_secret.encode()
+        self._links = links
+        self._file_limit = file_limit
+        self._inbound = Inbound(client, People(client))
+        self._core: Core | None = None
+        self._identity: Identity | None = None
+        self._identity_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._seen: deque[str] = deque(maxlen=REMEMBERED)
+        # Who asked in each place, so a private reply can go to them and not to the room.
+        self._askers: OrderedDict[tuple[str, str | None], Person] = OrderedDict()
+
+    def routes(self) -> list[BaseRoute]:
+        return [events_route(self._secret, self.accept)]
+
+    async def start(self, core: Core) -> None:
+        self._core = core
+        try:
+            bot = await self.identity()
+            log.info("webex bot ready name=%s", bot.name)
+        except WebexError as error:  # Webex may be down now; the first delivery tries again
+            log.error("webex identity lookup failed error=%s", error)
+
+    async def stop(self) -> None:
+        self._core = None
+        if self._tasks:
+            _, unfinished = await asyncio.wait(self._tasks, timeout=STOP_GRACE)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+        await self._client.aclose()
+
+    async def drain(self) -> None:
+        """Wait until every delivery accepted so far has been handled."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    async def identity(self) -> Identity:
+        async with self._identity_lock:
+            if self._identity is None:
+                me = await self._client.me()
+                self._identity = Identity(
+                    str(me["id"]), str(me.get("displayName") or ""), tuple(me.get("emails") or ())
+                )
+            return self._identity
+
+    # Inbound ---------------------------------------------------------------------------
+
+    def accept(self, delivery: Mapping[str, Any]) -> bool:
+        """Schedule a verified delivery; False if the bot has not started (or has stopped)."""
+        core = self._core
+        if core is None:
+            return False
+        data = delivery.get("data")
+        key = f"{delivery.get('resource')}:{data.get('id') if isinstance(data, Mapping) else ''}"
+        if key in self._seen:
+            return True  # Webex delivered it twice: the command runs once
+        self._seen.append(key)
+        task = asyncio.create_task(self._handle(core, delivery))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _handle(self, core: Core, delivery: Mapping[str, Any]) -> None:
+        try:
+            message = await self._inbound.message(delivery, await self.identity())
+            if message is None:
+                return
+            self._remember(message)
+            await core.handle(message)
+        except WebexError as error:
+            log.error(
+                "webex delivery not handled resource=%s error=%s", delivery.get("resource"), error
+            )
+        except Exception:  # a task's failure must reach the log, not vanish with the task
+            log.exception("webex delivery failed resource=%s", delivery.get("resource"))
+
+    def _remember(self, message: Message) -> None:
+        key = (message.place.room_id, message.place.thread_id)
+        self._askers[key] = message.person
+        self._askers.move_to_end(key)
+        while len(self._askers) > REMEMBERED:
+            self._askers.popitem(last=False)
+
+    # Outbound --------------------------------------------------------------------------
+
+    async def send(self, place: Place, reply: Reply) -> SentMessage:
+        asker = self._askers.get((place.room_id, place.thread_id))
+        try:
+            messages = plan_messages(
+                place, reply, links=self._links, recipient=asker, file_limit=self._file_limit
+            )
+        except NoRecipient:
+            log.error("webex private reply undeliverable room=%s", place.room_id)
+            raise WebexError("messages/create", None, "private reply with no known asker") from None
+        first: dict[str, Any] | None = None
+        for index, outgoing in enumerate(messages):
+            try:
+                created = await self._client.create_message(outgoing.fields(), outgoing.file)
+            except WebexError as error:
+                log.error(
+                    "webex post failed room=%s part=%d/%d error=%s",
+                    place.room_id,
+                    index + 1,
+                    len(messages),
+                    error,
+                )
+                raise
+            first = first or created
+        assert first is not None  # plan_messages always yields at least one message
+        room = str(first.get("roomId") or place.room_id)
+        where = place if room == place.room_id else Place(PLATFORM, room, None, direct=True)
+        return SentMessage(where, str(first["id"]), {"room_id": room})
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        chunks = split_markdown(render_markdown(reply))
+        if reply.attachment is None and not reply.buttons and len(chunks) == 1:
+            room = sent.extra.get("room_id", sent.place.room_id)
+            try:
+                await self._client.edit_message(sent.id, room, chunks[0])
+                return
+            except WebexError as error:
+                if error.status is None or error.status >= 500:
+                    log.error("webex edit failed message=%s error=%s", sent.id, error)
+                    raise
+                log.info("webex edit refused, posting anew message=%s error=%s", sent.id, error)
+        await self.send(sent.place, reply)
+
+
+def build_webex_adapter(
+    settings: WebexSettings, links: FileLinks, *, file_limit: int = FILE_LIMIT
+) -> WebexAdapter | None:
+    """The adapter the settings describe, or None when no bot token is configured."""
+    if settings.bot_token is None:
+        return None
+    if settings.webhook_secret is None:
+        raise ValueError("a Webex bot token needs a webhook secret (MVBOT_WEBEX_WEBHOOK_SECRET)")
+    client = WebexClient(settings.bot_token.get_secret_value(), settings.api_url)
+    return WebexAdapter(
+        client, settings.webhook_secret.get_secret_value(), links, file_limit=file_limit
+    )
