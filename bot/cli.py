@@ -15,6 +15,11 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="report every configuration problem")
     check.add_argument("--config", help="TOML file (default: the one MVBOT_CONFIG names)")
 
+    webex = commands.add_parser("webex", help="Webex set-up")
+    webex_commands = webex.add_subparsers(dest="webex_command", required=True, metavar="COMMAND")
+    register = webex_commands.add_parser("register", help="create or update mvbot's webhooks")
+    register.add_argument("--url", help="mvbot's public URL (default: MVBOT_PUBLIC_URL)")
+
     demo = commands.add_parser("demo", help="simulator + bot + console, on loopback")
     demo.add_argument("--once", metavar="COMMAND", help="run one command, print replies, exit")
     demo.add_argument("--data-dir", help="where files and the store go (default ./data/demo)")
@@ -78,8 +83,42 @@ def _run(args: argparse.Namespace) -> int:
     return run(settings)
 
 
+def _webex_register(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from adapters.webex import register_webhooks
+    from adapters.webex.client import WebexError
+    from bot.config import ConfigError, load_settings
+    from bot.logs import configure_logging
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging("WARNING", secrets=settings.secret_values())
+    url = args.url or settings.http.public_url
+    if not url:
+        print(
+            "Give mvbot's public URL: --url https://… (or set MVBOT_PUBLIC_URL).", file=sys.stderr
+        )
+        return 2
+    try:
+        ids = asyncio.run(register_webhooks(settings.webex, url))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except WebexError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"Webex webhooks registered for {url.rstrip('/')}/webex/events: {', '.join(ids)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "webex":
+        return _webex_register(args)
     if args.command == "run":
         return _run(args)
     if args.command == "check-config":

@@ -48,7 +48,13 @@ class Bot:
         self.router = router
 
     async def handle(self, message: Message) -> Outcome:
-        outcome, detail, command = await self._run(message)
+        try:
+            outcome, detail, command = await self._run(message)
+        except Exception as error:
+            # Only a reply that could not be posted gets here (the platform is down): the
+            # command is still audited, as failed.
+            log.exception("reply not delivered platform=%s", message.place.platform)
+            outcome, detail, command = Outcome.FAILED, f"reply not delivered: {error}", None
         await self._audit(message, command, outcome, detail)
         name = command.name if command else "unknown"
         self.services.metrics.inc("mvbot_commands_total", command=name, outcome=outcome.value)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Protocol
 
+from starlette.routing import BaseRoute
+
+from adapters.webex import build_webex_adapter
 from bot.app import Running, running_bot
 from bot.config import Settings
 from bot.links import FileLinks, load_signing_key
@@ -16,9 +20,18 @@ from bot.web.server import web_server
 log = logging.getLogger(__name__)
 
 
-def configured_adapters(settings: Settings) -> list[Adapter]:
+class WebAdapter(Adapter, Protocol):
+    """An adapter whose platform calls mvbot over HTTP (webhooks, events)."""
+
+    def routes(self) -> list[BaseRoute]: ...
+
+
+def configured_adapters(settings: Settings, links: FileLinks) -> list[WebAdapter]:
     """An adapter for each chat platform the settings configure."""
-    return []
+    adapters: list[WebAdapter] = []
+    if webex := build_webex_adapter(settings.webex, links):
+        adapters.append(webex)
+    return adapters
 
 
 def file_links(settings: Settings) -> FileLinks:
@@ -34,14 +47,19 @@ def run(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> None:
-    adapters = configured_adapters(settings)
+    links = file_links(settings)
+    adapters = configured_adapters(settings, links)
     if not adapters:
         log.warning("no chat platform is configured: set MVBOT_SLACK_* or MVBOT_WEBEX_*")
     async with running_bot(settings, adapters) as running:
         app = create_app(
             metrics=running.services.metrics,
             health=lambda: health(running),
-            links=file_links(settings),
+            links=links,
+            routes=[
+                *(route for adapter in adapters for route in adapter.routes()),
+                *running.events.routes(settings.webhooks.secret),
+            ],
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -144,7 +144,7 @@ class FakeWebex:
     def add_person(
         self, name: str, email: str, *, time_zone: str | None = None, person_id: str | None = None
     ) -> Json:
-        person = {
+        person: Json = {
             "id": person_id or webex_id("PEOPLE", name.lower().replace(" ", "-")),
             "emails": [email],
             "displayName": name,

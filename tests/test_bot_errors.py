@@ -98,3 +98,14 @@ async def test_an_unknown_command_suggests_the_nearest_one(bot: BotUnderTest) ->
     replies = await bot.ask("frobnicate")
     assert "I don't know 'frobnicate'" in replies[0].text
     assert "did you mean" not in replies[0].text
+
+
+async def test_a_reply_that_cannot_be_posted_is_still_audited(bot: BotUnderTest) -> None:
+    async def broken(place: object, reply: object) -> object:
+        raise ConnectionError("chat platform unreachable")
+
+    bot.room.send = broken  # type: ignore[method-assign,assignment]
+    outcome = await bot.running.bot.handle(bot.room.message("cameras"))
+    assert outcome is Outcome.FAILED
+    row = await bot.last_audit()
+    assert row.outcome == "failed" and "reply not delivered" in (row.detail or "")

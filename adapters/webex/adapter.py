@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,13 +27,13 @@ from adapters.webex.outbound import FILE_LIMIT, NoRecipient, plan_messages
 from adapters.webex.transport import events_route
 from bot.config import WebexSettings
 from bot.links import FileLinks
-from bot.messages import Message, Person, Place, Reply, SentMessage
+from bot.messages import Person, Place, Reply, SentMessage
 from bot.outbox import Core
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 10.0  # seconds in-flight commands get to finish at shutdown
-REMEMBERED = 1000  # deliveries (for duplicates) and askers (for private replies) kept
+SEEN = 1000  # recent deliveries remembered, so that one Webex sends twice runs once
 
 
 class WebexAdapter:
@@ -58,9 +58,11 @@ class WebexAdapter:
         self._identity: Identity | None = None
         self._identity_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._seen: deque[str] = deque(maxlen=REMEMBERED)
-        # Who asked in each place, so a private reply can go to them and not to the room.
-        self._askers: OrderedDict[tuple[str, str | None], Person] = OrderedDict()
+        self._seen: deque[str] = deque(maxlen=SEEN)
+        # The person behind each running command, keyed by its task: the core answers from
+        # that task, so a private reply finds its asker, and a later delivery (a scheduler
+        # wake-up, another person's command in the same thread) can never be taken for them.
+        self._askers: dict[asyncio.Task[None], Person] = {}
 
     def routes(self) -> list[BaseRoute]:
         return [events_route(self._secret, self.accept)]
@@ -114,11 +116,12 @@ class WebexAdapter:
         return True
 
     async def _handle(self, core: Core, delivery: Mapping[str, Any]) -> None:
+        task = asyncio.current_task()
         try:
             message = await self._inbound.message(delivery, await self.identity())
-            if message is None:
+            if message is None or task is None:
                 return
-            self._remember(message)
+            self._askers[task] = message.person
             await core.handle(message)
         except WebexError as error:
             log.error(
@@ -126,18 +129,15 @@ class WebexAdapter:
             )
         except Exception:  # a task's failure must reach the log, not vanish with the task
             log.exception("webex delivery failed resource=%s", delivery.get("resource"))
-
-    def _remember(self, message: Message) -> None:
-        key = (message.place.room_id, message.place.thread_id)
-        self._askers[key] = message.person
-        self._askers.move_to_end(key)
-        while len(self._askers) > REMEMBERED:
-            self._askers.popitem(last=False)
+        finally:
+            if task is not None:
+                self._askers.pop(task, None)
 
     # Outbound --------------------------------------------------------------------------
 
     async def send(self, place: Place, reply: Reply) -> SentMessage:
-        asker = self._askers.get((place.room_id, place.thread_id))
+        task = asyncio.current_task()
+        asker = self._askers.get(task) if task is not None else None
         try:
             messages = plan_messages(
                 place, reply, links=self._links, recipient=asker, file_limit=self._file_limit

@@ -98,6 +98,6 @@ def split_markdown(text: str, limit: int = MARKDOWN_LIMIT) -> list[str]:
             current.append(line)
         if whole.lstrip().startswith(FENCE):
             fence = None if fence is not None else whole.strip()
-    if current and any(line.strip() for line in current):
-        chunks.append("\n".join(current))
-    return chunks or [""]
+    chunks.append("\n".join(current))
+    # A run of blank lines alone is no message (Webex refuses empty markdown).
+    return [chunk for chunk in chunks if chunk.strip()] or [""]
