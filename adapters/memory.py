@@ -21,10 +21,13 @@ class Posted:
 class MemoryAdapter:
     """Keeps every reply; tests wait on `wait_for` instead of sleeping."""
 
-    def __init__(self, platform: str = "memory") -> None:
+    def __init__(self, platform: str = "memory", members: set[str] | None = None) -> None:
         self.platform = platform
         self._core: Core | None = None
         self.posted: list[Posted] = []
+        # E-mails of the workspace's members, whom `send_direct` can reach.
+        self.members = {email.lower() for email in members or set()}
+        self.direct: list[tuple[str, Reply]] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
 
@@ -53,6 +56,12 @@ class MemoryAdapter:
 
     async def update(self, sent: SentMessage, reply: Reply) -> None:
         await self._record(Posted(sent.place, reply, edit_of=sent.id))
+
+    async def send_direct(self, email: str, reply: Reply) -> bool:
+        if email.lower() not in self.members:
+            return False
+        self.direct.append((email.lower(), reply))
+        return True
 
     async def _record(self, posted: Posted) -> None:
         async with self._changed:

@@ -11,12 +11,17 @@ from bot.catalog import CameraCatalog
 from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
 from bot.core import Bot
+from bot.events.service import EventServices, build_events
+from bot.mail import Mailer
 from bot.meraki import MerakiClient
+from bot.occupancy import SENSE_TOPIC, Occupancy
 from bot.outbox import Adapter, Outbox
 from bot.pending import PendingClips
 from bot.scheduler import Scheduler
 from bot.services import Services
+from bot.shares import ShareService, ShareStore
 from bot.store import Store, configured_database_url
+from bot.streams import StreamHub
 
 
 def access_policy(settings: AccessSettings) -> AccessPolicy:
@@ -44,6 +49,10 @@ class Running:
     bot: Bot
     services: Services
     pending: PendingClips
+    events: EventServices
+    shares: ShareService
+    streams: StreamHub
+    occupancy: Occupancy  # its `live` is what Sense MQTT messages feed
 
 
 @asynccontextmanager
@@ -85,11 +94,56 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             person_zones=settings.cameras.person_time_zones,
         )
         pending = PendingClips(services)
-        bot = Bot(services, build_router(pending))
+        events = build_events(services, pending, settings.plates, settings.events, settings.mqtt)
+        smtp = settings.smtp
+        mailer = Mailer(smtp.url.get_secret_value(), smtp.sender) if smtp.url else None
+        shares = ShareService(
+            ShareStore(store.engine),
+            scheduler,
+            outbox,
+            settings.shares,
+            clock=services.clock,
+            public_url=settings.http.public_url,
+        )
+        streams = StreamHub(
+            meraki,
+            settings.store.data_dir / "streams",
+            settings.shares.segment_length,
+            settings.clips.availability_lag,
+            services.clock,
+        )
+        stack.push_async_callback(streams.close)
+        occupancy = Occupancy(
+            settings.occupancy,
+            meraki,
+            services.catalog,
+            store.engine,
+            outbox,
+            services.clock,
+            mqtt=events.mqtt is not None,
+        )
+        if events.mqtt is not None:
+            # Sense counts ride on the shared connection; registered before it subscribes.
+            events.mqtt.handlers.setdefault(SENSE_TOPIC, occupancy.receive)
+        bot = Bot(services, build_router(pending, events, shares, mailer, occupancy))
         await scheduler.start()
         stack.push_async_callback(scheduler.shutdown)
         await pending.resume()
+        await shares.resume()
         for adapter in adapters:
             await adapter.start(bot)
             stack.push_async_callback(adapter.stop)
-        yield Running(bot, services, pending)
+        await occupancy.start()
+        stack.push_async_callback(occupancy.stop)
+        # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
+        await events.start()
+        stack.push_async_callback(events.stop)
+        yield Running(
+            bot,
+            services,
+            pending,
+            events=events,
+            shares=shares,
+            streams=streams,
+            occupancy=occupancy,
+        )

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator import Fleet, SimulatorConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--fleet", help="fleet file (TOML); default: the built-in fleet")
     sim.add_argument("--rate", type=float, default=5.0, help="requests/s per organisation")
     sim.add_argument("--lag", type=float, default=60.0, help="availability lag in seconds")
+    sim.add_argument(
+        "--mqtt", metavar="URL", help="also publish plate reads and Sense counts to this broker"
+    )
     return parser
 
 
@@ -49,7 +56,37 @@ def _simulator(args: argparse.Namespace) -> int:
         print(f"Cannot load the fleet file: {error}", file=sys.stderr)
         return 2
     config = SimulatorConfig(api_key=api_key, rate=args.rate, availability_lag=args.lag)
+    if args.mqtt:
+        return _simulator_with_mqtt(config, fleet, args)
     serve(config, fleet, args.host, args.port)
+    return 0
+
+
+def _simulator_with_mqtt(
+    config: SimulatorConfig, fleet: Fleet | None, args: argparse.Namespace
+) -> int:
+    import threading
+
+    from simulator import default_fleet
+    from simulator.mqtt import FleetPublisher
+    from simulator.server import serve
+
+    fleet = fleet if fleet is not None else default_fleet(now=config.clock())
+    try:
+        publisher = FleetPublisher(args.mqtt, fleet).start()
+    except (OSError, ConnectionError) as error:
+        print(f"Cannot reach the MQTT broker: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    traffic = threading.Thread(target=publisher.run, args=(stop,), name="mqtt-traffic", daemon=True)
+    traffic.start()
+    print(f"  publishing plate reads and Sense counts to {args.mqtt.split('@')[-1]}", flush=True)
+    try:
+        serve(config, fleet, args.host, args.port)
+    finally:
+        stop.set()
+        traffic.join(timeout=5)
+        publisher.stop()
     return 0
 
 

@@ -6,6 +6,8 @@ import asyncio
 import itertools
 import math
 import re
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,7 +78,9 @@ def plan_parts(start: datetime, end: datetime) -> list[tuple[datetime, datetime]
 def clip_filename(spec: ClipSpec) -> str:
     """A name that says what the file is: lobby_2026-03-23T143000Z_120s.mp4."""
     slug = re.sub(r"[^a-z0-9]+", "-", spec.camera.lower()).strip("-") or spec.serial.lower()
-    stamp = spec.start.astimezone(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+    start = spec.start.astimezone(UTC)
+    millis = f"{start.microsecond // 1000:03d}" if start.microsecond >= 1000 else ""
+    stamp = start.strftime("%Y-%m-%dT%H%M%S") + millis + "Z"
     seconds = round(spec.length.total_seconds())
     imager = f"_imager{spec.imager}" if spec.imager else ""
     return f"{slug}{imager}_{stamp}_{seconds}s.{spec.container}"
@@ -97,8 +101,7 @@ async def fetch_clip(
     """
     parts = plan_parts(spec.start, spec.end)
     dest = directory / clip_filename(spec)
-    scratch = directory / f".{dest.name}.parts"
-    scratch.mkdir(parents=True, exist_ok=True)
+    scratch = await asyncio.to_thread(_scratch_folder, directory, dest.name)
     done = 0
 
     async def fetch(index: int, start: datetime, end: datetime) -> Path:
@@ -129,6 +132,10 @@ async def fetch_clip(
         paths = [task.result() for task in tasks]
         return await join_clips_async(paths, dest, container=spec.container)
     finally:
-        for leftover in scratch.glob("*"):
-            leftover.unlink(missing_ok=True)
-        scratch.rmdir()
+        await asyncio.to_thread(shutil.rmtree, scratch, ignore_errors=True)
+
+
+def _scratch_folder(directory: Path, name: str) -> Path:
+    """A folder of its own: two people may ask for the very same clip at the same moment."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".parts", dir=directory))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.messages import Message, Place, Reply, SentMessage
 from bot.store import Outcome
@@ -40,6 +40,16 @@ class Adapter(Protocol):
     async def update(self, sent: SentMessage, reply: Reply) -> None: ...
 
 
+@runtime_checkable
+class DirectMessenger(Protocol):
+    """An adapter that can message a workspace member found by e-mail (optional)."""
+
+    async def send_direct(self, email: str, reply: Reply) -> bool:
+        """Send `reply` to the member with this e-mail; False if the platform knows no such
+        member."""
+        ...
+
+
 class NoAdapter(LookupError):
     """A reply was addressed to a platform that this process does not run."""
 
@@ -70,3 +80,11 @@ class Outbox:
 
     async def update(self, sent: SentMessage, reply: Reply) -> None:
         await self._adapter(sent.place.platform).update(sent, reply)
+
+    async def send_direct(self, platform: str, email: str, reply: Reply) -> bool:
+        """Message the person with `email` directly on `platform`; False when that platform's
+        adapter cannot message people by e-mail or knows no one with it."""
+        adapter: object = self._adapters.get(platform)
+        if not isinstance(adapter, DirectMessenger):
+            return False
+        return await adapter.send_direct(email, reply)

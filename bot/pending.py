@@ -81,8 +81,20 @@ class PendingClips:
             return False
         return True
 
-    async def defer(self, spec: ClipSpec, place: Place, person: Person, ready_at: datetime) -> str:
-        payload = {"clip": spec.to_json(), "person": person_to_json(person)}
+    async def defer(
+        self,
+        spec: ClipSpec,
+        place: Place,
+        person: Person,
+        ready_at: datetime,
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> str:
+        """Store the clip job, then arm it; `priority` is its place in the API rate budget."""
+        payload = {
+            "clip": spec.to_json(),
+            "person": person_to_json(person),
+            "priority": int(priority),
+        }
         job = await self.services.store.add_job(KIND, payload, place_to_json(place), ready_at)
         self.services.scheduler.schedule(KIND, job.id, ready_at)
         return job.id
@@ -113,9 +125,8 @@ class PendingClips:
         place = place_from_json(job.place or {})
         await services.store.update_job(job_id, status="running", attempts=job.attempts + 1)
         try:
-            info = await fetch_clip(
-                services.meraki, spec, services.files, priority=Priority.INTERACTIVE
-            )
+            priority = Priority(job.payload.get("priority", Priority.INTERACTIVE))
+            info = await fetch_clip(services.meraki, spec, services.files, priority=priority)
         except TooRecent:
             if (
                 services.clock() + self._wait(job.attempts)

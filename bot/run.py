@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from typing import Protocol
 
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from adapters.slack import build_slack_adapter
 from adapters.webex import build_webex_adapter
 from bot.app import Running, running_bot
 from bot.config import Settings
@@ -16,6 +19,7 @@ from bot.links import FileLinks, load_signing_key
 from bot.outbox import Adapter
 from bot.web import create_app
 from bot.web.server import web_server
+from bot.web.viewer import RateLimiter, Viewer, viewer_routes
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,10 @@ class WebAdapter(Adapter, Protocol):
 def configured_adapters(settings: Settings, links: FileLinks) -> list[WebAdapter]:
     """An adapter for each chat platform the settings configure."""
     adapters: list[WebAdapter] = []
+    if slack := build_slack_adapter(
+        settings.slack, links, upload_limit=settings.slack.upload_limit
+    ):
+        adapters.append(slack)
     if webex := build_webex_adapter(settings.webex, links):
         adapters.append(webex)
     return adapters
@@ -52,25 +60,41 @@ async def _serve(settings: Settings) -> None:
     if not adapters:
         log.warning("no chat platform is configured: set MVBOT_SLACK_* or MVBOT_WEBEX_*")
     async with running_bot(settings, adapters) as running:
-        app = create_app(
-            metrics=running.services.metrics,
-            health=lambda: health(running),
-            links=links,
-            routes=[
-                *(route for adapter in adapters for route in adapter.routes()),
-                *running.events.routes(settings.webhooks.secret),
-            ],
-        )
+        app = web_app(settings, running, links, adapters)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
         async with web_server(app, settings.http.host, settings.http.port) as server:
             log.info("web server listening url=%s", server.url)
+            if running.shares.public_url is None:
+                running.shares.public_url = server.url
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait([stopping, server.task], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
         log.info("stopping")
+
+
+def web_app(
+    settings: Settings, running: Running, links: FileLinks, adapters: Sequence[WebAdapter]
+) -> Starlette:
+    """Health, metrics, file links, the share viewer, hooks and the adapters' own routes."""
+    return create_app(
+        metrics=running.services.metrics,
+        health=lambda: health(running),
+        links=links,
+        routes=[
+            *(route for adapter in adapters for route in adapter.routes()),
+            *running.events.routes(settings.webhooks.secret),
+            *viewer_routes(share_viewer(settings, running)),
+        ],
+    )
+
+
+def share_viewer(settings: Settings, running: Running) -> Viewer:
+    key = load_signing_key(settings.store.data_dir)
+    limiter = RateLimiter(settings.shares.viewer_rate_limit)
+    return Viewer(running.shares, running.streams, key, limiter)
 
 
 async def health(running: Running) -> dict[str, str]:

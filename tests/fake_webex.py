@@ -305,6 +305,12 @@ class FakeWebex:
         if problem:
             return _error(400, problem)
         room, room_type = body.get("roomId"), None
+        if room is None and body.get("toPersonEmail"):
+            email = str(body["toPersonEmail"]).lower()
+            found = [p for p in self.people.values() if email in (e.lower() for e in p["emails"])]
+            if not found:
+                return _error(404, "Could not find a person with that e-mail")
+            body = {**body, "toPersonId": found[0]["id"]}
         if room is None:
             room, room_type = f"direct-{body['toPersonId']}", "direct"
         attachments = body.get("attachments")

@@ -211,3 +211,15 @@ async def test_a_bad_token_is_a_clear_error(fake_webex: FakeWebex) -> None:
     await client.aclose()
     assert fake_webex.received[-1].headers["authorization"] == "Bearer wrong-token"
     assert BOT_ID not in str(fake_webex.received[-1].body)
+
+
+async def test_a_direct_message_reaches_a_member_by_email_and_no_one_else(
+    fake_webex: FakeWebex, adapter: WebexAdapter
+) -> None:
+    member = fake_webex.add_person("Dana Contractor", "dana@example.com")
+    assert await adapter.send_direct("Dana@example.com", Reply("Your link: https://x/s/t"))
+    (posted,) = fake_webex.posted
+    assert posted.message["toPersonId"] == member["id"]
+    assert posted.message["markdown"] == "Your link: https://x/s/t"
+    assert not await adapter.send_direct("stranger@example.org", Reply("hello"))
+    assert len(fake_webex.posted) == 1

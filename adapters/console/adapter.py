@@ -46,6 +46,11 @@ class ConsoleAdapter:
         self.replies.append(reply)
         self._print(render(reply))
 
+    async def send_direct(self, email: str, reply: Reply) -> bool:
+        """The console has no other members: it shows what the direct message would say."""
+        self._print(f"(direct message to {email})\n{render(reply)}")
+        return True
+
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 

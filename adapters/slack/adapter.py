@@ -91,11 +91,19 @@ class SlackAdapter:
         await self._listeners.stop(STOP_GRACE)
         self._listeners.core = None
 
+    async def idle(self) -> None:
+        """Wait until every command received so far has been answered and audited."""
+        await self._listeners.idle()
+
     async def send(self, place: Place, reply: Reply) -> SentMessage:
         return await self._outbound.send(place, reply)
 
     async def update(self, sent: SentMessage, reply: Reply) -> None:
         await self._outbound.update(sent, reply)
+
+    async def send_direct(self, email: str, reply: Reply) -> bool:
+        """Message a workspace member found by e-mail (bot.outbox.DirectMessenger)."""
+        return await self._outbound.send_direct(email, reply)
 
 
 def build_slack_adapter(

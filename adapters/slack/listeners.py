@@ -54,7 +54,7 @@ class Listeners:
         if self.core is None:
             await ack(text=STARTING)
             return
-        await ack(text=await self._preview(self.core, incoming))
+        await ack(text=await self._preview(self.core, incoming), response_type="ephemeral")
         self._spawn(self.core, incoming)
 
     async def on_mention(
@@ -113,6 +113,7 @@ class Listeners:
         if late:
             await asyncio.wait(late)
 
-    @property
-    def running(self) -> int:
-        return len(self._tasks)
+    async def idle(self) -> None:
+        """Return once every command started so far has finished (answered and audited)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))

@@ -25,5 +25,6 @@ BOT_SCOPES: Mapping[str, str] = {
     "app_mentions:read": "the app_mention event (@mvbot in a channel)",
     "im:history": "the message.im event (direct messages to the bot)",
     "users:read": "users.info: the asker's name and time zone",
-    "users:read.email": "users.info: the asker's e-mail, for access rules and the audit",
+    "users:read.email": "the e-mail in users.info (access rules, the audit) and "
+    "users.lookupByEmail (share links sent to a member directly)",
 }

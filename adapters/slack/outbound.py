@@ -22,6 +22,7 @@ from adapters.slack.blocks import (
     fallback_text,
     link_note,
 )
+from adapters.slack.inbound import PLATFORM
 from adapters.slack.pacing import ChannelPacer
 from bot.formatting import size
 from bot.links import FileLinks
@@ -86,6 +87,23 @@ class Outbound:
             if _error_code(error) in CHANNEL_ERRORS and asker and asker.response_url:
                 return await self._respond(place, reply, asker, hint=NOT_IN_CHANNEL)
             raise
+
+    async def send_direct(self, email: str, reply: Reply) -> bool:
+        """Message the workspace member with this e-mail in their direct conversation with
+        the bot; False if Slack knows no member by it."""
+        try:
+            found = await self._client.users_lookupByEmail(email=email)
+        except SlackApiError as error:
+            if _error_code(error) == "users_not_found":
+                return False
+            raise
+        user_id = str(found["user"]["id"])
+        notes: tuple[str, ...] = ()
+        if reply.attachment is not None:
+            # Sharing a file needs a conversation id, and only a user id is known: a link.
+            notes = (await self._link(reply.attachment, "sent to you alone"),)
+        await self._post(Place(PLATFORM, user_id, direct=True), reply, notes)
+        return True
 
     async def update(self, sent: SentMessage, reply: Reply) -> None:
         """Edit a posted message in place; what cannot be edited (an upload, an ephemeral

@@ -164,6 +164,18 @@ class WebexAdapter:
         where = place if room == place.room_id else Place(PLATFORM, room, None, direct=True)
         return SentMessage(where, str(first["id"]), {"room_id": room})
 
+    async def send_direct(self, email: str, reply: Reply) -> bool:
+        """A direct message to whoever has this e-mail in Webex; False if Webex knows no one."""
+        for chunk in split_markdown(render_markdown(reply)):
+            try:
+                await self._client.create_message({"toPersonEmail": email, "markdown": chunk})
+            except WebexError as error:
+                if error.status is not None and 400 <= error.status < 500:
+                    log.info("webex has no person for a direct message status=%s", error.status)
+                    return False
+                raise
+        return True
+
     async def update(self, sent: SentMessage, reply: Reply) -> None:
         chunks = split_markdown(render_markdown(reply))
         if reply.attachment is None and not reply.buttons and len(chunks) == 1:

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from bot.commands import cameras_list, clip, help, snapshot
+from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot
+from bot.events.service import EventServices
+from bot.mail import Mailer
+from bot.occupancy import Occupancy
 from bot.pending import PendingClips
 from bot.router import Router
+from bot.shares import ShareService
 
 
-def build_router(pending: PendingClips) -> Router:
+def build_router(
+    pending: PendingClips,
+    events: EventServices | None = None,
+    share_service: ShareService | None = None,
+    mailer: Mailer | None = None,
+    occupancy_service: Occupancy | None = None,
+) -> Router:
     router = Router([clip.command(pending), snapshot.COMMAND, cameras_list.COMMAND])
+    if events is not None:
+        for command in plates.commands(events.watchlist, events.plates_settings):
+            router.add(command)
+    if share_service is not None:
+        for command in shares.commands(share_service, mailer):
+            router.add(command)
+    if occupancy_service is not None:
+        router.add(occupancy.command(occupancy_service))
     router.add(help.command(router))
     return router

@@ -5,7 +5,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 
 from bot.config.names import setting_label
 from bot.config.values import (
@@ -17,6 +25,7 @@ from bot.config.values import (
     PositiveDuration,
     SmtpURL,
     TimeZoneName,
+    split_commas,
 )
 
 
@@ -93,6 +102,17 @@ class MqttSettings(Section):
         default=None,
         description="Broker, mqtt://[user:pass@]host:port or mqtts://…; unset: no MQTT ingest.",
     )
+    client_id: str = Field(
+        default="mvbot",
+        min_length=1,
+        max_length=64,
+        description="Fixed client id: the broker keeps this session's subscriptions and "
+        "queued messages while mvbot is down. Give each mvbot its own.",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) that verify an mqtts:// broker; unset: the system's.",
+    )
 
 
 class SlackSettings(Section):
@@ -109,6 +129,12 @@ class SlackSettings(Section):
     )
     api_url: HttpURL = Field(
         default="https://slack.com/api/", description="Slack Web API base URL."
+    )
+    upload_limit: int = Field(
+        default=1_000_000_000,
+        gt=0,
+        description="Largest file uploaded to Slack, in bytes; larger files become a signed "
+        "download link (workspaces can set a lower limit).",
     )
 
     @model_validator(mode="after")
@@ -244,4 +270,197 @@ class ClipsSettings(Section):
     availability_lag: Duration = Field(
         default=timedelta(seconds=60),
         description="How far the cloud's footage lags real time; predicts when a clip is ready.",
+    )
+
+
+class OccupancySource(StrEnum):
+    """Where occupancy history comes from."""
+
+    AUTO = "auto"
+    BOUNDARIES = "boundaries"
+    LEGACY = "legacy"
+
+
+class OccupancySettings(Section):
+    """MV Sense occupancy: live counts, history windows and threshold alerts."""
+
+    source: OccupancySource = Field(
+        default=OccupancySource.AUTO,
+        description="History from the current boundaries API (areas and lines, in/out), the "
+        "legacy zone analytics (average occupancy, entrances), or auto: areas and lines where "
+        "a camera has them plus zones where it has them, each left out when unavailable.",
+    )
+    live_staleness: PositiveDuration = Field(
+        default=timedelta(seconds=30),
+        description="An MQTT count older than this is stale: the REST live endpoint answers.",
+    )
+    cache: Duration = Field(
+        default=timedelta(seconds=60),
+        description="How long a fetched history is reused (rooms asking at once share it).",
+    )
+    max_window: PositiveDuration = Field(
+        default=timedelta(days=7), description="Longest window one question may cover."
+    )
+    alert_hysteresis: float = Field(
+        default=0.1,
+        ge=0,
+        lt=1,
+        description="An alert above n re-arms once the count falls below n minus this "
+        "fraction of n (at least one below n).",
+    )
+    alert_cooldown: Duration = Field(
+        default=timedelta(minutes=10),
+        description="An alert posts at most once in this time, however the count moves.",
+    )
+    alert_poll: PositiveDuration = Field(
+        default=timedelta(seconds=30),
+        description="How often alerts ask the REST live endpoint for cameras whose MQTT "
+        "counts are missing or stale.",
+    )
+
+
+class PlatesSettings(Section):
+    """Licence plates over MQTT: the topic, the payload's fields, and when a room is told."""
+
+    topic: str = Field(
+        default="/merakimv/+/lpr",
+        min_length=1,
+        description="MQTT topic filter of plate reads; a `+` level is taken as the camera "
+        "serial when the payload has none.",
+    )
+    plate_fields: CommaList = Field(
+        default_factory=lambda: ["plate", "licensePlate", "plateNumber", "text"],
+        description="Payload fields that may hold the plate, first present wins "
+        "(dotted paths reach into objects: `result.plate`).",
+    )
+    time_fields: CommaList = Field(
+        default_factory=lambda: ["ts", "timestamp"],
+        description="Fields that may hold the read's time: epoch seconds or milliseconds, "
+        "or ISO 8601; none: the time it arrived.",
+    )
+    confidence_fields: CommaList = Field(
+        default_factory=lambda: ["confidence"],
+        description="Fields that may hold the read's confidence, 0–1 or 0–100.",
+    )
+    region_fields: CommaList = Field(
+        default_factory=lambda: ["region", "country"],
+        description="Fields that may hold the plate's region or country.",
+    )
+    serial_fields: CommaList = Field(
+        default_factory=lambda: ["serial"],
+        description="Fields that may hold the camera serial, before the topic is asked.",
+    )
+    merge_window: PositiveDuration = Field(
+        default=timedelta(seconds=10),
+        description="Reads of one plate on one camera this close together are one sighting.",
+    )
+    cooldown: Duration = Field(
+        default=timedelta(minutes=5),
+        description="A room is told about the same watch again only this long after the "
+        "last time (a watch may set its own).",
+    )
+    edit_distance: int = Field(
+        default=1,
+        ge=0,
+        le=3,
+        description="Characters a read may differ by from a watched plate, beyond OCR "
+        "confusions (O/0, I/1, B/8, S/5, Z/2).",
+    )
+    edit_distance_min_length: int = Field(
+        default=5,
+        ge=1,
+        description="Plates shorter than this must match exactly (up to OCR confusions).",
+    )
+    min_confidence: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Reads less confident than this (partial reads, mostly) are stored and "
+        "merged but never alert a room; reads without a confidence always may.",
+    )
+    pre_roll: Duration = Field(
+        default=timedelta(seconds=15), description="Video before the detection in the clip."
+    )
+    post_roll: Duration = Field(
+        default=timedelta(seconds=15), description="Video after the detection in the clip."
+    )
+    snapshot: bool = Field(
+        default=True, description="Post a snapshot with the heads-up when one can be had."
+    )
+
+
+def _room(value: str) -> str:
+    platform, colon, room = value.partition(":")
+    if not (platform and colon and room) or any(c.isspace() for c in platform):
+        raise ValueError(f"{value!r} is not platform:room, e.g. 'slack:C0123ABCD'")
+    return value
+
+
+class EventRoute(Section):
+    """One routing rule: events from these cameras / networks / of these types go to rooms.
+
+    An empty list matches anything; every list that is not empty must match."""
+
+    rooms: Annotated[list[Annotated[str, AfterValidator(_room)]], BeforeValidator(split_commas)] = (
+        Field(min_length=1, description="Rooms told, as platform:room (`slack:C0123ABCD`).")
+    )
+    cameras: CommaList = Field(default_factory=list, description="Camera names or serials.")
+    networks: CommaList = Field(default_factory=list, description="Network names or ids.")
+    types: CommaList = Field(
+        default_factory=list,
+        description="Alert types (`motion_alert`) or generic event types (`access`).",
+    )
+
+
+class EventsSettings(Section):
+    """Alert webhooks and generic events: which rooms hear of them, and the video around them."""
+
+    routes: list[EventRoute] = Field(
+        default_factory=list,
+        description="Routing rules ([[events.routes]] tables); an event goes to every room "
+        "of every rule it matches.",
+    )
+    meraki_pre_roll: Duration = Field(
+        default=timedelta(seconds=30), description="Video before a Meraki alert."
+    )
+    meraki_post_roll: Duration = Field(
+        default=timedelta(seconds=30), description="Video after a Meraki alert."
+    )
+    pre_roll: Duration = Field(
+        default=timedelta(seconds=10),
+        description="Video before a generic event that names none (a badge-in).",
+    )
+    post_roll: Duration = Field(
+        default=timedelta(seconds=20),
+        description="Video after a generic event that names none.",
+    )
+
+
+def _segment_length(value: timedelta) -> timedelta:
+    # One clip request covers 1 s to 5 min; a minute keeps a live view near live.
+    if not timedelta(seconds=1) <= value <= timedelta(seconds=60):
+        raise ValueError("must be between 1s and 60s")
+    return value
+
+
+class SharesSettings(Section):
+    """External stream shares: links, their expiry and the near-live viewer."""
+
+    segment_length: Annotated[PositiveDuration, AfterValidator(_segment_length)] = Field(
+        default=timedelta(seconds=10),
+        description="Length of each near-live segment (one clip request per camera watched).",
+    )
+    expiry: PositiveDuration = Field(
+        default=timedelta(hours=24),
+        description="How long a share lasts; sharing another camera to the same e-mail "
+        "resets all of that e-mail's active streams to this.",
+    )
+    reminder_lead: Duration = Field(
+        default=timedelta(hours=1),
+        description="How long before expiry the creating room is reminded (0: no reminder).",
+    )
+    viewer_rate_limit: int = Field(
+        default=240,
+        ge=1,
+        description="Viewer requests per minute per client address (page, playlists, segments).",
     )

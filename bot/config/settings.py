@@ -11,10 +11,14 @@ from bot.config.sections import (
     AccessSettings,
     CamerasSettings,
     ClipsSettings,
+    EventsSettings,
     HttpSettings,
     MerakiSettings,
     MqttSettings,
+    OccupancySettings,
+    PlatesSettings,
     Section,
+    SharesSettings,
     SlackSettings,
     SmtpSettings,
     StoreSettings,
@@ -39,6 +43,10 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     cameras: CamerasSettings = Field(default_factory=CamerasSettings)
     clips: ClipsSettings = Field(default_factory=ClipsSettings)
+    occupancy: OccupancySettings = Field(default_factory=OccupancySettings)
+    plates: PlatesSettings = Field(default_factory=PlatesSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
+    shares: SharesSettings = Field(default_factory=SharesSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -44,7 +45,8 @@ def join_clips(parts: Sequence[Path], dest: Path, *, container: Container) -> Me
     if container not in _OUTPUT_FORMATS:
         raise ValueError(f"container must be 'mp4' or 'ts', not {container!r}")
     format_name, options = _OUTPUT_FORMATS[container]
-    partial = dest.with_name(f".{dest.name}.partial")
+    # Unique per call: two rooms may be sent the very same clip at the same moment.
+    partial = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     try:
         try:
             with av.open(

@@ -6,6 +6,7 @@ from typing import Final
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
     Engine,
@@ -15,7 +16,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
     insert,
     select,
     text,
@@ -64,7 +64,100 @@ def _version_1(connection: Connection) -> None:
     frozen.create_all(connection)
 
 
-MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = ((1, _version_1),)
+def _version_2(connection: Connection) -> None:
+    # External stream shares (bot/shares): links by token hash, one row per camera shared
+    # to an e-mail, and the access log. Frozen as version 2 created them.
+    frozen = MetaData()
+    Table(
+        "share_links",
+        frozen,
+        Column("id", String(32), primary_key=True),
+        Column("email", String(320), nullable=False),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("pin_hash", String(255)),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("created_by", String(255), nullable=False),
+        Column("disabled_at", UTCDateTime),
+        Index("ix_share_links_email", "email"),
+    )
+    Table(
+        "shares",
+        frozen,
+        Column("id", String(32), primary_key=True),
+        Column("email", String(320), nullable=False),
+        Column("serial", String(64), nullable=False),
+        Column("camera_name", String(255), nullable=False),
+        Column("model", String(64), nullable=False),
+        Column("network_name", String(255), nullable=False),
+        Column("org_name", String(255), nullable=False),
+        Column("address", Text, nullable=False),
+        Column("recipient_name", String(255)),
+        Column("reason", Text),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("created_by", String(255), nullable=False),
+        Column("place", JSON(none_as_null=True)),
+        Column("expires_at", UTCDateTime, nullable=False),
+        Column("reminded_for", UTCDateTime),
+        Column("ended_at", UTCDateTime),
+        Column("end_reason", String(16)),
+        Index("ix_shares_email", "email"),
+        Index("ix_shares_serial", "serial"),
+    )
+    Table(
+        "share_access",
+        frozen,
+        Column("id", RowId, primary_key=True, autoincrement=True),
+        Column("at", UTCDateTime, nullable=False),
+        Column("event", String(16), nullable=False),
+        Column("email", String(320), nullable=False),
+        Column("serial", String(64)),
+        Column("camera", String(255)),
+        Column("client_address", String(64)),
+        Column("user_agent", Text),
+        Column("actor", String(255)),
+        Column("detail", Text),
+        Index("ix_share_access_at", "at"),
+        Index("ix_share_access_email", "email"),
+    )
+    frozen.create_all(connection)
+
+
+def _version_3(connection: Connection) -> None:
+    # Imported here: bot.events.tables imports the store's schema, so a module-level import
+    # would be circular whichever of the two is imported first.
+    from bot.events.tables import migrate_version_3
+
+    migrate_version_3(connection)
+
+
+def _version_4(connection: Connection) -> None:
+    # Occupancy threshold alerts (bot/occupancy/alerts.py), frozen as version 4 created them.
+    frozen = MetaData()
+    Table(
+        "occupancy_alerts",
+        frozen,
+        Column("id", RowId, primary_key=True, autoincrement=True),
+        Column("serial", String(64), nullable=False),
+        Column("camera", String(255), nullable=False),
+        Column("zone_id", String(64), nullable=False),
+        Column("zone_name", String(255), nullable=False),
+        Column("threshold", Integer, nullable=False),
+        Column("place", JSON, nullable=False),
+        Column("created_by", String(255), nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("armed", Boolean, nullable=False),
+        Column("last_fired_at", UTCDateTime),
+        Index("ix_occupancy_alerts_serial", "serial"),
+    )
+    frozen.create_all(connection)
+
+
+MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
+    (1, _version_1),
+    (2, _version_2),
+    (3, _version_3),  # plates, events and alerts (bot/events/tables.py)
+    (4, _version_4),  # occupancy threshold alerts
+)
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
 
@@ -75,15 +168,17 @@ def migrate(engine: Engine) -> int:
             # Two processes starting together must not both apply the same migration.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         schema_version.create(connection, checkfirst=True)
-        found = connection.execute(select(func.max(schema_version.c.version))).scalar_one()
-        start = int(found or 0)
+        # Versions are numbered by feature and may land out of order (a gap is filled by a
+        # later release), so every missing one is applied, not only those above the highest.
+        applied = set(connection.execute(select(schema_version.c.version)).scalars())
+        start = max(applied, default=0)
         if start > LATEST_VERSION:
             raise RuntimeError(
                 f"the database schema is version {start}, newer than this mvbot knows "
                 f"({LATEST_VERSION}); upgrade mvbot"
             )
         for version, step in MIGRATIONS:
-            if version > start:
+            if version not in applied:
                 step(connection)
                 connection.execute(
                     insert(schema_version).values(version=version, applied_at=datetime.now(UTC))

@@ -1,0 +1,310 @@
+"""Telling a room: a heads-up at once (with a snapshot when one can be had), then the clip.
+
+An alert is already stored (bot.events.ledger) when it gets here. Delivery posts the
+heads-up, records it, then stores the clip as a deferred job (bot.pending) that posts
+into the heads-up's thread once the footage is in the cloud, retrying "too recent". Each
+step is recorded before the next, so `resume` after a restart finishes what was begun
+without a second heads-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.cameras import CameraRecord
+from bot.clips import ClipSpec
+from bot.events.ledger import OPEN, Alert, AlertLedger, AlertStatus
+from bot.formatting import iso_utc, local_span, local_time
+from bot.meraki import MerakiError, Priority
+from bot.messages import Attachment, Button, Field, Person, Place, Reply, SentMessage, Tone
+from bot.outbox import NoAdapter
+from bot.pending import PendingClips
+from bot.services import Services
+from bot.store import AuditEntry
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ID = "mvbot"
+UTC_ZONE = ZoneInfo("UTC")
+# The clip is first tried this long after the footage should be in the cloud.
+READY_MARGIN = timedelta(seconds=2)
+SNAPSHOT_WAIT = 8.0  # seconds a heads-up waits for its snapshot before going without
+RETRY_WAITS = (2.0, 5.0, 15.0, 30.0, 60.0)  # between failed heads-up posts
+PATIENCE = timedelta(minutes=30)  # after which a heads-up nobody could post is given up
+EARLIER = timedelta(minutes=1)
+
+
+class Alerts:
+    """Delivers stored alerts; `post` returns at once, the work runs in a task."""
+
+    def __init__(
+        self, services: Services, pending: PendingClips, ledger: AlertLedger, *, snapshots: bool
+    ) -> None:
+        self.services = services
+        self.pending = pending
+        self.ledger = ledger
+        self.snapshots = snapshots
+        self._active: dict[int, asyncio.Task[None]] = {}
+        self._idle = asyncio.Condition()
+
+    def post(self, alert_id: int) -> None:
+        if alert_id in self._active:
+            return  # already on its way (a resume racing a fresh post)
+        task = asyncio.create_task(self._run(alert_id), name=f"alert {alert_id}")
+        self._active[alert_id] = task
+
+    async def resume(self) -> int:
+        """Finish every alert a previous run left half-told."""
+        ids = await self.ledger.open_alerts()
+        for alert_id in ids:
+            self.post(alert_id)
+        return len(ids)
+
+    async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until no alert is being delivered; False if `timeout` seconds pass first."""
+        try:
+            async with asyncio.timeout(timeout), self._idle:
+                await self._idle.wait_for(lambda: not self._active)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        tasks = list(self._active.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run(self, alert_id: int) -> None:
+        try:
+            await self._deliver(alert_id)
+        finally:
+            self._active.pop(alert_id, None)
+            async with self._idle:
+                self._idle.notify_all()
+
+    async def _deliver(self, alert_id: int) -> None:
+        try:
+            alert = await self.ledger.alert(alert_id)
+            if alert is None or alert.status not in OPEN:
+                return
+            record, zone = await self._camera(alert.serial)
+            heads_up_id = alert.heads_up_id
+            resumed = alert.status is AlertStatus.ANNOUNCED
+            if not resumed:
+                sent = await self._announce(alert, record, zone)
+                if sent is None:
+                    return
+                heads_up_id = sent.id
+            assert heads_up_id is not None
+            await self._defer_clip(alert, heads_up_id, resumed=resumed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Left open in the store: the next start tries again.
+            log.exception("alert delivery failed alert=%s", alert_id)
+
+    async def _announce(
+        self, alert: Alert, record: CameraRecord | None, zone: ZoneInfo
+    ) -> SentMessage | None:
+        services = self.services
+        snapshot = await self._snapshot(alert) if self.snapshots else None
+        reply = heads_up(alert, record, zone, self._ready_at(alert), snapshot)
+        attempts = alert.attempts
+        while True:
+            try:
+                sent = await services.outbox.send(alert.place, reply)
+                break
+            except NoAdapter as error:
+                await self._give_up(alert, str(error))
+                return None
+            except Exception as error:
+                log.warning("posting a heads-up failed alert=%s error=%r", alert.id, error)
+                if services.clock() - alert.created_at > PATIENCE:
+                    await self._give_up(alert, f"could not post: {error!r}")
+                    return None
+                await self.ledger.count_attempt(alert.id, attempts + 1, repr(error)[:500])
+                await asyncio.sleep(RETRY_WAITS[min(attempts, len(RETRY_WAITS) - 1)])
+                attempts += 1
+        await self.ledger.advance(
+            alert.id,
+            AlertStatus.ANNOUNCED,
+            self._entry(alert, "ok", "heads-up posted"),
+            heads_up_id=sent.id,
+        )
+        services.metrics.inc("mvbot_alerts_total", kind=alert.kind, outcome="announced")
+        return sent
+
+    async def _defer_clip(self, alert: Alert, heads_up_id: str, *, resumed: bool) -> None:
+        place = alert.place.in_thread(heads_up_id)
+        job_id = await self._existing_job(place) if resumed else None
+        if job_id is None:
+            spec = ClipSpec(
+                serial=alert.serial,
+                camera=alert.camera,
+                start=alert.at - alert.pre_roll,
+                end=alert.at + alert.post_roll,
+            )
+            person = Person(place.platform, SYSTEM_ID, name="mvbot")
+            job_id = await self.pending.defer(
+                spec, place, person, self._ready_at(alert), priority=Priority.ALERT
+            )
+        await self.ledger.advance(
+            alert.id,
+            AlertStatus.CLIP_PENDING,
+            self._entry(alert, "pending", f"clip job {job_id}"),
+            clip_job_id=job_id,
+        )
+
+    async def _existing_job(self, place: Place) -> str | None:
+        """A clip job already stored for this thread (a crash after storing it, before the
+        alert was marked), so that a restart does not post the clip twice."""
+        for job in await self.services.store.jobs(kind="clip"):
+            where = job.place or {}
+            if where.get("room_id") == place.room_id and where.get("thread_id") == place.thread_id:
+                return job.id
+        return None
+
+    async def _give_up(self, alert: Alert, why: str) -> None:
+        log.error("alert given up alert=%s why=%s", alert.id, why)
+        await self.ledger.advance(
+            alert.id, AlertStatus.FAILED, self._entry(alert, "failed", why), reason=why[:500]
+        )
+        self.services.metrics.inc("mvbot_alerts_total", kind=alert.kind, outcome="failed")
+
+    async def _snapshot(self, alert: Alert) -> Attachment | None:
+        services = self.services
+        # Footage of the detection itself may not be in the cloud yet: then the camera's
+        # live view, taken within seconds of it, is the picture to have.
+        recent = services.clock() - alert.at < services.clips.availability_lag
+        dest = services.files / f"{alert.serial.lower()}_alert{alert.id}.jpg"
+        try:
+            async with asyncio.timeout(SNAPSHOT_WAIT):
+                await services.meraki.download_snapshot(
+                    alert.serial,
+                    dest,
+                    at=None if recent else alert.at,
+                    priority=Priority.ALERT,
+                    ready_wait=SNAPSHOT_WAIT,
+                )
+        except (MerakiError, TimeoutError, OSError) as error:
+            log.info("no snapshot for alert=%s error=%r", alert.id, error)
+            with contextlib.suppress(OSError):
+                dest.unlink(missing_ok=True)
+            return None
+        return Attachment(dest, "image", "image/jpeg", dest.name)
+
+    async def _camera(self, serial: str) -> tuple[CameraRecord | None, ZoneInfo]:
+        try:
+            directory = await self.services.catalog.directory()
+        except MerakiError as error:
+            log.warning("camera directory unavailable for an alert error=%r", error)
+            return None, UTC_ZONE
+        record = directory.get(serial)
+        return record, directory.zone(record) if record else UTC_ZONE
+
+    def _ready_at(self, alert: Alert) -> datetime:
+        return alert.at + alert.post_roll + self.services.clips.availability_lag + READY_MARGIN
+
+    def _entry(self, alert: Alert, outcome: str, detail: str) -> AuditEntry:
+        return AuditEntry(
+            platform=alert.place.platform,
+            person_id=SYSTEM_ID,
+            place_id=alert.place.room_id,
+            command=f"alert {alert.id}: {_what(alert)}",
+            action="alert",
+            outcome=outcome,
+            detail=detail,
+        )
+
+
+def _what(alert: Alert) -> str:
+    content = alert.content
+    if alert.kind == "plate":
+        return f"plate {content.get('plate', '?')} at {alert.camera}"
+    return f"{content.get('title', 'event')} at {alert.camera}"
+
+
+def heads_up(
+    alert: Alert,
+    record: CameraRecord | None,
+    zone: ZoneInfo,
+    ready_at: datetime,
+    snapshot: Attachment | None,
+) -> Reply:
+    """The immediate message: what was seen, where and when, and that the clip follows."""
+    content = alert.content
+    label = record.label if record else alert.camera
+    start, end = alert.at - alert.pre_roll, alert.at + alert.post_roll
+    when = local_time(alert.at, zone)
+    follows = (
+        f"The clip ({local_span(start, end, zone)}) follows in this thread when the footage "
+        f"is in the cloud, at about {local_time(ready_at, zone, date=False)}."
+    )
+    earlier = Button(
+        "Clip 1 min before",
+        f"clip {alert.serial} {iso_utc(alert.at - EARLIER, precise=True)} 1m",
+    )
+    common = (
+        Field("Camera", label),
+        Field("Local time", when),
+        Field("UTC", iso_utc(alert.at, precise=True)),
+    )
+    if alert.kind == "plate":
+        return _plate_heads_up(alert, content, common, when, follows, earlier, snapshot)
+    title = str(content.get("title") or "Event")
+    details = content.get("details") or {}
+    fields = [Field("Event", str(content.get("type", "event"))), *common]
+    if isinstance(details, Mapping):
+        fields += [Field(str(k), str(v)) for k, v in list(details.items())[:8]]
+    return Reply(
+        title=f"{title} — {alert.camera}",
+        text=f"*{title}* at *{alert.camera}*, {when}",
+        tone=Tone.WARNING,
+        fields=tuple(fields),
+        context=(follows,),
+        attachment=snapshot,
+        buttons=(earlier,),
+    )
+
+
+def _plate_heads_up(
+    alert: Alert,
+    content: Mapping[str, Any],
+    common: tuple[Field, ...],
+    when: str,
+    follows: str,
+    earlier: Button,
+    snapshot: Attachment | None,
+) -> Reply:
+    plate = str(content.get("plate", "?"))
+    raw = str(content.get("raw") or plate)
+    watches = [w for w in content.get("watches") or () if isinstance(w, Mapping)]
+    lines = [f"*{plate}* at *{alert.camera}*, {when}"]
+    for watch in watches:
+        note = f" — {watch['note']}" if watch.get("note") else ""
+        lines.append(f"On the watchlist as `{watch.get('pattern')}`{note}")
+    if not watches:
+        lines.append(f"Every plate at {alert.camera} is followed in this room.")
+    confidence = content.get("confidence")
+    fields = [Field("Plate", plate if raw == plate else f"{plate} (read as {raw})"), *common]
+    if isinstance(confidence, int | float):
+        fields.append(Field("Confidence", f"{confidence:.0%}"))
+    notes = "; ".join(str(w["note"]) for w in watches if w.get("note"))
+    if notes:
+        fields.insert(1, Field("Note", notes))
+    return Reply(
+        title=f"Plate {plate} — {alert.camera}",
+        text="\n".join(lines),
+        tone=Tone.WARNING if watches else Tone.INFO,
+        fields=tuple(fields),
+        context=(follows,),
+        attachment=snapshot,
+        buttons=(earlier, Button("Mute this plate 1 h", f"plates mute {plate} 1h")),
+    )

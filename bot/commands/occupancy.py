@@ -1,0 +1,396 @@
+"""`occupancy <camera>|all [zone <name>] [<window>] [csv]` and alerts: grammar, handler, help."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.access import Role
+from bot.cameras import CameraRecord
+from bot.commands.common import find_camera, spoken_zone
+from bot.commands.grammar import CAMERA_FORMS_HELP, CommandHelp
+from bot.commands.tokens import ParseError, echo, is_quoted, join_words, split_subject
+from bot.errors import Refused, UserError
+from bot.explain import explain
+from bot.formatting import duration
+from bot.meraki import MerakiError, Priority
+from bot.messages import Reply, Tone
+from bot.occupancy.alert_store import AlertRule
+from bot.occupancy.replies import (
+    alert_text,
+    alerts_reply,
+    all_reply,
+    history_files,
+    history_reply,
+    live_reply,
+    window_length,
+)
+from bot.occupancy.service import LiveView, Occupancy
+from bot.occupancy.window import WINDOW_FORMS_HELP, Window, parse_window, resolve_window
+from bot.occupancy.zones import FULL_FRAME, find_region
+from bot.router import Command
+from bot.store import Outcome
+
+if TYPE_CHECKING:
+    from bot.core import Request
+
+OCCUPANCY_HELP = CommandHelp(
+    name="occupancy",
+    usage="occupancy <camera>|all [zone <name>] [<window>] [csv]",
+    summary="People in view now, or over a window with a chart; threshold alerts.",
+    examples=(
+        "occupancy warehouse",
+        "occupancy all",
+        "occupancy warehouse zone dock doors",
+        "occupancy lobby today",
+        "occupancy warehouse 24h csv",
+        "occupancy alert warehouse zone aisle 3 above 5",
+        "occupancy alerts",
+        "occupancy alert off 3",
+    ),
+    details="\n".join(
+        (
+            CAMERA_FORMS_HELP,
+            WINDOW_FORMS_HELP,
+            "Without a window: the live count per zone (MQTT when it is fresh, else the "
+            "Dashboard API). With one: average, peak and entrances per zone and a chart; "
+            "add `csv` for the numbers.",
+            "`occupancy alert <camera> [zone <name>] above <n>` (operator) posts here once "
+            "when the count rises above n, and again only after it has dropped back below "
+            "the hysteresis band. `occupancy alerts` lists them; `occupancy alert off <#>` "
+            "removes one.",
+        )
+    ),
+)
+LOOKBACK = timedelta(days=365)  # Sense keeps a year of history
+
+
+@dataclass(frozen=True)
+class Query:
+    camera: str | None  # None: every Sense camera
+    zone: str | None
+    window: Window | None
+    csv: bool = False
+
+
+@dataclass(frozen=True)
+class AddAlert:
+    camera: str
+    zone: str | None
+    threshold: int
+
+
+@dataclass(frozen=True)
+class RemoveAlert:
+    rule_id: int | None
+    camera: str | None = None
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class ListAlerts:
+    pass
+
+
+Args = Query | AddAlert | RemoveAlert | ListAlerts
+
+
+def _word(token: str, *choices: str) -> bool:
+    return not is_quoted(token) and token.lower() in choices
+
+
+def parse_occupancy(tokens: Sequence[str]) -> Args:
+    words = [t for t in tokens if t != "," or is_quoted(t)]
+    if not words:
+        raise ParseError("Which camera? Try `occupancy warehouse`, `occupancy all` or `… today`.")
+    if _word(words[0], "alerts") and len(words) == 1:
+        return ListAlerts()
+    if _word(words[0], "alert", "alerts") and len(words) == 2 and _word(words[1], "list"):
+        return ListAlerts()
+    if _word(words[0], "alert"):
+        rest = words[1:]
+        if rest and _word(rest[0], "off", "remove", "delete", "stop"):
+            return _remove(rest[1:])
+        return _add(rest)
+    csv = False
+    if len(words) > 1 and _word(words[-1], "csv"):
+        csv, words = True, words[:-1]
+    camera_words, zone, window = _subject(words)
+    camera = join_words(camera_words).strip()
+    if not camera:
+        raise ParseError("Which camera? Try `occupancy warehouse` or `occupancy all`.")
+    if camera.lower() == "all" and not is_quoted(camera_words[0]):
+        if zone is not None or window is not None or csv:
+            raise ParseError(
+                "`occupancy all` shows counts now — ask one camera for a zone or window."
+            )
+        return Query(None, None, None)
+    if csv and window is None:
+        raise ParseError(f"`csv` goes with a window — try `occupancy {camera} today csv`.")
+    return Query(camera, zone, window, csv)
+
+
+def _subject(words: list[str]) -> tuple[list[str], str | None, Window | None]:
+    """Camera words, then optionally `zone <name>`, then optionally a window."""
+    cut = next((i for i, w in enumerate(words) if i and _word(w, "zone")), None)
+    if cut is not None:
+        rest = words[cut + 1 :]
+        if not rest:
+            raise ParseError("Which zone? Try `occupancy warehouse zone dock doors`.")
+        zone, window = _name_and_window(rest)
+        return words[:cut], join_words(zone), window
+    camera, window = _name_and_window(words)
+    return camera, None, window
+
+
+def _name_and_window(words: list[str]) -> tuple[list[str], Window | None]:
+    # Without an empty tail, a bad window ("25:00") raises its own sentence instead of
+    # being read as part of the name.
+    split = split_subject(words, parse_window)
+    return (words, None) if split is None else (split[0], split[1])
+
+
+def _add(words: list[str]) -> AddAlert:
+    example = "occupancy alert warehouse zone dock doors above 10"
+    above = next((i for i in range(len(words) - 1, -1, -1) if _word(words[i], "above", ">")), None)
+    if above is None or above == 0:
+        raise ParseError(f"Above how many people? Try `{example}`.")
+    number = words[above + 1 :]
+    if len(number) != 1 or not number[0].isdigit():
+        raise ParseError(f"'{echo(number)}' is not a whole number of people — try `{example}`.")
+    camera, zone = _camera_zone(words[:above], example)
+    return AddAlert(camera, zone, int(number[0]))
+
+
+def _remove(words: list[str]) -> RemoveAlert:
+    if len(words) == 1 and words[0].lstrip("#").isdigit():
+        return RemoveAlert(int(words[0].lstrip("#")))
+    if not words:
+        raise ParseError(
+            "Which alert? Try `occupancy alert off 3` (`occupancy alerts` lists them)."
+        )
+    camera, zone = _camera_zone(words, "occupancy alert off 3")
+    return RemoveAlert(None, camera, zone)
+
+
+def _camera_zone(words: list[str], example: str) -> tuple[str, str | None]:
+    cut = next((i for i, w in enumerate(words) if i and _word(w, "zone")), None)
+    camera = join_words(words[:cut]).strip()
+    zone = join_words(words[cut + 1 :]).strip() if cut is not None else None
+    if not camera or zone == "":
+        raise ParseError(f"Which camera and zone? Try `{example}`.")
+    return camera, zone
+
+
+# Handlers ------------------------------------------------------------------------------
+
+
+def command(occupancy: Occupancy) -> Command:
+    async def handle(request: Request, tokens: list[str]) -> Outcome:
+        args = parse_occupancy(tokens)
+        if isinstance(args, ListAlerts):
+            rules = occupancy.alerts.rules_in(request.message.place)
+            await request.say(alerts_reply(rules, occupancy.alerts.hysteresis))
+            return Outcome.OK
+        if isinstance(args, AddAlert | RemoveAlert):
+            _require_operator(request)
+            if isinstance(args, AddAlert):
+                return await _add_alert(request, args, occupancy)
+            return await _remove_alert(request, args, occupancy)
+        if args.camera is None:
+            return await _all(request, occupancy)
+        return await _one(request, args, occupancy)
+
+    return Command(
+        help=OCCUPANCY_HELP,
+        role=Role.VIEWER,
+        handler=handle,
+        aliases=("occ",),
+        preview=preview_occupancy,
+    )
+
+
+async def preview_occupancy(request: Request, tokens: list[str]) -> str:
+    """A quick line for platforms that must answer within seconds (history can take longer)."""
+    args = parse_occupancy(tokens)
+    if not isinstance(args, Query) or args.camera is None:
+        return "Counting…"
+    record, _ = await find_camera(request, args.camera)
+    if args.window is None:
+        return f"Counting people at *{record.name}*…"
+    return f"Fetching *{record.name}* occupancy history and drawing the chart…"
+
+
+def _require_operator(request: Request) -> None:
+    if request.role < Role.OPERATOR:
+        have = "no role" if request.role is Role.NONE else f"the {request.role.label} role"
+        raise Refused(
+            f"Sorry, occupancy alerts need the operator role, and you have {have} here. "
+            "Ask an mvbot admin to grant it."
+        )
+
+
+async def _sense_camera(request: Request, name: str) -> tuple[CameraRecord, ZoneInfo]:
+    record, directory = await find_camera(request, name)
+    if not record.sense:
+        place = request.message.place
+        others = [
+            r.name for r in directory if r.sense and request.services.access.may_see(r.tags, place)
+        ]
+        hint = f" Cameras with Sense here: {', '.join(others)}." if others else ""
+        raise UserError(
+            f"{record.name} does not have MV Sense enabled, so it has no occupancy counts.{hint}"
+        )
+    return record, spoken_zone(request, record, directory)
+
+
+async def _one(request: Request, args: Query, occupancy: Occupancy) -> Outcome:
+    record, zone = await _sense_camera(request, args.camera or "")
+    now = request.services.clock()
+    priority = Priority.INTERACTIVE
+    if args.window is None:
+        try:
+            view = await occupancy.now(record.serial, priority=priority)
+        except MerakiError as error:
+            raise UserError(_meraki_sentence(error, record)) from None
+        only = None
+        if args.zone is not None:
+            only = find_region([z.region for z in view.zones], args.zone, record.name).id
+        await request.say(live_reply(record, view, zone, now, only))
+        return Outcome.OK
+    start, end = resolve_window(args.window, zone, now)
+    longest = occupancy.settings.max_window
+    if end - start > longest:
+        raise UserError(
+            f"That is {window_length(end - start)}; occupancy covers up to "
+            f"{window_length(longest)} at a "
+            f"time — try `occupancy {record.name.lower()} yesterday` or a shorter range."
+        )
+    if start < now - LOOKBACK:
+        raise UserError("MV Sense keeps a year of history — pick a window within the last year.")
+    try:
+        wanted = None
+        if args.zone is not None:
+            regions = await occupancy.history.regions(record.serial, priority=priority)
+            wanted = find_region(regions, args.zone, record.name)
+        history = await occupancy.history.fetch(record.serial, start, end, priority=priority)
+    except MerakiError as error:
+        raise UserError(_meraki_sentence(error, record)) from None
+    if wanted is not None:
+        history = history.only(wanted)
+    if history.empty:
+        raise UserError(f"{record.name} has no Sense zones, areas or lines to count in.")
+    files = request.services.files
+    chart, table = await asyncio.to_thread(
+        history_files, history, record.name, zone, files, csv=args.csv
+    )
+    await request.say(history_reply(record, history, zone, chart))
+    if table is not None:
+        await request.say(
+            Reply(f"*{record.name}* occupancy as CSV ({table.filename})", attachment=table)
+        )
+    return Outcome.OK
+
+
+async def _all(request: Request, occupancy: Occupancy) -> Outcome:
+    services, place = request.services, request.message.place
+    directory = await services.catalog.directory()
+    records = [r for r in directory if r.sense and services.access.may_see(r.tags, place)]
+    if not records:
+        raise UserError("No camera with MV Sense is available in this room.")
+
+    async def one(record: CameraRecord) -> tuple[CameraRecord, LiveView | None, str]:
+        try:
+            return record, await occupancy.now(record.serial, priority=Priority.INTERACTIVE), ""
+        except MerakiError as error:
+            return record, None, _meraki_sentence(error, record)
+
+    rows = await asyncio.gather(*(one(r) for r in records))
+    ranked = sorted(rows, key=lambda row: (row[1] is None, -(row[1].people if row[1] else 0)))
+    await request.say(all_reply(ranked, services.clock()))
+    return Outcome.OK
+
+
+def _meraki_sentence(error: MerakiError, record: CameraRecord) -> str:
+    return explain(error, record.name)
+
+
+# Alerts --------------------------------------------------------------------------------
+
+
+async def _add_alert(request: Request, args: AddAlert, occupancy: Occupancy) -> Outcome:
+    record, _ = await _sense_camera(request, args.camera)
+    try:
+        regions = await occupancy.zones.zones(record.serial, priority=Priority.INTERACTIVE)
+    except MerakiError as error:
+        raise UserError(_meraki_sentence(error, record)) from None
+    if args.zone is not None:
+        region = find_region(regions, args.zone, record.name)
+        zone_id, zone_label = region.id, region.name
+    else:
+        whole = next((r for r in regions if r.id == FULL_FRAME), None)
+        zone_id, zone_label = FULL_FRAME, whole.name if whole else "Full Frame"
+    hysteresis = occupancy.alerts.hysteresis
+    for rule in occupancy.alerts.rules_in(request.message.place):
+        if (rule.serial, rule.zone_id, rule.threshold) == (record.serial, zone_id, args.threshold):
+            raise UserError(f"That alert already exists here: {alert_text(rule, hysteresis)}.")
+    message = request.message
+    rule = await occupancy.alerts.add(
+        AlertRule(
+            id=0,
+            serial=record.serial,
+            camera=record.name,
+            zone_id=zone_id,
+            zone_name=zone_label,
+            threshold=args.threshold,
+            place=message.place,
+            created_by=message.person.email or message.person.id,
+            created_at=request.services.clock(),
+        )
+    )
+    again = alert_text(rule, occupancy.alerts.hysteresis)
+    cooldown = duration(occupancy.alerts.cooldown)
+    await request.say(
+        Reply(
+            f"I'll post here when *{record.name}* · {zone_label} has more than "
+            f"{args.threshold} people (at most once every {cooldown}).",
+            tone=Tone.SUCCESS,
+            context=(again,),
+        )
+    )
+    return Outcome.OK
+
+
+async def _remove_alert(request: Request, args: RemoveAlert, occupancy: Occupancy) -> Outcome:
+    here = occupancy.alerts.rules_in(request.message.place)
+    if args.rule_id is not None:
+        found = [r for r in here if r.id == args.rule_id]
+        if not found:
+            raise UserError(
+                f"No alert #{args.rule_id} in this room — `occupancy alerts` lists them."
+            )
+    else:
+        record, _ = await find_camera(request, args.camera or "")
+        found = [r for r in here if r.serial == record.serial]
+        if args.zone is not None:
+            found = [r for r in found if r.zone_name.casefold() == args.zone.casefold()]
+        if not found:
+            raise UserError(f"No occupancy alert for {record.name} in this room.")
+        if len(found) > 1:
+            ids = ", ".join(f"#{r.id}" for r in found)
+            raise UserError(
+                f"Several alerts match ({ids}) — say `occupancy alert off {found[0].id}`."
+            )
+    rule = found[0]
+    await occupancy.alerts.remove(rule.id)
+    await request.say(
+        Reply(
+            f"Removed alert #{rule.id}: {rule.camera} · {rule.zone_name} above {rule.threshold}.",
+            tone=Tone.SUCCESS,
+        )
+    )
+    return Outcome.OK

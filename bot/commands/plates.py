@@ -1,0 +1,316 @@
+"""`watch plate`, `unwatch plate`, `watchlist` and `plates follow|unfollow|recent|mute`.
+
+A room watches plates (exact or with wildcards) and follows cameras; when a camera reads
+a plate the room cares about, bot.alerts posts a heads-up and the clip. Changing what a
+room hears needs the operator role; looking needs the viewer role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.access import Role
+from bot.commands.common import find_camera
+from bot.commands.grammar import CAMERA_FORMS_HELP, CommandHelp
+from bot.commands.lengths import format_length, parse_length
+from bot.commands.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
+from bot.config.sections import PlatesSettings
+from bot.errors import Refused, UserError
+from bot.events.watchlist import Watch, Watchlist
+from bot.formatting import local_time
+from bot.lpr import PlateError, PlatePattern, Tolerance, canonical, looks_like_plate
+from bot.messages import Reply, Tone
+from bot.router import Command
+from bot.store import Outcome
+
+if TYPE_CHECKING:
+    from bot.core import Request
+
+MAX_NOTE = 200
+RECENT_ROWS = 10
+DEFAULT_MUTE = timedelta(hours=1)
+_PLATE_WORDS = frozenset({"plate", "plates"})
+_COOLDOWN_WORDS = frozenset({"cooldown", "every", "--cooldown"})
+_PLATE_FORMS = (
+    "Plates ignore case, spaces and dashes; O/0, I/1, B/8, S/5 and Z/2 count as the same. "
+    '`*` stands for any characters and `?` for one: `"ABC*"`.'
+)
+
+WATCH_HELP = CommandHelp(
+    name="watch",
+    usage="watch plate <plate> [cooldown <length>] [note]",
+    summary="Post a heads-up and the clip here when a camera reads this plate.",
+    examples=(
+        "watch plate ABC1234 Delivery van",
+        'watch plate "ABC*"',
+        "watch plate XYZ789 cooldown 1m",
+    ),
+    details=_PLATE_FORMS
+    + " The same watch is announced again only after its cooldown (5 min unless set).",
+)
+UNWATCH_HELP = CommandHelp(
+    name="unwatch",
+    usage="unwatch plate <plate>",
+    summary="Stop watching a plate in this room.",
+    examples=("unwatch plate ABC1234",),
+)
+WATCHLIST_HELP = CommandHelp(
+    name="watchlist",
+    usage="watchlist",
+    summary="The plates watched and the cameras followed in this room.",
+    examples=("watchlist",),
+)
+PLATES_HELP = CommandHelp(
+    name="plates",
+    usage="plates follow|unfollow <camera> · plates recent [camera] [plate] · "
+    "plates mute <plate> [length]",
+    summary="Follow every plate a camera reads, list recent plates, or mute one for a while.",
+    examples=(
+        "plates follow garage entrance",
+        "plates recent",
+        "plates recent garage ABC*",
+        "plates mute ABC1234 1h",
+        "plates unfollow garage entrance",
+    ),
+    details="\n".join((CAMERA_FORMS_HELP, _PLATE_FORMS, "A mute lasts 1 h unless given.")),
+)
+
+
+def commands(watchlist: Watchlist, settings: PlatesSettings) -> list[Command]:
+    """The plate commands, sharing one watchlist and the configured matching rules."""
+    family = _Plates(watchlist, settings)
+    return [
+        Command(help=WATCH_HELP, role=Role.OPERATOR, handler=family.watch),
+        Command(help=UNWATCH_HELP, role=Role.OPERATOR, handler=family.unwatch),
+        Command(help=WATCHLIST_HELP, role=Role.VIEWER, handler=family.watchlist_of_room),
+        Command(help=PLATES_HELP, role=Role.VIEWER, handler=family.plates, aliases=("plate",)),
+    ]
+
+
+def parse_plate(word: str) -> PlatePattern:
+    try:
+        return PlatePattern.parse(word)
+    except PlateError as error:
+        raise ParseError(str(error)) from None
+
+
+def parse_watch(tokens: Sequence[str]) -> tuple[PlatePattern, timedelta | None, str | None]:
+    """`plate <plate> [cooldown <length>] [note…]` → (pattern, cooldown, note)."""
+    words = list(tokens)
+    if words and not is_quoted(words[0]) and words[0].lower() in _PLATE_WORDS:
+        words = words[1:]
+    if not words:
+        raise ParseError("Which plate? Try `watch plate ABC1234 Delivery van`.")
+    pattern = parse_plate(words[0])
+    rest = words[1:]
+    cooldown = None
+    if rest and not is_quoted(rest[0]) and rest[0].lower() in _COOLDOWN_WORDS:
+        if len(rest) < 2:
+            raise ParseError("How long a cooldown? Try `watch plate ABC1234 cooldown 10m`.")
+        try:
+            cooldown = parse_length(rest[1])
+        except Unrecognised:
+            raise ParseError(
+                f"'{echo(rest[1])}' is not a length — try `watch plate ABC1234 cooldown 10m`."
+            ) from None
+        rest = rest[2:]
+    note = join_words([w for w in rest if w != ","]).strip()
+    if len(note) > MAX_NOTE:
+        raise ParseError(f"Keep the note under {MAX_NOTE} characters.")
+    return pattern, cooldown, note or None
+
+
+class _Plates:
+    def __init__(self, watchlist: Watchlist, settings: PlatesSettings) -> None:
+        self.watchlist = watchlist
+        self.settings = settings
+        self.tolerance = Tolerance(settings.edit_distance, settings.edit_distance_min_length)
+
+    async def watch(self, request: Request, tokens: list[str]) -> Outcome:
+        pattern, cooldown, note = parse_watch(tokens)
+        message = request.message
+        watch, created = await self.watchlist.add_watch(
+            message.place, pattern, note, cooldown, message.person.email or message.person.id
+        )
+        every = format_length(watch.cooldown or self.settings.cooldown)
+        what = f"*{pattern.text}*" + (f" ({note})" if note else "")
+        first = "Watching" if created else "Updated the watch on"
+        text = (
+            f"{first} {what} in this room. When a camera reads it I'll post a heads-up "
+            f"here, then the clip; the same plate is announced again after {every} at most "
+            "once."
+        )
+        await request.say(Reply(text, tone=Tone.SUCCESS))
+        return Outcome.OK
+
+    async def unwatch(self, request: Request, tokens: list[str]) -> Outcome:
+        words = [w for w in tokens if w != ","]
+        if words and not is_quoted(words[0]) and words[0].lower() in _PLATE_WORDS:
+            words = words[1:]
+        if len(words) != 1:
+            raise ParseError("Which plate? Try `unwatch plate ABC1234`.")
+        pattern = parse_plate(words[0])
+        place = request.message.place
+        watches = await self.watchlist.watches(place)
+        found = next((w for w in watches if w.pattern == pattern), None) or _same_plate(
+            watches, pattern
+        )
+        if found is None:
+            listed = ", ".join(f"`{w.pattern.text}`" for w in watches[:8])
+            raise UserError(
+                f"This room does not watch {pattern.text}"
+                + (f" — it watches {listed}." if listed else " — its watchlist is empty.")
+            )
+        await self.watchlist.remove_watch(place, found.pattern)
+        await request.say(
+            Reply(f"Stopped watching *{found.pattern.text}* here.", tone=Tone.SUCCESS)
+        )
+        return Outcome.OK
+
+    async def watchlist_of_room(self, request: Request, tokens: list[str]) -> Outcome:
+        place = request.message.place
+        watches = await self.watchlist.watches(place)
+        follows = await self.watchlist.follows(place)
+        if not watches and not follows:
+            text = (
+                "Nothing is watched here. Add a plate with `watch plate ABC1234 [note]` or "
+                "follow a camera with `plates follow <camera>`."
+            )
+            await request.say(Reply(text, title="Watchlist"))
+            return Outcome.OK
+        rows = [("Plate", "Note", "Cooldown", "Added by")]
+        rows += [
+            (
+                w.pattern.text,
+                w.note or "–",
+                format_length(w.cooldown or self.settings.cooldown),
+                w.created_by,
+            )
+            for w in watches
+        ]
+        lines = [f"{len(watches)} plate{'s' if len(watches) != 1 else ''} watched here."]
+        if follows:
+            names = ", ".join(f"*{f.camera}*" for f in follows)
+            lines.append(f"Every plate is followed at {names}.")
+        reply = Reply("\n".join(lines), title="Watchlist", table=tuple(rows) if watches else ())
+        await request.say(reply)
+        return Outcome.OK
+
+    async def plates(self, request: Request, tokens: list[str]) -> Outcome:
+        words = [w for w in tokens if w != ","]
+        action = words[0].lower() if words and not is_quoted(words[0]) else ""
+        rest = words[1:]
+        if action in ("follow", "unfollow", "mute"):
+            _need_operator(request, f"plates {action}")
+        if action == "follow":
+            return await self._follow(request, rest, follow=True)
+        if action == "unfollow":
+            return await self._follow(request, rest, follow=False)
+        if action in ("recent", "last", "seen"):
+            return await self._recent(request, rest)
+        if action == "mute":
+            return await self._mute(request, rest)
+        raise ParseError(
+            "Try `plates follow <camera>`, `plates unfollow <camera>`, "
+            "`plates recent [camera] [plate]` or `plates mute <plate> [length]`."
+        )
+
+    async def _follow(self, request: Request, words: list[str], *, follow: bool) -> Outcome:
+        verb = "follow" if follow else "unfollow"
+        if not words:
+            raise ParseError(f"Which camera? Try `plates {verb} garage entrance`.")
+        record, _ = await find_camera(request, join_words(words))
+        message = request.message
+        if follow:
+            person = message.person.email or message.person.id
+            added = await self.watchlist.follow(message.place, record.serial, record.name, person)
+            text = (
+                f"Following every plate *{record.name}* reads, in this room."
+                if added
+                else f"This room already follows *{record.name}*."
+            )
+            if added and not record.lpr:
+                text += f" ({record.name} is not tagged `lpr`: plates come only if it sends reads.)"
+        else:
+            removed = await self.watchlist.unfollow(message.place, record.serial)
+            text = (
+                f"No longer following *{record.name}* here."
+                if removed
+                else f"This room does not follow *{record.name}*."
+            )
+        await request.say(Reply(text, tone=Tone.SUCCESS))
+        return Outcome.OK
+
+    async def _recent(self, request: Request, words: list[str]) -> Outcome:
+        services, place = request.services, request.message.place
+        pattern: PlatePattern | None = None
+        if words and looks_like_plate(words[-1]):
+            pattern, words = parse_plate(words[-1]), words[:-1]
+        directory = await services.catalog.directory()
+        serials: list[str] | None = None
+        if words:
+            camera, directory = await find_camera(request, join_words(words))
+            serials = [camera.serial]
+        rows = []
+        for sighting in await self.watchlist.recent(serials):
+            record = directory.get(sighting.serial)
+            if record is not None and not services.access.may_see(record.tags, place):
+                continue
+            if pattern is not None and not pattern.matches(sighting.plate, self.tolerance):
+                continue
+            zone = directory.zone(record) if record else ZoneInfo("UTC")
+            confidence = f"{sighting.confidence:.0%}" if sighting.confidence is not None else "–"
+            rows.append(
+                (
+                    local_time(sighting.first_at, zone),
+                    sighting.camera,
+                    sighting.plate,
+                    confidence,
+                    str(sighting.reads),
+                )
+            )
+            if len(rows) == RECENT_ROWS:
+                break
+        if not rows:
+            await request.say(Reply("No plates read yet that match.", title="Recent plates"))
+            return Outcome.OK
+        table = (("Seen", "Camera", "Plate", "Confidence", "Reads"), *rows)
+        await request.say(Reply(f"The last {len(rows)}:", title="Recent plates", table=table))
+        return Outcome.OK
+
+    async def _mute(self, request: Request, words: list[str]) -> Outcome:
+        if not words:
+            raise ParseError("Which plate? Try `plates mute ABC1234 1h`.")
+        pattern = parse_plate(words[0])
+        if pattern.wildcard:
+            raise ParseError("Mute one plate at a time — without `*` or `?`.")
+        length = parse_length(words[1:]) if len(words) > 1 else DEFAULT_MUTE
+        services, message = request.services, request.message
+        until = services.clock() + length
+        person = message.person.email or message.person.id
+        await self.watchlist.mute(message.place, pattern.text, until, person)
+        zone = ZoneInfo(services.room_zones.get(message.place.room_id, "UTC"))
+        text = (
+            f"Muted *{pattern.text}* in this room for {format_length(length)} "
+            f"(until {local_time(until, zone, date=False)})."
+        )
+        await request.say(Reply(text, tone=Tone.SUCCESS))
+        return Outcome.OK
+
+
+def _need_operator(request: Request, what: str) -> None:
+    if request.role < Role.OPERATOR:
+        has = "no role" if request.role is Role.NONE else f"the {request.role.label} role"
+        raise Refused(
+            f"Sorry, `{what}` needs the operator role, and you have {has} here. "
+            "Ask an mvbot admin to grant it."
+        )
+
+
+def _same_plate(watches: Sequence[Watch], pattern: PlatePattern) -> Watch | None:
+    """The one watch that is this plate once OCR confusions are ignored ('A8C' for 'ABC')."""
+    same = [w for w in watches if canonical(w.pattern.text) == canonical(pattern.text)]
+    return same[0] if len(same) == 1 and not pattern.wildcard else None

@@ -1,0 +1,155 @@
+"""Plate read payloads: mvbot's default shapes and configurable field names → PlateRead.
+
+LPR over MQTT has no published format (FACTS.md), so every field is looked up by a list
+of configurable names (dotted paths reach into objects); docs/events.md is the contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.config.sections import PlatesSettings
+from bot.lpr import MAX_PLATE, normalise
+
+# Epoch numbers above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
+_MILLIS_FROM = 1e11
+_MAX_RAW = 64
+
+
+class Malformed(ValueError):
+    """A message that is not a plate read; `reason` is a short label for metrics."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    plate: tuple[str, ...]
+    time: tuple[str, ...]
+    confidence: tuple[str, ...]
+    region: tuple[str, ...]
+    serial: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: PlatesSettings) -> FieldMap:
+        return cls(
+            plate=tuple(settings.plate_fields),
+            time=tuple(settings.time_fields),
+            confidence=tuple(settings.confidence_fields),
+            region=tuple(settings.region_fields),
+            serial=tuple(settings.serial_fields),
+        )
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One read of one plate by one camera."""
+
+    key: str  # identifies the message, so that a redelivery is recognised
+    topic: str
+    serial: str
+    plate: str  # normalised
+    raw: str  # as the camera spelled it
+    at: datetime
+    confidence: float | None = None
+    region: str | None = None
+
+
+def decode_plate(
+    topic: str, payload: bytes, topic_filter: str, fields: FieldMap, received_at: datetime
+) -> PlateRead:
+    """The read a message carries; Malformed if it carries none."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed("not_json", "the payload is not JSON") from None
+    if not isinstance(data, dict):
+        raise Malformed("not_object", "the payload is not a JSON object")
+    raw = _first(data, fields.plate)
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise Malformed("no_plate", f"none of {', '.join(fields.plate)} holds a plate")
+    plate = normalise(str(raw))
+    if not 1 <= len(plate) <= MAX_PLATE:
+        raise Malformed("bad_plate", "the plate is empty or too long")
+    serial = _first(data, fields.serial)
+    if not isinstance(serial, str) or not serial.strip():
+        serial = serial_from_topic(topic, topic_filter)
+    if not serial:
+        raise Malformed("no_serial", "neither the payload nor the topic names the camera")
+    return PlateRead(
+        key=hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest(),
+        topic=topic,
+        serial=serial.strip().upper(),
+        plate=plate,
+        raw=str(raw)[:_MAX_RAW],
+        at=_time(_first(data, fields.time), received_at),
+        confidence=_confidence(_first(data, fields.confidence)),
+        region=_text(_first(data, fields.region)),
+    )
+
+
+def serial_from_topic(topic: str, topic_filter: str) -> str | None:
+    """The topic level under the filter's first `+` ('/merakimv/+/lpr' → the serial)."""
+    levels, wanted = topic.split("/"), topic_filter.split("/")
+    for index, level in enumerate(wanted):
+        if level == "+" and index < len(levels):
+            return levels[index] or None
+        if level == "#":
+            break
+    return None
+
+
+def _first(data: Mapping[str, Any], paths: Sequence[str]) -> Any:
+    for path in paths:
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            return value
+    return None
+
+
+def _time(value: Any, received_at: datetime) -> datetime:
+    if value is None:
+        return received_at
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > _MILLIS_FROM else float(value)
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise Malformed("bad_time", "the time is not a positive number")
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise Malformed("bad_time", "the time is out of range") from None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            return _time(number, received_at)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise Malformed("bad_time", "the time is neither a number nor ISO 8601") from None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    raise Malformed("bad_time", "the time is neither a number nor ISO 8601")
+
+
+def _confidence(value: Any) -> float | None:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    share = value / 100 if value > 1 else float(value)
+    return min(max(share, 0.0), 1.0)
+
+
+def _text(value: Any) -> str | None:
+    return str(value)[:64] if isinstance(value, str | int) and str(value).strip() else None

@@ -1,0 +1,262 @@
+"""Webhook bodies → stored events → one stored alert per room → delivery.
+
+A Meraki alert and a generic event (docs/events.md) are parsed into one IncomingEvent,
+stored with their alerts and audit rows in one transaction, and only then answered; the
+alerts are delivered afterwards (bot.alerts). The same body delivered twice (a sender's
+retry) is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.access import AccessPolicy
+from bot.alerts import Alerts
+from bot.cameras import CameraLookupError, CameraRecord
+from bot.catalog import CameraCatalog
+from bot.config.sections import EventsSettings
+from bot.events.ledger import AlertLedger, AlertStatus, IncomingEvent, NewAlert
+from bot.events.routing import EventFacts, parse_room, routed_rooms
+from bot.messages import Place
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+MAX_ROLL = timedelta(minutes=5)
+_MILLIS_FROM = 1e11  # epoch numbers above this are milliseconds
+
+
+class InvalidEvent(ValueError):
+    """A body that is JSON but not an event; `str()` says what is wrong (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the webhook caller is told."""
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+class EventIntake:
+    def __init__(
+        self,
+        settings: EventsSettings,
+        ledger: AlertLedger,
+        alerts: Alerts,
+        catalog: CameraCatalog,
+        access: AccessPolicy,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.alerts = alerts
+        self.catalog = catalog
+        self.access = access
+        self.metrics = metrics
+
+    async def meraki(self, data: Mapping[str, Any], raw: bytes) -> Answer:
+        """A Meraki webhook alert; any alert with a camera serial and a time gets a clip."""
+        serial = _text(data.get("deviceSerial"))
+        kind = _text(data.get("alertTypeId")) or _text(data.get("alertType")) or "alert"
+        alert_data = data.get("alertData")
+        stamp = alert_data.get("timestamp") if isinstance(alert_data, dict) else None
+        at = _moment(stamp) if stamp is not None else None
+        if at is None and data.get("occurredAt") is not None:
+            at = _moment(data.get("occurredAt"))
+        details = {
+            key: str(data[key])
+            for key in ("alertLevel", "deviceName", "networkName", "alertId")
+            if data.get(key) not in (None, "")
+        }
+        # A retried delivery carries a new sentAt: the alert itself identifies it.
+        identity = [data.get(k) for k in ("alertId", "alertTypeId", "deviceSerial", "occurredAt")]
+        key = (
+            hashlib.sha256(json.dumps(["meraki", *identity], default=str).encode()).hexdigest()
+            if data.get("alertId")
+            else hashlib.sha256(b"meraki\0" + raw).hexdigest()
+        )
+        event = IncomingEvent(
+            key=key,
+            source="meraki",
+            type=kind,
+            title=_text(data.get("alertType")) or kind,
+            details=details,
+            serial=serial.upper() if serial else None,
+            camera=None,
+            network_id=_text(data.get("networkId")),
+            at=at,
+            pre_roll=self.settings.meraki_pre_roll,
+            post_roll=self.settings.meraki_post_roll,
+        )
+        if event.serial is None or event.at is None:
+            return await self._store(event, "ignored", "no camera serial and time", [])
+        directory = await self.catalog.directory()
+        record = directory.get(event.serial)
+        if record is None:
+            return await self._store(event, "ignored", "not a camera of this organisation", [])
+        return await self._route(_with_camera(event, record), record, None)
+
+    async def generic(self, data: Mapping[str, Any], raw: bytes) -> Answer:
+        """mvbot's own event JSON (docs/events.md): access control, POS, IoT."""
+        camera = _required_text(data, "camera")
+        title = _required_text(data, "title")[:200]
+        if "time" not in data:
+            raise InvalidEvent("'time' is missing: ISO 8601 with a zone, or epoch seconds")
+        at = _moment(data["time"])
+        if at is None:
+            raise InvalidEvent("'time' must be ISO 8601 with a zone, or epoch seconds")
+        rooms = _rooms(data.get("rooms"))
+        pre = _roll(data, "pre_roll", self.settings.pre_roll)
+        post = _roll(data, "post_roll", self.settings.post_roll)
+        if pre + post <= timedelta(0):
+            raise InvalidEvent("pre_roll + post_roll must be more than 0 s")
+        source_id = _text(data.get("id"))
+        key = (
+            hashlib.sha256(b"generic-id\0" + source_id.encode()).hexdigest()
+            if source_id
+            else hashlib.sha256(b"generic\0" + raw).hexdigest()
+        )
+        event = IncomingEvent(
+            key=key,
+            source="generic",
+            type=(_text(data.get("type")) or "event")[:64],
+            title=title,
+            details=_details(data.get("details")),
+            serial=None,
+            camera=camera,
+            network_id=None,
+            at=at,
+            pre_roll=pre,
+            post_roll=post,
+        )
+        directory = await self.catalog.directory()
+        try:
+            record = directory.resolve(camera)
+        except CameraLookupError as error:
+            answer = await self._store(event, "failed", str(error), [])
+            if answer.body.get("status") == "duplicate":
+                return answer
+            return Answer(422, {**answer.body, "error": str(error)})
+        return await self._route(_with_camera(event, record), record, rooms)
+
+    async def _route(
+        self, event: IncomingEvent, record: CameraRecord, named: list[Place] | None
+    ) -> Answer:
+        facts = EventFacts(
+            record.serial, record.name, record.network_id, record.network_name, event.type
+        )
+        rooms = named if named is not None else routed_rooms(facts, self.settings.routes)
+        content = {
+            "title": event.title,
+            "type": event.type,
+            "source": event.source,
+            "details": dict(event.details),
+        }
+        routed = [
+            NewAlert(room, AlertStatus.PENDING, content)
+            if self.access.may_see(record.tags, room)
+            else NewAlert(room, AlertStatus.HIDDEN, content, f"{record.name} is restricted")
+            for room in rooms
+        ]
+        status = "routed" if routed else "unrouted"
+        return await self._store(event, status, None if routed else "no rule names a room", routed)
+
+    async def _store(
+        self, event: IncomingEvent, status: str, detail: str | None, routed: list[NewAlert]
+    ) -> Answer:
+        stored = await self.ledger.add_event(event, status, detail, routed)
+        self.metrics.inc("mvbot_events_total", source=event.source, status=status)
+        if stored is None:
+            return Answer(200, {"status": "duplicate"})
+        event_id, alert_ids = stored
+        for alert_id in alert_ids:
+            self.alerts.post(alert_id)
+        log.info("event stored id=%s source=%s status=%s", event_id, event.source, status)
+        code = 202 if alert_ids else 200
+        return Answer(code, {"status": status, "event": event_id, "rooms": len(alert_ids)})
+
+
+def _with_camera(event: IncomingEvent, record: CameraRecord) -> IncomingEvent:
+    return IncomingEvent(
+        key=event.key,
+        source=event.source,
+        type=event.type,
+        title=event.title,
+        details=event.details,
+        serial=record.serial,
+        camera=record.name,
+        network_id=event.network_id or record.network_id,
+        at=event.at,
+        pre_roll=event.pre_roll,
+        post_roll=event.post_roll,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _required_text(data: Mapping[str, Any], name: str) -> str:
+    value = _text(data.get(name))
+    if value is None:
+        raise InvalidEvent(f"'{name}' is missing or not a string")
+    return value
+
+
+def _moment(value: Any) -> datetime | None:
+    """ISO 8601 with a zone, or epoch seconds (milliseconds when larger than 1e11)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value) or value <= 0:
+            return None
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > _MILLIS_FROM else value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        return moment.astimezone(UTC) if moment.tzinfo else None
+    return None
+
+
+def _roll(data: Mapping[str, Any], name: str, default: timedelta) -> timedelta:
+    value = data.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise InvalidEvent(f"'{name}' must be a number of seconds")
+    roll = timedelta(seconds=value)
+    if not timedelta(0) <= roll <= MAX_ROLL:
+        raise InvalidEvent(f"'{name}' must be between 0 and {MAX_ROLL.seconds} seconds")
+    return roll
+
+
+def _rooms(value: Any) -> list[Place] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidEvent("'rooms' must be a list of platform:room strings")
+    try:
+        return [parse_room(v) for v in value]
+    except ValueError as error:
+        raise InvalidEvent(str(error)) from None
+
+
+def _details(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"details": value[:500]}
+    if isinstance(value, dict):
+        return {str(k)[:64]: str(v)[:500] for k, v in list(value.items())[:20]}
+    raise InvalidEvent("'details' must be an object or a string")

@@ -1,0 +1,206 @@
+"""The MQTT connection: paho-mqtt in its own thread, messages handed to asyncio, acked when stored.
+
+The session is persistent (fixed client id, clean_session False, QoS 1): the broker keeps
+our subscriptions and queues messages while mvbot is down. Messages are acknowledged by
+hand, only once their handler returns, i.e. once what they carry is in the store; a
+message whose handler fails stays unacknowledged and the broker sends it again on the
+next connection. paho reconnects with exponential backoff; every (re)connection
+subscribes again, in case the broker lost the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import ssl
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, bytes], Coroutine[Any, Any, None]]
+
+QOS = 1
+KEEPALIVE = 30
+BACKOFF = (1, 60)  # seconds: first and longest wait between reconnection attempts
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> BrokerAddress:
+        """mqtt://[user:pass@]host[:port] (port 1883) or mqtts://… (port 8883)."""
+        parts = urlsplit(url)
+        tls = parts.scheme.lower() == "mqtts"
+        if parts.scheme.lower() not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("the broker URL must be mqtt://host[:port] or mqtts://host[:port]")
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+
+class MqttIngest:
+    """Subscribes `handlers` (topic filter → coroutine) on a persistent session."""
+
+    def __init__(
+        self,
+        url: str,
+        handlers: Mapping[str, Handler],
+        *,
+        client_id: str,
+        ca_file: Path | None = None,
+        backoff: tuple[int, int] = BACKOFF,
+    ) -> None:
+        self.address = BrokerAddress.from_url(url)
+        self.handlers = dict(handlers)
+        self.connected = asyncio.Event()
+        self.connections = 0  # successful connections so far (reconnections included)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inflight: set[concurrent.futures.Future[None]] = set()
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=MQTTProtocolVersion.MQTTv311,
+            manual_ack=True,
+        )
+        self._client.reconnect_delay_set(*backoff)
+        if self.address.username is not None:
+            self._client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            self._client.tls_set(
+                ca_certs=str(ca_file) if ca_file else None, cert_reqs=ssl.CERT_REQUIRED
+            )
+        self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._failures = 0
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    async def start(self) -> None:
+        """Connect in the background: a broker that is down is retried, never fatal."""
+        self._loop = asyncio.get_running_loop()
+        self._client.connect_async(self.address.host, self.address.port, KEEPALIVE)
+        self._client.loop_start()
+        log.info(
+            "mqtt connecting host=%s port=%s tls=%s", *self._shown(), str(self.address.tls).lower()
+        )
+
+    async def connected_times(self, count: int) -> None:
+        """Return once the client has connected `count` times in all (reconnections count)."""
+        if self.connections >= count:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((count, waiter))
+        await waiter
+
+    async def stop(self) -> None:
+        """Disconnect; messages whose handler has not finished stay unacknowledged."""
+        for future in list(self._inflight):
+            future.cancel()
+        await asyncio.to_thread(self._disconnect)
+        self.connected.clear()
+
+    def _disconnect(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _shown(self) -> tuple[str, int]:
+        return self.address.host, self.address.port
+
+    # paho callbacks: they run in paho's thread and only hand over to the event loop.
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("mqtt connection refused reason=%s", reason)
+            return
+        self._failures = 0
+        client.subscribe([(topic, QOS) for topic in self.handlers])
+        log.info(
+            "mqtt connected session_present=%s topics=%s",
+            bool(getattr(flags, "session_present", False)),
+            ",".join(self.handlers),
+        )
+        self._call(self._connected)
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        self._failures += 1
+        # The first failure, then every tenth: a broker down for hours must not flood the log.
+        if self._failures % 10 == 1:
+            log.warning(
+                "mqtt broker unreachable host=%s port=%s failures=%d; retrying with backoff",
+                *self._shown(),
+                self._failures,
+            )
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("mqtt connection lost reason=%s; reconnecting with backoff", reason)
+        self._call(self.connected.clear)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        topic, payload, mid, qos = message.topic, bytes(message.payload), message.mid, message.qos
+        handler = next(
+            (h for f, h in self.handlers.items() if paho.topic_matches_sub(f, topic)), None
+        )
+        if handler is None or self._loop is None:
+            client.ack(mid, qos)
+            return
+        try:
+            future: concurrent.futures.Future[None] = asyncio.run_coroutine_threadsafe(
+                handler(topic, payload), self._loop
+            )
+        except RuntimeError:  # the event loop is closing: the broker will send it again
+            return
+        self._inflight.add(future)
+        future.add_done_callback(lambda done: self._handled(done, topic, mid, qos))
+
+    def _handled(
+        self, done: concurrent.futures.Future[None], topic: str, mid: int, qos: int
+    ) -> None:
+        self._inflight.discard(done)
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            log.error(
+                "mqtt message not stored topic=%s error=%r; left unacknowledged", topic, error
+            )
+            return
+        self._client.ack(mid, qos)
+
+    def _connected(self) -> None:
+        self.connections += 1
+        self.connected.set()
+        for count, waiter in self._waiters:
+            if count <= self.connections and not waiter.done():
+                waiter.set_result(None)
+        self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
+
+    def _call(self, callback: Callable[[], None]) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the event loop has closed
+                self._loop.call_soon_threadsafe(callback)

@@ -1,0 +1,101 @@
+"""Assembly of plates, events and alerts: built with the core, started after the adapters."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+from starlette.routing import BaseRoute
+
+from bot.alerts import Alerts
+from bot.config.sections import EventsSettings, MqttSettings, PlatesSettings
+from bot.events.hooks import hook_routes
+from bot.events.intake import EventIntake
+from bot.events.ledger import AlertLedger
+from bot.events.mqtt import MqttIngest
+from bot.events.plates import PlateIngest
+from bot.events.sightings import PlateLedger
+from bot.events.watchlist import Watchlist
+from bot.pending import PendingClips
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EventServices:
+    """Everything that turns outside events into messages, and the stores behind it."""
+
+    plates_settings: PlatesSettings
+    watchlist: Watchlist
+    plate_ledger: PlateLedger
+    alert_ledger: AlertLedger
+    alerts: Alerts
+    plates: PlateIngest
+    intake: EventIntake
+    mqtt: MqttIngest | None
+
+    async def start(self) -> None:
+        """Finish what a previous run left (alerts, unprocessed reads), then listen."""
+        resumed = await self.alerts.resume()
+        self.plates.start()
+        if self.mqtt is not None:
+            await self.mqtt.start()
+        log.info("events started alerts_resumed=%d mqtt=%s", resumed, self.mqtt is not None)
+
+    async def stop(self) -> None:
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+        await self.plates.stop()
+        await self.alerts.stop()
+
+    def routes(self, secret: SecretStr | None) -> list[BaseRoute]:
+        """The /hooks/* routes; none without a shared secret, since they could not be checked."""
+        if secret is None:
+            log.info("webhooks are off: set MVBOT_WEBHOOK_SECRET to receive /hooks/*")
+            return []
+        return list(hook_routes(self.intake, secret, self.plates.metrics))
+
+
+def build_events(
+    services: Services,
+    pending: PendingClips,
+    plates: PlatesSettings,
+    events: EventsSettings,
+    mqtt: MqttSettings,
+) -> EventServices:
+    engine = services.store.engine
+    alert_ledger = AlertLedger(engine)
+    alerts = Alerts(services, pending, alert_ledger, snapshots=plates.snapshot)
+    plate_ledger = PlateLedger(engine)
+    ingest = PlateIngest(
+        plates,
+        plate_ledger,
+        alerts,
+        services.catalog,
+        services.access,
+        services.metrics,
+        services.clock,
+    )
+    intake = EventIntake(
+        events, alert_ledger, alerts, services.catalog, services.access, services.metrics
+    )
+    broker = None
+    if mqtt.url is not None:
+        broker = MqttIngest(
+            mqtt.url.get_secret_value(),
+            {plates.topic: ingest.receive},
+            client_id=mqtt.client_id,
+            ca_file=mqtt.ca_file,
+        )
+    return EventServices(
+        plates_settings=plates,
+        watchlist=Watchlist(engine),
+        plate_ledger=plate_ledger,
+        alert_ledger=alert_ledger,
+        alerts=alerts,
+        plates=ingest,
+        intake=intake,
+        mqtt=broker,
+    )

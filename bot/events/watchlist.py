@@ -1,0 +1,222 @@
+"""What each room asked to hear about: watched plates, followed cameras and muted plates.
+
+Blocking database work runs in worker threads; a room is its platform and room id (a
+thread in it is the same room).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.events.tables import plate_follows, plate_mutes, plate_sightings, plate_watches
+from bot.lpr import PlatePattern, canonical
+from bot.messages import Place
+
+
+@dataclass(frozen=True)
+class Watch:
+    id: int
+    platform: str
+    room_id: str
+    pattern: PlatePattern
+    note: str | None
+    cooldown: timedelta | None  # None: the configured cooldown
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Follow:
+    id: int
+    platform: str
+    room_id: str
+    serial: str
+    camera: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SightingRow:
+    id: int
+    serial: str
+    camera: str
+    plate: str
+    confidence: float | None
+    first_at: datetime
+    last_at: datetime
+    reads: int
+
+
+class Watchlist:
+    """Watches, follows and mutes per room, and the recent sightings `plates recent` lists."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def add_watch(
+        self,
+        place: Place,
+        pattern: PlatePattern,
+        note: str | None,
+        cooldown: timedelta | None,
+        person: str,
+    ) -> tuple[Watch, bool]:
+        """Watch `pattern` in the room; an existing watch gets the new note and cooldown.
+        Returns the watch and whether it is new."""
+        return await asyncio.to_thread(self._add_watch, place, pattern, note, cooldown, person)
+
+    async def remove_watch(self, place: Place, pattern: PlatePattern) -> Watch | None:
+        return await asyncio.to_thread(self._remove_watch, place, pattern)
+
+    async def watches(self, place: Place) -> list[Watch]:
+        query = _in_room(select(plate_watches), plate_watches, place).order_by(plate_watches.c.id)
+        return [_watch(row) for row in await asyncio.to_thread(self._rows, query)]
+
+    async def follow(self, place: Place, serial: str, camera: str, person: str) -> bool:
+        """Follow a camera's plates in the room; False if the room already did."""
+        return await asyncio.to_thread(self._follow, place, serial, camera, person)
+
+    async def unfollow(self, place: Place, serial: str) -> bool:
+        statement = _in_room(delete(plate_follows), plate_follows, place).where(
+            plate_follows.c.serial == serial
+        )
+        return await asyncio.to_thread(self._write, statement) > 0
+
+    async def follows(self, place: Place) -> list[Follow]:
+        query = _in_room(select(plate_follows), plate_follows, place).order_by(plate_follows.c.id)
+        return [_follow(row) for row in await asyncio.to_thread(self._rows, query)]
+
+    async def mute(self, place: Place, plate: str, until: datetime, person: str) -> None:
+        """Keep the room quiet about `plate` (any spelling of it) until `until`."""
+        await asyncio.to_thread(self._mute, place, plate, until, person)
+
+    async def recent(self, serials: Collection[str] | None, limit: int = 500) -> list[SightingRow]:
+        """The latest sightings, newest first, optionally only on these cameras."""
+        query = select(plate_sightings).order_by(
+            plate_sightings.c.first_at.desc(), plate_sightings.c.id.desc()
+        )
+        if serials is not None:
+            query = query.where(plate_sightings.c.serial.in_(list(serials)))
+        rows = await asyncio.to_thread(self._rows, query.limit(limit))
+        return [
+            SightingRow(
+                r.id, r.serial, r.camera, r.plate, r.confidence, r.first_at, r.last_at, r.reads
+            )
+            for r in rows
+        ]
+
+    def _add_watch(
+        self,
+        place: Place,
+        pattern: PlatePattern,
+        note: str | None,
+        cooldown: timedelta | None,
+        person: str,
+    ) -> tuple[Watch, bool]:
+        cooldown_s = cooldown.total_seconds() if cooldown is not None else None
+        mine = _in_room(select(plate_watches), plate_watches, place).where(
+            plate_watches.c.pattern == pattern.text
+        )
+        changed = _in_room(update(plate_watches), plate_watches, place).where(
+            plate_watches.c.pattern == pattern.text
+        )
+        with self._engine.begin() as connection:
+            # The update comes first: a write before any read keeps SQLite from refusing
+            # this transaction's writes when another one committed in between.
+            updated = connection.execute(changed.values(note=note, cooldown_s=cooldown_s))
+            if not updated.rowcount:
+                connection.execute(
+                    insert(plate_watches).values(
+                        platform=place.platform,
+                        room_id=place.room_id,
+                        pattern=pattern.text,
+                        note=note,
+                        cooldown_s=cooldown_s,
+                        created_by=person,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+            return _watch(connection.execute(mine).one()), not updated.rowcount
+
+    def _remove_watch(self, place: Place, pattern: PlatePattern) -> Watch | None:
+        mine = _in_room(delete(plate_watches), plate_watches, place).where(
+            plate_watches.c.pattern == pattern.text
+        )
+        with self._engine.begin() as connection:
+            row = connection.execute(mine.returning(*plate_watches.c)).one_or_none()
+            return _watch(row) if row is not None else None
+
+    def _follow(self, place: Place, serial: str, camera: str, person: str) -> bool:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    insert(plate_follows).values(
+                        platform=place.platform,
+                        room_id=place.room_id,
+                        serial=serial,
+                        camera=camera,
+                        created_by=person,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            return False  # the room follows it already
+        return True
+
+    def _mute(self, place: Place, plate: str, until: datetime, person: str) -> None:
+        key = canonical(plate)
+        with self._engine.begin() as connection:
+            connection.execute(
+                _in_room(delete(plate_mutes), plate_mutes, place).where(
+                    plate_mutes.c.canonical == key
+                )
+            )
+            connection.execute(
+                insert(plate_mutes).values(
+                    platform=place.platform,
+                    room_id=place.room_id,
+                    canonical=key,
+                    plate=plate,
+                    until=until,
+                    created_by=person,
+                )
+            )
+
+    def _rows(self, query: Any) -> list[Row[Any]]:
+        with self._engine.connect() as connection:
+            return list(connection.execute(query))
+
+    def _write(self, statement: Any) -> int:
+        with self._engine.begin() as connection:
+            return int(connection.execute(statement).rowcount)
+
+
+def _in_room(statement: Any, table: Any, place: Place) -> Any:
+    return statement.where(table.c.platform == place.platform, table.c.room_id == place.room_id)
+
+
+def _watch(row: Row[Any]) -> Watch:
+    return Watch(
+        id=row.id,
+        platform=row.platform,
+        room_id=row.room_id,
+        pattern=PlatePattern(row.pattern),
+        note=row.note,
+        cooldown=timedelta(seconds=row.cooldown_s) if row.cooldown_s is not None else None,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+def _follow(row: Row[Any]) -> Follow:
+    return Follow(
+        row.id, row.platform, row.room_id, row.serial, row.camera, row.created_by, row.created_at
+    )

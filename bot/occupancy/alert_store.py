@@ -1,0 +1,146 @@
+"""Occupancy alerts in the database (table `occupancy_alerts`, schema version 4)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+from bot.messages import Place
+from bot.pending import place_from_json, place_to_json
+from bot.store.schema import RowId, UTCDateTime
+
+metadata = MetaData()
+
+occupancy_alerts = Table(
+    "occupancy_alerts",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("serial", String(64), nullable=False),
+    Column("camera", String(255), nullable=False),
+    Column("zone_id", String(64), nullable=False),
+    Column("zone_name", String(255), nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("place", JSON, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("armed", Boolean, nullable=False),
+    Column("last_fired_at", UTCDateTime),
+    Index("ix_occupancy_alerts_serial", "serial"),
+)
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """Post to `place` when the person count of a camera's zone rises above `threshold`.
+
+    `armed` is False from a firing until the count has fallen below the hysteresis band.
+    """
+
+    id: int
+    serial: str
+    camera: str
+    zone_id: str
+    zone_name: str
+    threshold: int
+    place: Place
+    created_by: str
+    created_at: datetime
+    armed: bool = True
+    last_fired_at: datetime | None = None
+
+    def with_state(self, armed: bool, last_fired_at: datetime | None) -> AlertRule:
+        return replace(self, armed=armed, last_fired_at=last_fired_at)
+
+
+class AlertStore:
+    """CRUD on the alerts; every call runs its database work in a thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def add(self, rule: AlertRule) -> AlertRule:
+        """Store `rule` (its id is ignored) and return it with the id it was given."""
+        return await asyncio.to_thread(self._add, rule)
+
+    async def all(self) -> list[AlertRule]:
+        return await asyncio.to_thread(self._all)
+
+    async def remove(self, rule_id: int) -> bool:
+        return await asyncio.to_thread(self._remove, rule_id)
+
+    async def save_state(self, rule: AlertRule) -> None:
+        await asyncio.to_thread(self._save_state, rule)
+
+    def _add(self, rule: AlertRule) -> AlertRule:
+        values: dict[str, Any] = {
+            "serial": rule.serial,
+            "camera": rule.camera,
+            "zone_id": rule.zone_id,
+            "zone_name": rule.zone_name,
+            "threshold": rule.threshold,
+            "place": place_to_json(rule.place),
+            "created_by": rule.created_by,
+            "created_at": rule.created_at,
+            "armed": rule.armed,
+            "last_fired_at": rule.last_fired_at,
+        }
+        with self._engine.begin() as connection:
+            result = connection.execute(insert(occupancy_alerts).values(**values))
+            key = result.inserted_primary_key
+            assert key is not None
+        return replace(rule, id=int(key[0]))
+
+    def _all(self) -> list[AlertRule]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(occupancy_alerts).order_by(occupancy_alerts.c.id))
+            return [_rule(row) for row in rows]
+
+    def _remove(self, rule_id: int) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                delete(occupancy_alerts).where(occupancy_alerts.c.id == rule_id)
+            )
+            return bool(result.rowcount)
+
+    def _save_state(self, rule: AlertRule) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(occupancy_alerts)
+                .where(occupancy_alerts.c.id == rule.id)
+                .values(armed=rule.armed, last_fired_at=rule.last_fired_at)
+            )
+
+
+def _rule(row: Row[Any]) -> AlertRule:
+    return AlertRule(
+        id=int(row.id),
+        serial=row.serial,
+        camera=row.camera,
+        zone_id=row.zone_id,
+        zone_name=row.zone_name,
+        threshold=int(row.threshold),
+        place=place_from_json(row.place),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        armed=bool(row.armed),
+        last_fired_at=row.last_fired_at,
+    )

@@ -1,0 +1,91 @@
+"""Handing a new link to its recipient: by e-mail when SMTP is configured, and by direct
+message when the chat platform knows the address. Never in a shared room."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+
+from bot.formatting import iso_utc
+from bot.mail import Email, Mailer, MailError
+from bot.messages import Reply
+from bot.outbox import Outbox
+from bot.shares.model import NewLink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    emailed: bool = False
+    messaged: bool = False
+    problems: tuple[str, ...] = field(default=())
+
+
+async def deliver(
+    new: NewLink, *, sharer: str, mailer: Mailer | None, outbox: Outbox, platform: str
+) -> Delivery:
+    problems: list[str] = []
+    emailed = False
+    if mailer is not None:
+        try:
+            await mailer.send(link_email(new, sharer))
+            emailed = True
+        except MailError as error:
+            log.warning("share e-mail failed error=%s", error)
+            problems.append(f"The e-mail to {new.email} failed: {error}.")
+    try:
+        messaged = await outbox.send_direct(platform, new.email, link_message(new, sharer))
+    except Exception:
+        log.exception("direct message with a share link failed")
+        messaged = False
+    return Delivery(emailed, messaged, tuple(problems))
+
+
+def _cameras(new: NewLink) -> str:
+    return ", ".join(s.camera.name for s in new.shares)
+
+
+def link_message(new: NewLink, sharer: str) -> Reply:
+    lines = [
+        f"{sharer} shared a live camera stream with you: *{_cameras(new)}*.",
+        f"Watch it here: {new.url}",
+        f"The link works until {iso_utc(new.expires_at)} unless it is revoked.",
+    ]
+    if new.pin:
+        lines.append(f"It asks for a PIN, which {sharer} will give you.")
+    return Reply("\n".join(lines), title="Live camera stream", private=True)
+
+
+def link_email(new: NewLink, sharer: str) -> Email:
+    cameras = _cameras(new)
+    reason = next((s.reason for s in new.added if s.reason), None)
+    facts = [
+        f"- {s.camera.name} ({s.camera.network_name or s.camera.org_name})" for s in new.shares
+    ]
+    pin = (
+        f"Opening it asks for a PIN, which {sharer} will give you separately.\n" if new.pin else ""
+    )
+    text = (
+        f"{sharer} shared a live camera stream with you"
+        + (f" ({reason})" if reason else "")
+        + ".\n\n"
+        + "\n".join(facts)
+        + f"\n\nView live stream: {new.url}\n\n"
+        f"The link works until {iso_utc(new.expires_at)}, unless it is extended or revoked "
+        f"before then. It shows every camera currently shared with {new.email}.\n{pin}"
+    )
+    items = "".join(
+        f"<li>{html.escape(s.camera.name)} ({html.escape(s.camera.network_name)})</li>"
+        for s in new.shares
+    )
+    body = (
+        f"<p>{html.escape(sharer)} shared a live camera stream with you"
+        + (f" ({html.escape(reason)})" if reason else "")
+        + f".</p><ul>{items}</ul>"
+        f'<p><a href="{html.escape(new.url)}">View live stream</a></p>'
+        f"<p>The link works until {iso_utc(new.expires_at)}, unless it is extended or revoked "
+        f"before then.</p>" + (f"<p>{html.escape(pin)}</p>" if pin else "")
+    )
+    return Email(new.email, f"Live camera stream - {cameras}", text, body)

@@ -1,0 +1,297 @@
+"""A fake Slack over real HTTP for end-to-end tests (what to send the bot: slack_requests.py).
+
+`FakeSlack` answers the Web API methods the adapter calls (auth.test, users.info,
+users.lookupByEmail, chat.postMessage, chat.update, chat.postEphemeral, the
+files_upload_v2 trio with an upload URL on itself, apps.connections.open), the
+response_urls it hands out, and a Socket Mode WebSocket. It records every request as a
+`Call`, can hold a method until released, answer 429 with Retry-After, or refuse a
+channel as Slack does when the bot is not a member. Tests wait on `wait_for`, never on
+sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from bot.web.server import web_server
+
+BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-fake-app-token"
+SIGNING_SECRET = "fake-signing-secret"
+BOT_USER = "UBOT"
+TEAM = "T0FAKE"
+PUBLIC_URL = "https://mvbot.example.com"  # where download links point (not fetched)
+
+Match = Callable[["Call"], bool]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received: a Web API method, "upload", "response" or "socket.ack"."""
+
+    method: str
+    params: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: int
+    times: int
+
+
+def default_users() -> dict[str, dict[str, Any]]:
+    return {
+        # U1 is a viewer by id, U2 by e-mail (tests/bot_fixtures.py DEFAULT_ACCESS).
+        "U1": {
+            "tz": "Europe/Amsterdam",
+            "profile": {"display_name": "ana", "email": "ana@example.com"},
+        },
+        "U2": {
+            "tz": "America/New_York",
+            "profile": {"display_name": "bo", "email": "viewer@example.com"},
+        },
+        "U9": {"tz": "UTC", "profile": {"display_name": "stranger", "email": "u9@example.com"}},
+    }
+
+
+class FakeSlack:
+    """Start with `async with running_fake_slack(tmp_path) as fake:`."""
+
+    def __init__(self, files: Path, users: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.files = files
+        self.users = dict(users if users is not None else default_users())
+        self.calls: list[Call] = []
+        self.uploads: dict[str, Path] = {}  # file id -> the bytes received, on disk
+        self.url = ""
+        self._changed = asyncio.Condition()
+        self._faults: dict[str, _Fault] = {}
+        self._held: dict[str, asyncio.Event] = {}
+        self._refused: set[str] = set()
+        self._ts = itertools.count(1)
+        self._socket: WebSocket | None = None
+        self._socket_open = asyncio.Event()
+        self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    # Controls ----------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self) -> str:
+        return f"{self.url}/response/{next(self._ts)}"
+
+    def fail_next(
+        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
+        self._faults[method] = _Fault(status, retry_after, times)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Requests for `method` wait (after being recorded) until the event is set."""
+        self._held[method] = gate = asyncio.Event()
+        return gate
+
+    def release_all(self) -> None:
+        for gate in self._held.values():
+            gate.set()
+
+    def refuse_channel(self, channel: str) -> None:
+        """Posts to `channel` fail with not_in_channel, as when the bot was not invited."""
+        self._refused.add(channel)
+
+    # Looking at what was received ----------------------------------------------------
+
+    def to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, match: Match, timeout: float = 30.0) -> Call:  # noqa: ASYNC109
+        def found() -> Call | None:
+            return next((c for c in self.calls if match(c)), None)
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: found() is not None)
+        call = found()
+        assert call is not None
+        return call
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # Socket Mode ------------------------------------------------------------------
+
+    async def push(self, kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Send an envelope over the bot's Socket Mode connection; return the bot's ack
+        (the caller bounds the wait)."""
+        await self._socket_open.wait()
+        assert self._socket is not None
+        envelope_id = f"env-{next(self._ts)}"
+        answered = self._acks[envelope_id] = asyncio.get_running_loop().create_future()
+        await self._socket.send_text(
+            json.dumps(
+                {
+                    "envelope_id": envelope_id,
+                    "type": kind,
+                    "payload": payload,
+                    "accepts_response_payload": kind != "events_api",
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                }
+            )
+        )
+        ack: dict[str, Any] = await answered
+        return ack
+
+    async def _socket_endpoint(self, socket: WebSocket) -> None:
+        await socket.accept()
+        self._socket = socket
+        await socket.send_text(json.dumps({"type": "hello", "num_connections": 1}))
+        self._socket_open.set()
+        try:
+            while True:
+                ack = json.loads(await socket.receive_text())
+                await self._record(Call("socket.ack", ack))
+                waiter = self._acks.pop(str(ack.get("envelope_id")), None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(ack)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self._socket = None
+            self._socket_open.clear()
+
+    # The Web API ----------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/upload/{file_id}", self._upload, methods=["POST"]),
+                Route("/response/{n}", self._response, methods=["POST"]),
+                WebSocketRoute("/socket", self._socket_endpoint),
+            ]
+        )
+
+    async def _api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        params: dict[str, Any] = dict(request.query_params)
+        body = await request.body()
+        if request.headers.get("content-type", "").startswith("application/json"):
+            params.update(json.loads(body or b"{}"))
+        elif body:
+            params.update(urllib.parse.parse_qsl(body.decode()))
+        await self._record(Call(method, params, dict(request.headers)))
+        if method in self._held:
+            await self._held[method].wait()
+        fault = self._faults.get(method)
+        if fault is not None and fault.times > 0:
+            fault.times -= 1
+            return JSONResponse(
+                {"ok": False, "error": "ratelimited"},
+                status_code=fault.status,
+                headers={"Retry-After": str(fault.retry_after)},
+            )
+        expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if request.headers.get("authorization") != f"Bearer {expected}":
+            return JSONResponse({"ok": False, "error": "invalid_auth"})
+        channel = params.get("channel") or params.get("channel_id")
+        if channel in self._refused:
+            return JSONResponse({"ok": False, "error": "not_in_channel"})
+        return JSONResponse(self._answer(method, params))
+
+    def _answer(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "user": "mvbot", "team_id": TEAM}
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": params["user"], "name": "person", **user}}
+        if method == "users.lookupByEmail":
+            for user_id, user in self.users.items():
+                if user["profile"]["email"] == params.get("email"):
+                    return {"ok": True, "user": {"id": user_id, "name": "person", **user}}
+            return {"ok": False, "error": "users_not_found"}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": params["channel"], "ts": params.get("ts", ts)}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(params["files"])
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: Request) -> Response:
+        file_id = request.path_params["file_id"]
+        path = self.files / file_id
+        size = 0
+        with path.open("wb") as out:  # a test fake: small files on a local disk
+            async for chunk in request.stream():
+                out.write(chunk)
+                size += len(chunk)
+        self.uploads[file_id] = path
+        await self._record(
+            Call("upload", {"file_id": file_id, "size": size}, dict(request.headers))
+        )
+        return Response("OK - " + str(size), media_type="text/plain")
+
+    async def _response(self, request: Request) -> Response:
+        payload = json.loads(await request.body())
+        await self._record(Call("response", {"url": str(request.url), **payload}))
+        return Response("ok", media_type="text/plain")
+
+
+@asynccontextmanager
+async def running_fake_slack(
+    files: Path, users: Mapping[str, Mapping[str, Any]] | None = None
+) -> AsyncIterator[FakeSlack]:
+    await asyncio.to_thread(files.mkdir, parents=True, exist_ok=True)
+    fake = FakeSlack(files, users)
+    async with web_server(fake.app(), "127.0.0.1", 0) as server:
+        fake.url = server.url
+        try:
+            yield fake
+        finally:
+            fake.release_all()  # a held request would keep the server from stopping
+
+
+def message_to(channel: str) -> Match:
+    """Matches a chat.postMessage to `channel`."""
+    return lambda call: call.method == "chat.postMessage" and call.params["channel"] == channel
+
+
+def upload_to(channel: str, thread: str | None = None) -> Match:
+    """Matches the completion of an upload shared into `channel` (and `thread`)."""
+
+    def match(call: Call) -> bool:
+        return (
+            call.method == "files.completeUploadExternal"
+            and call.params.get("channel_id") == channel
+            and call.params.get("thread_ts") == thread
+        )
+
+    return match

@@ -1,0 +1,170 @@
+"""Replies → Web API calls, against the fake Slack over HTTP: private answers, files, links,
+edits, 429s, and channels the bot was not invited to."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import PrivateReplyError
+from adapters.slack.adapter import retry_handlers
+from adapters.slack.asker import Asker, Askers
+from adapters.slack.outbound import Outbound
+from adapters.slack.pacing import ChannelPacer
+from bot.links import FileLinks
+from bot.messages import Attachment, Button, Field, Place, Reply, Tone
+from tests.fake_slack import BOT_TOKEN, PUBLIC_URL, FakeSlack, running_fake_slack
+
+CHANNEL = Place("slack", "C1")
+LIMIT = 1000  # bytes: the upload limit in these tests
+
+
+@dataclass
+class Rig:
+    outbound: Outbound
+    askers: Askers
+    fake: FakeSlack
+    media: Path
+
+    def clip(self, size: int, name: str = "lobby.mp4") -> Attachment:
+        path = self.media / name
+        path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+        return Attachment(path, "video", "video/mp4", name)
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.fake.calls]
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    media = tmp_path / "media"
+    media.mkdir()
+    async with running_fake_slack(tmp_path / "slack") as fake:
+        client = AsyncWebClient(
+            token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=retry_handlers()
+        )
+        askers = Askers()
+        links = FileLinks(b"k" * 32, PUBLIC_URL, media)
+        outbound = Outbound(client, links, askers, pacer=ChannelPacer(0.0), upload_limit=LIMIT)
+        yield Rig(outbound, askers, fake, media)
+
+
+async def test_a_message_is_posted_as_blocks_and_edited_in_place(rig: Rig) -> None:
+    sent = await rig.outbound.send(
+        CHANNEL.in_thread("1.0"), Reply("Fetching 1/3", tone=Tone.PROGRESS)
+    )
+    await rig.outbound.update(sent, Reply("Fetching 2/3", tone=Tone.PROGRESS))
+
+    post, edit = rig.fake.calls
+    assert post.method == "chat.postMessage"
+    assert (post.params["channel"], post.params["thread_ts"]) == ("C1", "1.0")
+    assert post.params["blocks"][0]["text"]["text"].endswith("Fetching 1/3")
+    assert edit.method == "chat.update"
+    assert (edit.params["channel"], edit.params["ts"]) == ("C1", sent.id)
+    assert edit.params["blocks"][0]["text"]["text"].endswith("Fetching 2/3")
+
+
+async def test_a_private_reply_is_ephemeral_to_the_asker(rig: Rig) -> None:
+    with rig.askers.asking(Asker("U1", rig.fake.response_url())):
+        await rig.outbound.send(CHANNEL, Reply("Your link: …", private=True))
+
+    assert rig.methods() == ["chat.postEphemeral"]
+    (call,) = rig.fake.calls
+    assert (call.params["channel"], call.params["user"]) == ("C1", "U1")
+
+
+async def test_a_private_file_is_a_link_for_the_asker_never_an_upload(rig: Rig) -> None:
+    clip = rig.clip(100)
+    with rig.askers.asking(Asker("U1")):
+        await rig.outbound.send(CHANNEL, Reply("clip", private=True, attachment=clip))
+
+    assert rig.methods() == ["chat.postEphemeral"]
+    assert f"{PUBLIC_URL}/files/" in json.dumps(rig.fake.calls[0].params["blocks"])
+
+
+async def test_a_private_reply_with_no_asker_is_refused_not_shown_to_the_room(rig: Rig) -> None:
+    with pytest.raises(PrivateReplyError):
+        await rig.outbound.send(CHANNEL, Reply("secret", private=True))
+    assert rig.fake.calls == []
+    # In a direct conversation the room is the person: it is simply posted there.
+    await rig.outbound.send(Place("slack", "D1", direct=True), Reply("secret", private=True))
+    assert rig.methods() == ["chat.postMessage"]
+
+
+async def test_a_file_is_uploaded_with_the_reply_as_its_comment(rig: Rig) -> None:
+    clip = rig.clip(LIMIT)
+    reply = Reply(
+        "*Lobby* 14:30–14:32",
+        title="Lobby — clip",
+        fields=(Field("SHA-256", "ab" * 32),),
+        attachment=clip,
+        buttons=(Button("Snapshot", "snapshot lobby"),),
+    )
+    await rig.outbound.send(CHANNEL.in_thread("7.0"), reply)
+
+    assert rig.methods() == [
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+        "chat.postMessage",
+    ]
+    ticket, upload, completion, buttons = rig.fake.calls
+    assert (ticket.params["filename"], int(ticket.params["length"])) == ("lobby.mp4", LIMIT)
+    assert rig.fake.uploads[upload.params["file_id"]].read_bytes() == clip.path.read_bytes()
+    assert json.loads(completion.params["files"]) == [
+        {"id": upload.params["file_id"], "title": "Lobby — clip"}
+    ]
+    assert (completion.params["channel_id"], completion.params["thread_ts"]) == ("C1", "7.0")
+    assert f"*SHA-256:* {'ab' * 32}" in completion.params["initial_comment"]
+    assert buttons.params["blocks"][0]["elements"][0]["value"] == "snapshot lobby"
+    assert buttons.params["thread_ts"] == "7.0"
+
+
+async def test_a_file_over_the_limit_becomes_a_signed_download_link(rig: Rig) -> None:
+    clip = rig.clip(LIMIT + 1)
+    await rig.outbound.send(CHANNEL, Reply("clip", title="Lobby — clip", attachment=clip))
+
+    assert rig.methods() == ["chat.postMessage"]
+    (context,) = [b for b in rig.fake.calls[0].params["blocks"] if b["type"] == "context"]
+    (link,) = [e["text"] for e in context["elements"]]
+    token = link.split("/files/")[1].split("/")[0]
+    assert link.startswith(f":link: <{PUBLIC_URL}/files/") and "Download lobby.mp4" in link
+    assert "1.0 kB, over the 1.0 kB Slack upload limit" in link
+    links = FileLinks(b"k" * 32, PUBLIC_URL, rig.media)
+    assert links.resolve(token) == clip.path.resolve()
+
+
+async def test_a_429_is_retried_after_retry_after_and_posted_once(rig: Rig) -> None:
+    rig.fake.fail_next("chat.postMessage", status=429, retry_after=1)
+    await rig.outbound.send(CHANNEL, Reply("cameras"))
+
+    assert rig.methods() == ["chat.postMessage", "chat.postMessage"]
+
+
+async def test_outside_the_bots_channels_the_asker_is_answered_privately(rig: Rig) -> None:
+    rig.fake.refuse_channel("C9")
+    outside = Place("slack", "C9")
+    with rig.askers.asking(Asker("U1", rig.fake.response_url())):
+        await rig.outbound.send(outside, Reply("3 cameras", attachment=rig.clip(10)))
+
+    response = rig.fake.to("response")[0].params
+    assert response["response_type"] == "ephemeral" and response["replace_original"] is False
+    shown = json.dumps(response["blocks"])
+    assert "Invite me" in shown and f"{PUBLIC_URL}/files/" in shown
+    # With no one to tell (no command, no response_url) the failure is the caller's.
+    with pytest.raises(SlackApiError):
+        await rig.outbound.send(outside, Reply("alert"))
+
+
+async def test_a_member_found_by_email_gets_a_direct_message(rig: Rig) -> None:
+    assert await rig.outbound.send_direct("viewer@example.com", Reply("a link", private=True))
+    assert not await rig.outbound.send_direct("nobody@example.com", Reply("a link"))
+
+    (post,) = rig.fake.to("chat.postMessage")
+    assert post.params["channel"] == "U2"
