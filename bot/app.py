@@ -94,7 +94,23 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             person_zones=settings.cameras.person_time_zones,
         )
         pending = PendingClips(services)
-        events = build_events(services, pending, settings.plates, settings.events, settings.mqtt)
+        occupancy = Occupancy(
+            settings.occupancy,
+            meraki,
+            services.catalog,
+            store.engine,
+            outbox,
+            services.clock,
+            mqtt=settings.mqtt.url is not None,
+        )
+        events = build_events(
+            services,
+            pending,
+            settings.plates,
+            settings.events,
+            settings.mqtt,
+            sense=(SENSE_TOPIC, occupancy.receive),
+        )
         smtp = settings.smtp
         mailer = Mailer(smtp.url.get_secret_value(), smtp.sender) if smtp.url else None
         shares = ShareService(
@@ -113,18 +129,6 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services.clock,
         )
         stack.push_async_callback(streams.close)
-        occupancy = Occupancy(
-            settings.occupancy,
-            meraki,
-            services.catalog,
-            store.engine,
-            outbox,
-            services.clock,
-            mqtt=events.mqtt is not None,
-        )
-        if events.mqtt is not None:
-            # Sense counts ride on the shared connection; registered before it subscribes.
-            events.mqtt.handlers.setdefault(SENSE_TOPIC, occupancy.receive)
         bot = Bot(services, build_router(pending, events, shares, mailer, occupancy))
         await scheduler.start()
         stack.push_async_callback(scheduler.shutdown)

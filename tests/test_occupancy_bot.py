@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from PIL import Image
 
@@ -28,8 +26,6 @@ from tests.occupancy_fixtures import (  # noqa: F401
     utc_of,
     zone_labels,
 )
-
-CHART_COPY = Path("/tmp/mvbot-occupancy-warehouse-24h.png")  # for a person to look at
 
 
 def only(replies: list[Reply]) -> Reply:
@@ -74,7 +70,6 @@ async def test_a_day_of_history_is_a_chart_and_the_simulators_minutes_as_csv(
         with Image.open(chart.path) as image:
             assert image.format == "PNG"
             assert image.size == (960, 540)  # legible as a chat thumbnail when scaled down
-        shutil.copyfile(chart.path, CHART_COPY)
         assert [row[0] for row in summary.table] == ["Zone", "Full Frame", "Dock Doors", "Aisle 3"]
         assert [f.label for f in summary.fields] == ["Dock Area (area)", "Dock Door Line (line)"]
 

@@ -250,36 +250,50 @@ async def _sense_camera(request: Request, name: str) -> tuple[CameraRecord, Zone
 
 async def _one(request: Request, args: Query, occupancy: Occupancy) -> Outcome:
     record, zone = await _sense_camera(request, args.camera or "")
-    now = request.services.clock()
-    priority = Priority.INTERACTIVE
-    if args.window is None:
-        try:
-            view = await occupancy.now(record.serial, priority=priority)
-        except MerakiError as error:
-            raise UserError(_meraki_sentence(error, record)) from None
-        only = None
-        if args.zone is not None:
-            only = find_region([z.region for z in view.zones], args.zone, record.name).id
-        await request.say(live_reply(record, view, zone, now, only))
-        return Outcome.OK
-    start, end = resolve_window(args.window, zone, now)
+    try:
+        if args.window is None:
+            await _live(request, record, zone, args.zone, occupancy)
+        else:
+            await _history(request, record, zone, args, args.window, occupancy)
+    except MerakiError as error:
+        raise UserError(explain(error, record.name)) from None
+    return Outcome.OK
+
+
+async def _live(
+    request: Request, record: CameraRecord, zone: ZoneInfo, name: str | None, occupancy: Occupancy
+) -> None:
+    view = await occupancy.now(record.serial, priority=Priority.INTERACTIVE)
+    only = None
+    if name is not None:
+        only = find_region([z.region for z in view.zones], name, record.name).id
+    await request.say(live_reply(record, view, zone, request.services.clock(), only))
+
+
+async def _history(
+    request: Request,
+    record: CameraRecord,
+    zone: ZoneInfo,
+    args: Query,
+    window: Window,
+    occupancy: Occupancy,
+) -> None:
+    now, priority = request.services.clock(), Priority.INTERACTIVE
+    start, end = resolve_window(window, zone, now)
     longest = occupancy.settings.max_window
     if end - start > longest:
         raise UserError(
             f"That is {window_length(end - start)}; occupancy covers up to "
-            f"{window_length(longest)} at a "
-            f"time — try `occupancy {record.name.lower()} yesterday` or a shorter range."
+            f"{window_length(longest)} at a time — try `occupancy {record.name.lower()} "
+            "yesterday` or a shorter range."
         )
     if start < now - LOOKBACK:
         raise UserError("MV Sense keeps a year of history — pick a window within the last year.")
-    try:
-        wanted = None
-        if args.zone is not None:
-            regions = await occupancy.history.regions(record.serial, priority=priority)
-            wanted = find_region(regions, args.zone, record.name)
-        history = await occupancy.history.fetch(record.serial, start, end, priority=priority)
-    except MerakiError as error:
-        raise UserError(_meraki_sentence(error, record)) from None
+    wanted = None
+    if args.zone is not None:  # a wrong zone name costs no history requests
+        regions = await occupancy.history.regions(record.serial, priority=priority)
+        wanted = find_region(regions, args.zone, record.name)
+    history = await occupancy.history.fetch(record.serial, start, end, priority=priority)
     if wanted is not None:
         history = history.only(wanted)
     if history.empty:
@@ -290,10 +304,8 @@ async def _one(request: Request, args: Query, occupancy: Occupancy) -> Outcome:
     )
     await request.say(history_reply(record, history, zone, chart))
     if table is not None:
-        await request.say(
-            Reply(f"*{record.name}* occupancy as CSV ({table.filename})", attachment=table)
-        )
-    return Outcome.OK
+        text = f"*{record.name}* occupancy as CSV ({table.filename})"
+        await request.say(Reply(text, attachment=table))
 
 
 async def _all(request: Request, occupancy: Occupancy) -> Outcome:
@@ -307,16 +319,12 @@ async def _all(request: Request, occupancy: Occupancy) -> Outcome:
         try:
             return record, await occupancy.now(record.serial, priority=Priority.INTERACTIVE), ""
         except MerakiError as error:
-            return record, None, _meraki_sentence(error, record)
+            return record, None, explain(error, record.name)
 
     rows = await asyncio.gather(*(one(r) for r in records))
     ranked = sorted(rows, key=lambda row: (row[1] is None, -(row[1].people if row[1] else 0)))
     await request.say(all_reply(ranked, services.clock()))
     return Outcome.OK
-
-
-def _meraki_sentence(error: MerakiError, record: CameraRecord) -> str:
-    return explain(error, record.name)
 
 
 # Alerts --------------------------------------------------------------------------------
@@ -327,7 +335,7 @@ async def _add_alert(request: Request, args: AddAlert, occupancy: Occupancy) -> 
     try:
         regions = await occupancy.zones.zones(record.serial, priority=Priority.INTERACTIVE)
     except MerakiError as error:
-        raise UserError(_meraki_sentence(error, record)) from None
+        raise UserError(explain(error, record.name)) from None
     if args.zone is not None:
         region = find_region(regions, args.zone, record.name)
         zone_id, zone_label = region.id, region.name

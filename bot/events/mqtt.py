@@ -68,9 +68,13 @@ class MqttIngest:
         client_id: str,
         ca_file: Path | None = None,
         backoff: tuple[int, int] = BACKOFF,
+        live: frozenset[str] = frozenset(),
     ) -> None:
         self.address = BrokerAddress.from_url(url)
         self.handlers = dict(handlers)
+        # Filters whose messages are only worth having live (Sense counts): QoS 0, so the
+        # broker does not queue hours of them for a persistent session while mvbot is down.
+        self.live = live
         self.connected = asyncio.Event()
         self.connections = 0  # successful connections so far (reconnections included)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -136,7 +140,7 @@ class MqttIngest:
             log.warning("mqtt connection refused reason=%s", reason)
             return
         self._failures = 0
-        client.subscribe([(topic, QOS) for topic in self.handlers])
+        client.subscribe([(topic, 0 if topic in self.live else QOS) for topic in self.handlers])
         log.info(
             "mqtt connected session_present=%s topics=%s",
             bool(getattr(flags, "session_present", False)),

@@ -13,7 +13,7 @@ from bot.config.sections import EventsSettings, MqttSettings, PlatesSettings
 from bot.events.hooks import hook_routes
 from bot.events.intake import EventIntake
 from bot.events.ledger import AlertLedger
-from bot.events.mqtt import MqttIngest
+from bot.events.mqtt import Handler, MqttIngest
 from bot.events.plates import PlateIngest
 from bot.events.sightings import PlateLedger
 from bot.events.watchlist import Watchlist
@@ -64,7 +64,9 @@ def build_events(
     plates: PlatesSettings,
     events: EventsSettings,
     mqtt: MqttSettings,
+    sense: tuple[str, Handler] | None = None,
 ) -> EventServices:
+    """`sense` (a topic filter and its handler) shares the connection for live Sense counts."""
     engine = services.store.engine
     alert_ledger = AlertLedger(engine)
     alerts = Alerts(services, pending, alert_ledger, snapshots=plates.snapshot)
@@ -83,11 +85,16 @@ def build_events(
     )
     broker = None
     if mqtt.url is not None:
+        # Plates first: the first filter that matches a topic handles it.
+        handlers: dict[str, Handler] = {plates.topic: ingest.receive}
+        if sense is not None:
+            handlers[sense[0]] = sense[1]
         broker = MqttIngest(
             mqtt.url.get_secret_value(),
-            {plates.topic: ingest.receive},
+            handlers,
             client_id=mqtt.client_id,
             ca_file=mqtt.ca_file,
+            live=frozenset({sense[0]}) if sense else frozenset(),
         )
     return EventServices(
         plates_settings=plates,

@@ -114,7 +114,7 @@ def all_reply(rows: Sequence[tuple[CameraRecord, LiveView | None, str]], now: da
             (
                 record.name,
                 str(view.people),
-                f"{busiest.region.name} ({busiest.people})" if busiest else "",
+                f"{busiest.region.name} ({busiest.people})" if busiest and busiest.people else "–",
                 f"{age} ago",
                 "MQTT" if view.source == "mqtt" else "REST",
             )
