@@ -66,7 +66,7 @@ class Player:
             answer = await self.http.get(self.playlist)
             if answer.status_code != 200:
                 self.refused += 1
-                await asyncio.sleep(SEGMENT / 2)
+                await asyncio.sleep(max(0.0, min(SEGMENT / 2, until - loop.time())))
                 continue
             new = [s for s in _entries(answer.text) if s[0] not in self.fetched]
             for seq, end, uri in new:
@@ -78,7 +78,8 @@ class Player:
                 if not first:  # the start-up backlog is old on purpose; new ones are live
                     self.behind_live.append(time.time() - end)
             first = False
-            await asyncio.sleep(SEGMENT if new else SEGMENT / 2)
+            pause = SEGMENT if new else SEGMENT / 2
+            await asyncio.sleep(max(0.0, min(pause, until - loop.time())))
 
 
 def _entries(text: str) -> list[tuple[int, float, str]]:
@@ -103,14 +104,22 @@ class Round:
     clip_requests: int  # while the viewers watched
     with_idle_stop: int  # plus the stream's fetches until it noticed nobody watches
     api_requests: int  # every API request while the viewers watched
+    upstream_refused: int  # clip requests the cloud refused (too recent, rate limited)
+    window: float  # seconds from the first viewer request to the last viewer's last answer
     segments: list[int]  # per viewer
     behind_live: list[float]
     refused: int
 
 
-def clip_requests(sim: SimulatorServer, serial: str, since: int, until: int) -> int:
+def clip_requests(
+    sim: SimulatorServer, serial: str, since: int, until: int, *, refused: bool = False
+) -> int:
     path = f"/devices/{serial}/camera/clip"
-    return sum(1 for r in sim.state.requests[since:until] if r.path.endswith(path))
+    return sum(
+        1
+        for r in sim.state.requests[since:until]
+        if r.path.endswith(path) and (r.status != 200 or not refused)
+    )
 
 
 async def watch(
@@ -120,7 +129,7 @@ async def watch(
     # Every round starts at the same point of the segment clock, just after a segment
     # became fetchable, so the stream's start and its idle stop fall alike.
     await asyncio.sleep((LAG + MARGIN + 0.1 - time.time()) % SEGMENT)
-    mark = len(sim.state.requests)
+    mark, began = len(sim.state.requests), time.perf_counter()
     clients = [
         httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(local_address=f"127.0.0.{2 + i}"), timeout=30
@@ -133,13 +142,15 @@ async def watch(
     finally:
         for client in clients:
             await client.aclose()
-    watched = len(sim.state.requests)
+    watched, window = len(sim.state.requests), time.perf_counter() - began
     await running.streams.stopped(serial)
     return Round(
         viewers=viewers,
         clip_requests=clip_requests(sim, serial, mark, watched),
         with_idle_stop=clip_requests(sim, serial, mark, len(sim.state.requests)),
         api_requests=watched - mark,
+        upstream_refused=clip_requests(sim, serial, mark, watched, refused=True),
+        window=window,
         segments=[len(p.fetched) for p in players],
         behind_live=[b for p in players for b in p.behind_live],
         refused=sum(p.refused for p in players),
@@ -188,15 +199,16 @@ def report(rounds: list[Round], seconds: float) -> str:
         f"requests, plus {BACKLOG} at its start for the backlog a player starts with); "
         f"simulator limit {RATE:g} requests/s, footage available {LAG:g} s after it happens.",
         "",
-        "| viewers K | clip requests while watching | with the idle stop | ratio to K = 1 "
-        "| segments per viewer (min–max) | behind live, median (s) | behind live, max (s) "
-        "| refused answers |",
-        "|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| viewers K | watched (s) | clip requests while watching | of them refused "
+        "| with the idle stop | ratio to K = 1 | segments per viewer (min–max) "
+        "| behind live, median (s) | behind live, max (s) | viewer requests refused |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in rounds:
         behind = r.behind_live or [float("nan")]
         lines.append(
-            f"| {r.viewers} | {r.clip_requests} | {r.with_idle_stop} | "
+            f"| {r.viewers} | {r.window:.1f} | {r.clip_requests} | {r.upstream_refused} | "
+            f"{r.with_idle_stop} | "
             f"{r.clip_requests / max(1, base.clip_requests):.2f} | "
             f"{min(r.segments)}–{max(r.segments)} | {statistics.median(behind):.1f} | "
             f"{max(behind):.1f} | {r.refused} |"
