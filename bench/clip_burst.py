@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ import meraki.aio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import replace_section  # noqa: E402
 from bot.meraki import MerakiClient, format_timestamp  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 
@@ -151,14 +151,7 @@ def write_section(docs: Path, body: str) -> None:
         f"`camera.clipDeviceCamera`), against mvbot's `MerakiClient.clip_link` with "
         f"`rate={RATE:g}`; each on a fresh simulator.\n\n{body}\n\n{WHY}\n"
     )
-    text = docs.read_text() if docs.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_text(text)
+    replace_section(docs, SECTION, section)
 
 
 async def run(count: int) -> list[Outcome]:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import replace_section  # noqa: E402
 from bot.clips import ClipSpec, fetch_clip, plan_parts  # noqa: E402
 from bot.media import join_clips_async  # noqa: E402
 from bot.meraki import MerakiClient, format_timestamp  # noqa: E402
@@ -202,13 +202,7 @@ def write_section(docs: Path, body: str, runs: int, load: float) -> None:
         "`bot.media.join_clips`; against mvbot's `bot.clips.fetch_clip` with "
         f"`MerakiClient(rate={RATE:g})`.\n\n{body}\n\n{WHY}\n"
     )
-    text = docs.read_text() if docs.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    docs.write_text(text)
+    replace_section(docs, SECTION, section)
 
 
 def main() -> None:

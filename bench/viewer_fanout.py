@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.memory import MemoryAdapter  # noqa: E402
+from bench.report import replace_section  # noqa: E402
 from bot.app import Running, running_bot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.run import file_links, web_app  # noqa: E402
@@ -250,13 +251,7 @@ def write_section(docs: Path, body: str, command: str, load: float) -> None:
         "for the camera's stream to stop, so every K starts from a cold stream.\n\n"
         f"{body}\n\n{WHY}\n"
     )
-    text = docs.read_text() if docs.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    docs.write_text(text)
+    replace_section(docs, SECTION, section)
 
 
 def main() -> None:
