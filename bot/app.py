@@ -14,6 +14,7 @@ from bot.core import Bot
 from bot.events.service import EventServices, build_events
 from bot.mail import Mailer
 from bot.meraki import MerakiClient
+from bot.metrics import Metrics
 from bot.occupancy import SENSE_TOPIC, Occupancy
 from bot.outbox import Adapter, Outbox
 from bot.pending import PendingClips
@@ -66,11 +67,18 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
     async with AsyncExitStack() as stack:
         store = await Store.open(database_url)
         stack.push_async_callback(store.close)
+        metrics = Metrics()
+        metrics.describe("mvbot_meraki_requests_total", "Dashboard API attempts by outcome")
+
+        def count_api_attempt(outcome: str) -> None:
+            metrics.inc("mvbot_meraki_requests_total", outcome=outcome)
+
         meraki = MerakiClient(
             settings.meraki.api_key.get_secret_value(),
             settings.meraki.base_url,
             org_id=settings.meraki.org_id,
             rate=settings.meraki.rate,
+            observe=count_api_attempt,
         )
         stack.push_async_callback(meraki.aclose)
         outbox = Outbox()
@@ -92,6 +100,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             clips=settings.clips,
             room_zones=settings.cameras.room_time_zones,
             person_zones=settings.cameras.person_time_zones,
+            metrics=metrics,
         )
         pending = PendingClips(services)
         occupancy = Occupancy(

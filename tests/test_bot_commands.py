@@ -94,3 +94,10 @@ async def test_help_lists_the_commands_and_explains_one(bot: BotUnderTest) -> No
     (unknown,) = await bot.ask("help clpi")
     assert unknown.failed and "did you mean `clip`" in unknown.text
     assert bot.outcomes == [Outcome.OK, Outcome.OK, Outcome.FAILED]
+
+
+async def test_the_running_bot_counts_its_dashboard_api_calls(bot: BotUnderTest) -> None:
+    await bot.ask("cameras")
+    metrics = bot.running.services.metrics
+    assert metrics.value("mvbot_meraki_requests_total", outcome="200") >= 3  # inventory loads
+    assert 'mvbot_meraki_requests_total{outcome="200"}' in metrics.exposition()

@@ -16,7 +16,7 @@ import httpx
 from bot.meraki.budget import Priority, RateBudget
 from bot.meraki.download import MediaDownloader
 from bot.meraki.errors import MediaExpired, OrganizationUnresolved
-from bot.meraki.http import ApiTransport, Params, RetryPolicy
+from bot.meraki.http import ApiTransport, Observer, Params, RetryPolicy
 from bot.meraki.models import (
     Availability,
     Device,
@@ -69,6 +69,7 @@ class MerakiClient:
         budget: RateBudget | None = None,
         backoff_base: float = 0.5,
         rng: random.Random | None = None,
+        observe: Observer | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -81,7 +82,14 @@ class MerakiClient:
             max_attempts=max_attempts, rate_limit_wait=rate_limit_wait, backoff_base=backoff_base
         )
         self._api = ApiTransport(
-            self._http, base_url, api_key, self.budget, timeout=timeout, policy=policy, rng=rng
+            self._http,
+            base_url,
+            api_key,
+            self.budget,
+            timeout=timeout,
+            policy=policy,
+            rng=rng,
+            observe=observe,
         )
         self._media = MediaDownloader(self._http, policy=policy, rng=rng)
 

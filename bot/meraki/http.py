@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,10 @@ class Page:
     next_url: str | None
 
 
+# Told the outcome of every attempt ("200", "429", "timeout", …), e.g. to count it.
+Observer = Callable[[str], None]
+
+
 class ApiTransport:
     """Sends Dashboard API requests for one organisation's budget.
 
@@ -60,8 +64,10 @@ class ApiTransport:
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        observe: Observer | None = None,
     ) -> None:
         self._http = http
+        self._observe = observe
         self.base_url = httpx.URL(base_url.rstrip("/") + "/")
         self._api_key = api_key
         self.budget = budget
@@ -169,10 +175,13 @@ class ApiTransport:
                 )
             except httpx.TimeoutException:
                 failure, last_status = "timed out", None
+                self._record("timeout")
             except httpx.RequestError as exc:  # refused, reset, dropped mid-body, garbled
                 failure, last_status = f"connection failed ({type(exc).__name__})", None
+                self._record("connection error")
             else:
                 status = response.status_code
+                self._record(str(status))
                 log.debug("meraki %s %s -> %d", method, url.path, status)
                 if status == 429:
                     retry_after = _retry_after(response) or _DEFAULT_RETRY_AFTER
@@ -204,6 +213,10 @@ class ApiTransport:
             delay = max(self._backoff(failures), min(hint or 0.0, self.policy.backoff_cap))
             log.info("meraki %s %s; retry %d in %.2f s", operation, failure, failures, delay)
             await asyncio.sleep(delay)
+
+    def _record(self, outcome: str) -> None:
+        if self._observe is not None:
+            self._observe(outcome)
 
     def _backoff(self, failures: int) -> float:
         ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (failures - 1))
