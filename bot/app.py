@@ -12,6 +12,7 @@ from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
+from bot.housekeeping import sweeping
 from bot.mail import Mailer
 from bot.meraki import MerakiClient
 from bot.metrics import Metrics
@@ -81,6 +82,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             observe=count_api_attempt,
         )
         stack.push_async_callback(meraki.aclose)
+        await stack.enter_async_context(sweeping(files, settings.store.media_keep))
         outbox = Outbox()
         for adapter in adapters:
             outbox.add(adapter)

@@ -79,6 +79,11 @@ class StoreSettings(Section):
         description="Directory for the default database and clips in progress "
         "(relative paths start at the working directory).",
     )
+    media_keep: PositiveDuration = Field(
+        default=timedelta(days=2),
+        description="How long clips, snapshots and charts stay in the data directory "
+        "(download links last one day, so keep this longer).",
+    )
 
 
 class HttpSettings(Section):
