@@ -59,43 +59,49 @@ class ApiGate:
         admitted = time.time()
         method, path = scope["method"], scope["path"]
 
+        # Every request is logged before its answer is complete, so a client that has its
+        # answer can count on finding the request in the log.
         def log(status: int, org_id: str | None) -> None:
             self.state.record(RequestRecord(admitted, method, path, status, org_id))
 
         if not self._authorized(scope):
-            await _send_json(send, 401, {"errors": ["Invalid API key"]})
             log(401, None)
+            await _send_json(send, 401, {"errors": ["Invalid API key"]})
             return
         retry_after = self.state.rate.admit(self.org_id, admitted)
         if retry_after is not None:
             body = {"errors": ["API rate limit exceeded for organization"]}
-            await _send_json(send, 429, body, [(b"retry-after", str(retry_after).encode())])
             log(429, self.org_id)
+            await _send_json(send, 429, body, [(b"retry-after", str(retry_after).encode())])
             return
         faults = self.state.faults
         if faults.latency > 0:
             await asyncio.sleep(faults.latency)
         if faults.error_rate > 0 and self.state.draw() < faults.error_rate:
             status = 500 if self.state.draw() < 0.5 else 503
-            await _send_json(send, status, {"errors": ["Internal server error (simulated fault)"]})
             log(status, self.org_id)
+            await _send_json(send, status, {"errors": ["Internal server error (simulated fault)"]})
             return
         if faults.drop_rate > 0 and self.state.draw() < faults.drop_rate:
-            await self._drop(send)
             log(0, self.org_id)
+            await self._drop(send)
             return
-        status = 500
+        status, logged = 500, False
 
         async def send_and_watch(message: Message) -> None:
-            nonlocal status
+            nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                logged = True
+                log(status, self.org_id)
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_watch)
         finally:
-            log(status, self.org_id)
+            if not logged:
+                log(status, self.org_id)
 
     def _authorized(self, scope: Scope) -> bool:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
