@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 
 
 async def run_cameras(request: Request, tokens: list[str]) -> Outcome:
+    await request.say(await camera_list(request, tokens))
+    return Outcome.OK
+
+
+async def camera_list(request: Request, tokens: list[str]) -> Reply:
     services = request.services
     args = parse_cameras(tokens)
     directory = await services.catalog.directory()
@@ -26,7 +31,7 @@ async def run_cameras(request: Request, tokens: list[str]) -> Outcome:
             if args.filter
             else "No cameras are available in this room."
         )
-        return await _say(request, Reply(text, tone=Tone.WARNING), Outcome.OK)
+        return Reply(text, tone=Tone.WARNING)
     rows = [("Name", "Model", "Network", "Status", "Sense", "Plates")]
     rows += [
         (
@@ -45,12 +50,7 @@ async def run_cameras(request: Request, tokens: list[str]) -> Outcome:
         summary += f", {offline} not online"
     if args.filter:
         summary += f" matching '{args.filter}'"
-    return await _say(request, Reply(summary, title="Cameras", table=tuple(rows)), Outcome.OK)
-
-
-async def _say(request: Request, reply: Reply, outcome: Outcome) -> Outcome:
-    await request.say(reply)
-    return outcome
+    return Reply(summary, title="Cameras", table=tuple(rows))
 
 
 COMMAND = Command(
