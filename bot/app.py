@@ -87,13 +87,13 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         for adapter in adapters:
             outbox.add(adapter)
         scheduler = Scheduler(database_url)
+        catalog = CameraCatalog(
+            meraki, aliases=settings.cameras.aliases, time_zones=settings.cameras.time_zones
+        )
+        stack.push_async_callback(catalog.close)
         services = Services(
             meraki=meraki,
-            catalog=CameraCatalog(
-                meraki,
-                aliases=settings.cameras.aliases,
-                time_zones=settings.cameras.time_zones,
-            ),
+            catalog=catalog,
             store=store,
             scheduler=scheduler,
             outbox=outbox,

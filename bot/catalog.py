@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -41,18 +42,36 @@ class CameraCatalog:
         self._loaded_at = 0.0
         self._sense: dict[str, bool] = {}  # Sense licences change rarely: asked once per camera
         self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task[None] | None = None
 
     async def directory(self, *, fresh: bool = False) -> CameraDirectory:
-        """The directory, reloading it when it is stale or `fresh` is asked for."""
+        """The directory; loaded now the first time or when `fresh` is asked for (someone is
+        waiting), otherwise refreshed in the background once stale, so no one waits for it."""
         async with self._lock:
             age = time.monotonic() - self._loaded_at
-            stale = self._directory is None or age > self._max_age
-            if stale or (fresh and age > self._min_refresh):
-                await self._load(
-                    Priority.INTERACTIVE if self._directory is None else Priority.BACKGROUND
-                )
+            if self._directory is None or (fresh and age > self._min_refresh):
+                await self._load(Priority.INTERACTIVE)
+            elif age > self._max_age and self._refresh is None:
+                self._refresh = asyncio.create_task(self._refresh_in_background())
             assert self._directory is not None
             return self._directory
+
+    async def close(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresh
+
+    async def _refresh_in_background(self) -> None:
+        try:
+            async with self._lock:
+                await self._load(Priority.BACKGROUND)
+        except MerakiError as error:
+            log.warning("camera catalog refresh failed error=%r", error)
+            # Keep serving the old directory; try again after `min_refresh`, not at once.
+            self._loaded_at = time.monotonic() - self._max_age + self._min_refresh
+        finally:
+            self._refresh = None
 
     async def _load(self, priority: Priority) -> None:
         client = self._client
