@@ -65,10 +65,6 @@ class Outbox:
             raise ValueError(f"an adapter for {adapter.platform!r} is already registered")
         self._adapters[adapter.platform] = adapter
 
-    @property
-    def adapters(self) -> list[Adapter]:
-        return list(self._adapters.values())
-
     def _adapter(self, platform: str) -> Adapter:
         try:
             return self._adapters[platform]
