@@ -47,6 +47,18 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _scratch_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="mvbot-simulator-"))
+
+
+def _context(cfg: SimulatorConfig, fleet: Fleet, state: SimulatorState, cache: Path) -> Context:
+    """What the routes share: the fleet, its state, and the clips rendered into `cache`."""
+    cache.mkdir(parents=True, exist_ok=True)
+    studio = Studio()
+    clips = ClipLibrary(cache, cfg.clip_cache_size, studio, fleet, (cfg.width, cfg.height), cfg.fps)
+    return Context(cfg=cfg, fleet=fleet, state=state, studio=studio, clips=clips)
+
+
 def _uvicorn_config(app: ASGIApp) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -100,18 +112,8 @@ class SimulatorServer:
             raise RuntimeError("the simulator is already started")
         cache = self.cfg.cache_dir
         if cache is None:
-            self._scratch = cache = Path(tempfile.mkdtemp(prefix="mvbot-simulator-"))
-        cache.mkdir(parents=True, exist_ok=True)
-        studio = Studio()
-        clips = ClipLibrary(
-            cache,
-            self.cfg.clip_cache_size,
-            studio,
-            self.fleet,
-            (self.cfg.width, self.cfg.height),
-            self.cfg.fps,
-        )
-        ctx = Context(cfg=self.cfg, fleet=self.fleet, state=self.state, studio=studio, clips=clips)
+            self._scratch = cache = _scratch_dir()
+        ctx = _context(self.cfg, self.fleet, self.state, cache)
         sock = _bind(self._host, self._port)
         self._bound_port = sock.getsockname()[1]
         listening = threading.Event()
@@ -166,16 +168,10 @@ def serve(
 ) -> None:
     """Run the simulator in the foreground until interrupted (`mvbot simulator`)."""
     fleet = fleet if fleet is not None else default_fleet(now=cfg.clock())
-    scratch = None
-    if cfg.cache_dir is None:
-        scratch = Path(tempfile.mkdtemp(prefix="mvbot-simulator-"))
+    scratch = _scratch_dir() if cfg.cache_dir is None else None
     cache = cfg.cache_dir or scratch
     assert cache is not None
-    cache.mkdir(parents=True, exist_ok=True)
-    studio = Studio()
-    clips = ClipLibrary(cache, cfg.clip_cache_size, studio, fleet, (cfg.width, cfg.height), cfg.fps)
-    state = SimulatorState(cfg.faults, cfg.rate)
-    ctx = Context(cfg=cfg, fleet=fleet, state=state, studio=studio, clips=clips)
+    ctx = _context(cfg, fleet, SimulatorState(cfg.faults, cfg.rate), cache)
     drops = DropNoiseFilter()
     logging.getLogger("uvicorn.error").addFilter(drops)
     sock = _bind(host, port)

@@ -107,6 +107,17 @@ def serial_from_topic(topic: str, topic_filter: str) -> str | None:
     return None
 
 
+def epoch_moment(number: float) -> datetime | None:
+    """Epoch seconds, or milliseconds above 10¹¹, in UTC; None unless a positive time in range."""
+    seconds = number / 1000 if number > _MILLIS_FROM else float(number)
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _first(data: Mapping[str, Any], paths: Sequence[str]) -> Any:
     for path in paths:
         value: Any = data
@@ -121,13 +132,10 @@ def _time(value: Any, received_at: datetime) -> datetime:
     if value is None:
         return received_at
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > _MILLIS_FROM else float(value)
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise Malformed("bad_time", "the time is not a positive number")
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise Malformed("bad_time", "the time is out of range") from None
+        moment = epoch_moment(value)
+        if moment is None:
+            raise Malformed("bad_time", "the time is not a positive epoch number in range")
+        return moment
     if isinstance(value, str):
         text = value.strip()
         try:

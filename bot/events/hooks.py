@@ -37,10 +37,8 @@ def sign(body: bytes, secret: str) -> str:
 def signature_valid(body: bytes, header: str | None, secret: str) -> bool:
     if not header:
         return False
-    given = header.strip()
-    given = given.removeprefix("sha256=")
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(given.lower().encode(), expected.encode())
+    given = "sha256=" + header.strip().removeprefix("sha256=").lower()
+    return hmac.compare_digest(given.encode(), sign(body, secret).encode())
 
 
 def shared_secret_valid(data: Mapping[str, Any], secret: str) -> bool:

@@ -13,7 +13,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from bot.alerts import Alerts
 from bot.cameras import CameraLookupError, CameraRecord
 from bot.catalog import CameraCatalog
 from bot.config.sections import EventsSettings
+from bot.events.decode import epoch_moment
 from bot.events.ledger import AlertLedger, AlertStatus, IncomingEvent, NewAlert
 from bot.events.routing import EventFacts, parse_room, routed_rooms
 from bot.messages import Place
@@ -30,7 +31,6 @@ from bot.metrics import Metrics
 log = logging.getLogger(__name__)
 
 MAX_ROLL = timedelta(minutes=5)
-_MILLIS_FROM = 1e11  # epoch numbers above this are milliseconds
 
 
 class InvalidEvent(ValueError):
@@ -185,18 +185,11 @@ class EventIntake:
 
 
 def _with_camera(event: IncomingEvent, record: CameraRecord) -> IncomingEvent:
-    return IncomingEvent(
-        key=event.key,
-        source=event.source,
-        type=event.type,
-        title=event.title,
-        details=event.details,
+    return replace(
+        event,
         serial=record.serial,
         camera=record.name,
         network_id=event.network_id or record.network_id,
-        at=event.at,
-        pre_roll=event.pre_roll,
-        post_roll=event.post_roll,
     )
 
 
@@ -214,12 +207,7 @@ def _required_text(data: Mapping[str, Any], name: str) -> str:
 def _moment(value: Any) -> datetime | None:
     """ISO 8601 with a zone, or epoch seconds (milliseconds when larger than 1e11)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value) or value <= 0:
-            return None
-        try:
-            return datetime.fromtimestamp(value / 1000 if value > _MILLIS_FROM else value, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return epoch_moment(value)
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip())

@@ -22,7 +22,6 @@ from bot.events.decode import FieldMap, Malformed, decode_plate
 from bot.events.sightings import CameraView, PlateLedger, PlateRules
 from bot.lpr import Tolerance
 from bot.meraki import MerakiError
-from bot.messages import Place
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -107,25 +106,30 @@ class PlateIngest:
         done = 0
         while batch := await self.ledger.unprocessed():
             for read_id, serial in batch:
-                camera = await self._camera(serial)
-                try:
-                    alert_ids = await self.ledger.process(
-                        read_id, camera, self.rules, self._may_see
-                    )
-                except Exception:
-                    self._failures[read_id] = self._failures.get(read_id, 0) + 1
-                    if self._failures[read_id] < POISON_AFTER:
-                        raise  # the store may be down: keep the read for the next attempt
-                    # One read that always fails must not hold up every read after it.
-                    log.exception("plate read %s fails every time; set aside", read_id)
-                    await self.ledger.set_aside(read_id)
-                    self.metrics.inc("mvbot_mqtt_messages_total", outcome="failed")
-                    continue
-                for alert_id in alert_ids:
-                    self.metrics.inc("mvbot_alerts_total", kind="plate", outcome="matched")
-                    self.alerts.post(alert_id)
-                done += 1
+                done += await self._process(read_id, serial)
         return done
+
+    async def _process(self, read_id: int, serial: str) -> bool:
+        """Process one read; False if it was set aside after failing every time."""
+        camera = await self._camera(serial)
+        try:
+            alert_ids = await self.ledger.process(read_id, camera, self.rules, self.access.may_see)
+        except Exception:
+            failures = self._failures.get(read_id, 0) + 1
+            if failures < POISON_AFTER:
+                self._failures[read_id] = failures
+                raise  # the store may be down: keep the read for the next attempt
+            # One read that always fails must not hold up every read after it.
+            log.exception("plate read %s fails every time; set aside", read_id)
+            await self.ledger.set_aside(read_id)
+            self._failures.pop(read_id, None)
+            self.metrics.inc("mvbot_mqtt_messages_total", outcome="failed")
+            return False
+        self._failures.pop(read_id, None)
+        for alert_id in alert_ids:
+            self.metrics.inc("mvbot_alerts_total", kind="plate", outcome="matched")
+            self.alerts.post(alert_id)
+        return True
 
     async def _work(self) -> None:
         while True:
@@ -157,9 +161,6 @@ class PlateIngest:
         if record is None:
             return CameraView(serial, serial)
         return CameraView(record.serial, record.name, tuple(record.tags))
-
-    def _may_see(self, tags: tuple[str, ...], place: Place) -> bool:
-        return self.access.may_see(tags, place)
 
     def _malformed(self, topic: str, error: Malformed) -> None:
         self.metrics.inc("mvbot_mqtt_messages_total", outcome="malformed")
