@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from adapters.text import aligned_table
 from bot.messages import Reply, Tone
 
 _MARKS = {
@@ -22,13 +23,6 @@ def _plain(text: str) -> str:
     return re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
 
 
-def render_table(rows: tuple[tuple[str, ...], ...]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return [line.rstrip() for line in lines]
-
-
 def render(reply: Reply) -> str:
     lines: list[str] = []
     if reply.title:
@@ -40,7 +34,7 @@ def render(reply: Reply) -> str:
         width = max(len(f.label) for f in reply.fields)
         lines.extend(f"  {f.label.ljust(width)}  {_plain(f.value)}" for f in reply.fields)
     if reply.table:
-        lines.extend("  " + line for line in render_table(reply.table))
+        lines.extend("  " + line for line in aligned_table(reply.table))
     if reply.attachment:
         lines.append(f"  saved: {reply.attachment.path}")
     lines.extend(f"  {_plain(note)}" for note in reply.context)

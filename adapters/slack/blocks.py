@@ -7,6 +7,7 @@ from typing import Any
 
 from adapters.slack.asker import Asker
 from adapters.slack.manifest import ACTION_PREFIX
+from adapters.text import aligned_table
 from bot.messages import Attachment, Button, Reply, Tone
 
 Block = dict[str, Any]
@@ -64,10 +65,7 @@ def asker_note(asker: Asker | None) -> str | None:
 
 def table_text(rows: tuple[tuple[str, ...], ...]) -> str:
     """A table as aligned monospace lines (Block Kit has no table a bot can rely on)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("─" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(aligned_table(rows, rule="─"))
 
 
 def _code_sections(text: str) -> list[Block]:

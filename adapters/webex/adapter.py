@@ -139,8 +139,14 @@ class WebexAdapter:
         task = asyncio.current_task()
         asker = self._askers.get(task) if task is not None else None
         try:
-            messages = plan_messages(
-                place, reply, links=self._links, recipient=asker, file_limit=self._file_limit
+            # Planning stats the attachment and may resolve its path for a link: disk work.
+            messages = await asyncio.to_thread(
+                plan_messages,
+                place,
+                reply,
+                links=self._links,
+                recipient=asker,
+                file_limit=self._file_limit,
             )
         except NoRecipient:
             log.error("webex private reply undeliverable room=%s", place.room_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from adapters.text import aligned_table
 from bot.messages import Reply, Tone
 
 MARKDOWN_LIMIT = 7439  # bytes of `markdown` in one Webex message
@@ -31,10 +32,7 @@ def inline(text: str) -> str:
 
 def _table(rows: tuple[tuple[str, ...], ...]) -> list[str]:
     # Webex markdown has no tables: aligned columns in a code block read best.
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return [FENCE, *(line.rstrip() for line in lines), FENCE]
+    return [FENCE, *aligned_table(rows), FENCE]
 
 
 def render_markdown(reply: Reply) -> str:

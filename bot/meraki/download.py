@@ -93,10 +93,7 @@ class MediaDownloader:
                                 f"{failures} attempts)",
                                 operation=operation,
                             ) from None
-                        ceiling = self._policy.backoff_base * 2 ** (failures - 1)
-                        await asyncio.sleep(
-                            self._rng.uniform(0, min(self._policy.backoff_cap, ceiling))
-                        )
+                        await asyncio.sleep(self._policy.backoff(failures, self._rng))
         except TimeoutError:
             raise Unavailable(
                 f"{operation}: the media download took longer than {timeout:g} s",

@@ -33,6 +33,10 @@ class RetryPolicy:
     backoff_base: float = 0.5  # full-jitter backoff: uniform(0, min(cap, base * 2**n))
     backoff_cap: float = 20.0
 
+    def backoff(self, failures: int, rng: random.Random) -> float:
+        """Seconds to wait after the ``failures``-th failure in a row."""
+        return rng.uniform(0.0, min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1)))
+
 
 @dataclass(frozen=True)
 class Page:
@@ -210,17 +214,14 @@ class ApiTransport:
                     status=last_status,
                     operation=operation,
                 )
-            delay = max(self._backoff(failures), min(hint or 0.0, self.policy.backoff_cap))
+            backoff = self.policy.backoff(failures, self._rng)
+            delay = max(backoff, min(hint or 0.0, self.policy.backoff_cap))
             log.info("meraki %s %s; retry %d in %.2f s", operation, failure, failures, delay)
             await asyncio.sleep(delay)
 
     def _record(self, outcome: str) -> None:
         if self._observe is not None:
             self._observe(outcome)
-
-    def _backoff(self, failures: int) -> float:
-        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (failures - 1))
-        return self._rng.uniform(0.0, ceiling)
 
     def _decode(self, response: httpx.Response, operation: str) -> Page:
         status = response.status_code
