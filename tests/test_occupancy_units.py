@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands.occupancy import AddAlert, ListAlerts, Query, RemoveAlert, parse_occupancy
+from bot.commands.occupancy_grammar import AddAlert, ListAlerts, Query, RemoveAlert, parse_occupancy
 from bot.commands.tokens import ParseError, tokenize
 from bot.errors import UserError
 from bot.messages import Place

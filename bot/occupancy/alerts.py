@@ -40,6 +40,11 @@ def rearm_level(threshold: int, hysteresis: float) -> float:
     return threshold - max(1.0, threshold * hysteresis)
 
 
+def rearms_at(threshold: int, hysteresis: float) -> int:
+    """The highest whole count that re-arms the alert, as replies say it."""
+    return math.ceil(rearm_level(threshold, hysteresis)) - 1
+
+
 def decide(
     rule: AlertRule, count: int, at: datetime, *, hysteresis: float, cooldown: timedelta
 ) -> Decision:
@@ -195,7 +200,7 @@ class AlertWatcher:
 
     async def _post(self, rule: AlertRule, count: int, at: datetime) -> None:
         zone = await self._zone_of(rule.serial)
-        again = math.ceil(rearm_level(rule.threshold, self.hysteresis)) - 1
+        again = rearms_at(rule.threshold, self.hysteresis)
         people = "person" if count == 1 else "people"
         reply = Reply(
             title=f"{rule.camera} — occupancy alert",

@@ -129,6 +129,3 @@ class LiveCounts:
     def last_seen(self, serial: str) -> datetime | None:
         zones = self._readings.get(serial)
         return max((r.at for r in zones.values()), default=None) if zones else None
-
-    def now(self) -> datetime:
-        return self._clock()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -13,9 +12,10 @@ from bot.cameras import CameraRecord
 from bot.formatting import duration, iso_utc, local_span
 from bot.messages import Attachment, Button, Field, Reply
 from bot.occupancy.alert_store import AlertRule
-from bot.occupancy.alerts import rearm_level
+from bot.occupancy.alerts import rearms_at
 from bot.occupancy.history import History
 from bot.occupancy.service import LiveView
+from bot.occupancy.zones import FULL_FRAME
 
 VEHICLE = "vehicle"
 
@@ -77,7 +77,7 @@ def live_reply(
         subject, people = f"*{record.name}*", view.people
     text = f"{subject}: *{plural(people, 'person', 'people')}* in view"
     if vehicles:
-        count = zones[0].counts.get(VEHICLE, 0) if only else _whole_vehicles(view)
+        count = zones[0].counts.get(VEHICLE, 0) if only else view.count(VEHICLE)
         text += f", {plural(count, 'vehicle', 'vehicles')}"
     header = ("Zone", "People", *(("Vehicles",) if vehicles else ()))
     rows = [
@@ -93,13 +93,6 @@ def live_reply(
     )
 
 
-def _whole_vehicles(view: LiveView) -> int:
-    whole = next((z for z in view.zones if z.region.id == "0"), None)
-    if whole is not None:
-        return whole.counts.get(VEHICLE, 0)
-    return sum(z.counts.get(VEHICLE, 0) for z in view.zones)
-
-
 def all_reply(rows: Sequence[tuple[CameraRecord, LiveView | None, str]], now: datetime) -> Reply:
     """`occupancy all`: one line per Sense camera, busiest first; a failed camera says why."""
     table = [("Camera", "People", "Busiest zone", "As of", "Source")]
@@ -107,7 +100,7 @@ def all_reply(rows: Sequence[tuple[CameraRecord, LiveView | None, str]], now: da
         if view is None:
             table.append((record.name, "–", problem, "", ""))
             continue
-        named = [z for z in view.zones if z.region.id != "0"] or list(view.zones)
+        named = [z for z in view.zones if z.region.id != FULL_FRAME] or list(view.zones)
         busiest = max(named, key=lambda z: z.people, default=None)
         age = duration(max(timedelta(0), now - view.at))
         table.append(
@@ -184,7 +177,7 @@ def history_reply(
 
 
 def alert_text(rule: AlertRule, hysteresis: float) -> str:
-    again = math.ceil(rearm_level(rule.threshold, hysteresis)) - 1
+    again = rearms_at(rule.threshold, hysteresis)
     state = "armed" if rule.armed else f"fired, re-arms at {again} or fewer"
     return f"#{rule.id} *{rule.camera}* · {rule.zone_name} above {rule.threshold} ({state})"
 

@@ -14,7 +14,7 @@ from bot.config.sections import OccupancySettings
 from bot.meraki import LiveOccupancy, MerakiClient, MerakiError, Priority
 from bot.meraki.coalesce import Coalescer
 from bot.occupancy.alert_store import AlertStore
-from bot.occupancy.alerts import AlertWatcher
+from bot.occupancy.alerts import PERSON, AlertWatcher
 from bot.occupancy.history import HistoryFetcher
 from bot.occupancy.live import LiveCounts, parse_sense_message
 from bot.occupancy.zones import FULL_FRAME, Region, ZoneBook, zone_name
@@ -22,7 +22,6 @@ from bot.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-PERSON = "person"
 # Every Sense topic of every camera; `receive` keeps the zone counts and drops the rest
 # (raw_detections, light, audio, plates).
 SENSE_TOPIC = "/merakimv/+/+"
@@ -51,9 +50,14 @@ class LiveView:
 
     @property
     def people(self) -> int:
-        """The whole frame's count, which sees every zone; else the zones' sum."""
+        return self.count(PERSON)
+
+    def count(self, kind: str) -> int:
+        """The whole frame's count of `kind`, which sees every zone; else the zones' sum."""
         whole = next((z for z in self.zones if z.region.id == FULL_FRAME), None)
-        return whole.people if whole else sum(z.people for z in self.zones)
+        if whole is not None:
+            return whole.counts.get(kind, 0)
+        return sum(z.counts.get(kind, 0) for z in self.zones)
 
 
 class Occupancy:

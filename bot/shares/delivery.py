@@ -61,9 +61,8 @@ def link_message(new: NewLink, sharer: str) -> Reply:
 def link_email(new: NewLink, sharer: str) -> Email:
     cameras = _cameras(new)
     reason = next((s.reason for s in new.added if s.reason), None)
-    facts = [
-        f"- {s.camera.name} ({s.camera.network_name or s.camera.org_name})" for s in new.shares
-    ]
+    where = [(s.camera.name, s.camera.network_name or s.camera.org_name) for s in new.shares]
+    facts = [f"- {name} ({place})" for name, place in where]
     pin = (
         f"Opening it asks for a PIN, which {sharer} will give you separately.\n" if new.pin else ""
     )
@@ -76,10 +75,7 @@ def link_email(new: NewLink, sharer: str) -> Email:
         f"The link works until {iso_utc(new.expires_at)}, unless it is extended or revoked "
         f"before then. It shows every camera currently shared with {new.email}.\n{pin}"
     )
-    items = "".join(
-        f"<li>{html.escape(s.camera.name)} ({html.escape(s.camera.network_name)})</li>"
-        for s in new.shares
-    )
+    items = "".join(f"<li>{html.escape(name)} ({html.escape(place)})</li>" for name, place in where)
     body = (
         f"<p>{html.escape(sharer)} shared a live camera stream with you"
         + (f" ({html.escape(reason)})" if reason else "")

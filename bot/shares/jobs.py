@@ -86,20 +86,19 @@ class ShareJobs:
             self.arm(share)  # extended after this job was armed
             return
         others = await self._store.shares(email=share.email, active_at=now)
-        entry = AccessEntry(
-            at=now,
-            event=AccessEvent.DISABLED,
-            email=share.email,
-            serial=share.serial,
-            camera=share.camera.name,
-            actor=SYSTEM_ACTOR,
-            detail=f"expired at {iso_utc(share.expires_at)}",
+        detail = f"expired at {iso_utc(share.expires_at)}"
+        entry = AccessEntry.by(
+            SYSTEM_ACTOR, now, AccessEvent.DISABLED, share.email, share.camera, detail
         )
         leftover = [s for s in others if s.id != share.id]
         emails = [] if leftover else [share.email]
         await self._store.end([share.id], now, EndReason.EXPIRED, [entry], emails)
         self._scheduler.cancel(f"{REMIND}:{share.id}")
         log.info("share expired share=%s", share.id)
+        await self.notify_ended()
+
+    async def notify_ended(self) -> None:
+        """Wake whoever waits in `ShareService.wait_ended`: some shares just ended."""
         async with self.ended:
             self.ended.notify_all()
 
@@ -112,7 +111,9 @@ class ShareJobs:
     async def _remind(self, job_id: str) -> None:
         share = await self._store.share(job_id.partition(":")[2])
         now = self._clock()
-        if share is None or not share.active(now) or not self.reminder_owed(share):
+        if share is None or share.place is None:
+            return  # nowhere to post it
+        if not share.active(now) or not self.reminder_owed(share):
             return
         if share.expires_at - self._settings.reminder_lead > now + EARLY_SLACK:
             self.arm(share)
@@ -123,8 +124,6 @@ class ShareJobs:
             for s in await self._store.shares(email=share.email, active_at=now)
             if s.place == share.place and s.expires_at == share.expires_at and self.reminder_owed(s)
         ]
-        if share.place is None:
-            return
         try:
             await self._outbox.send(place_from_json(share.place), reminder(siblings, now))
         except Exception:

@@ -88,6 +88,19 @@ class AccessEntry:
     actor: str | None = None  # who did it from chat; None for a viewer
     detail: str | None = None
 
+    @classmethod
+    def by(
+        cls,
+        actor: str,
+        at: datetime,
+        event: AccessEvent,
+        email: str,
+        camera: CameraFacts,
+        detail: str | None,
+    ) -> AccessEntry:
+        """An entry for what `actor` (a person in chat, or the expiry job) did to a camera."""
+        return cls(at, event, email, camera.serial, camera.name, actor=actor, detail=detail)
+
 
 @dataclass(frozen=True)
 class Grant:

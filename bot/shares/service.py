@@ -116,16 +116,9 @@ class ShareService:
                 created_by=actor,
                 disabled_at=None,
             )
+            detail = _detail(name, reason, code is not None)
             entries = [
-                AccessEntry(
-                    at=now,
-                    event=AccessEvent.GENERATED,
-                    email=email,
-                    serial=camera.serial,
-                    camera=camera.name,
-                    actor=actor,
-                    detail=_detail(name, reason, code is not None),
-                )
+                AccessEntry.by(actor, now, AccessEvent.GENERATED, email, camera, detail)
                 for camera in _unique(cameras)
             ]
             await self.store.create(link, added, [s.id for s in active], expires, entries)
@@ -143,14 +136,13 @@ class ShareService:
                 raise NoActiveShare(f"{email} has no active stream to extend.")
             extended = [replace(s, expires_at=s.expires_at + by, reminded_for=None) for s in active]
             entries = [
-                AccessEntry(
-                    at=now,
-                    event=AccessEvent.EXTENDED,
-                    email=email,
-                    serial=s.serial,
-                    camera=s.camera.name,
-                    actor=actor,
-                    detail=f"+{_hours(by)} until {iso_utc(s.expires_at)}",
+                AccessEntry.by(
+                    actor,
+                    now,
+                    AccessEvent.EXTENDED,
+                    email,
+                    s.camera,
+                    f"+{_hours(by)} until {iso_utc(s.expires_at)}",
                 )
                 for s in extended
             ]
@@ -172,23 +164,14 @@ class ShareService:
                     + ("." if serial is None else " of that camera.")
                 )
             entries = [
-                AccessEntry(
-                    at=now,
-                    event=AccessEvent.DISABLED,
-                    email=email,
-                    serial=s.serial,
-                    camera=s.camera.name,
-                    actor=actor,
-                    detail="revoked",
-                )
+                AccessEntry.by(actor, now, AccessEvent.DISABLED, email, s.camera, "revoked")
                 for s in ending
             ]
             emails = [email] if len(ending) == len(active) else []
             await self.store.end([s.id for s in ending], now, EndReason.REVOKED, entries, emails)
             for share in ending:
                 self._jobs.disarm(share)
-        async with self._jobs.ended:
-            self._jobs.ended.notify_all()
+        await self._jobs.notify_ended()
         return [replace(s, ended_at=now, end_reason=EndReason.REVOKED) for s in ending]
 
     async def wait_ended(self, email: str, timeout: float) -> bool:  # noqa: ASYNC109
