@@ -6,9 +6,11 @@ platform payload into a `Message` and renders a `Reply` in its platform's native
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,16 @@ class Place:
 
     def in_thread(self, thread_id: str | None) -> Place:
         return Place(self.platform, self.room_id, thread_id, self.direct)
+
+    def to_json(self) -> dict[str, Any]:
+        """The place as the store keeps it (jobs, shares, alerts)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Place:
+        return cls(
+            data["platform"], data["room_id"], data.get("thread_id"), data.get("direct", False)
+        )
 
 
 @dataclass(frozen=True)

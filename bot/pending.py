@@ -35,21 +35,6 @@ UTC_ZONE = ZoneInfo("UTC")
 POST_PATIENCE = timedelta(hours=1)
 
 
-def place_to_json(place: Place) -> dict[str, Any]:
-    return {
-        "platform": place.platform,
-        "room_id": place.room_id,
-        "thread_id": place.thread_id,
-        "direct": place.direct,
-    }
-
-
-def place_from_json(data: Mapping[str, Any]) -> Place:
-    return Place(
-        data["platform"], data["room_id"], data.get("thread_id"), data.get("direct", False)
-    )
-
-
 def person_to_json(person: Person) -> dict[str, Any]:
     return {
         "platform": person.platform,
@@ -95,7 +80,7 @@ class PendingClips:
             "person": person_to_json(person),
             "priority": int(priority),
         }
-        job = await self.services.store.add_job(KIND, payload, place_to_json(place), ready_at)
+        job = await self.services.store.add_job(KIND, payload, place.to_json(), ready_at)
         self.services.scheduler.schedule(KIND, job.id, ready_at)
         return job.id
 
@@ -122,7 +107,7 @@ class PendingClips:
         if job is None or job.status in ("done", "failed"):
             return  # already delivered: a duplicate wake-up must not post twice
         spec = ClipSpec.from_json(job.payload["clip"])
-        place = place_from_json(job.place or {})
+        place = Place.from_json(job.place or {})
         await services.store.update_job(job_id, status="running", attempts=job.attempts + 1)
         try:
             priority = Priority(job.payload.get("priority", Priority.INTERACTIVE))

@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.events.tables import alerts, audit_values, hook_events
+from bot.events.tables import alerts, hook_events
 from bot.messages import Place
 from bot.store.records import AuditEntry
-from bot.store.schema import audit
+from bot.store.schema import audit_insert
+from bot.store.work import fetch, write
 
 
 class AlertStatus(StrEnum):
@@ -119,7 +120,7 @@ def alert_values(
 
 def insert_alert(connection: Connection, values: Mapping[str, Any], entry: AuditEntry) -> int:
     row_id = connection.execute(insert(alerts).values(**values).returning(alerts.c.id)).scalar_one()
-    connection.execute(insert(audit).values(**audit_values(entry)))
+    connection.execute(audit_insert(entry))
     return int(row_id)
 
 
@@ -138,21 +139,21 @@ class AlertLedger:
 
     async def alert(self, alert_id: int) -> Alert | None:
         with_id = select(alerts).where(alerts.c.id == alert_id)
-        rows = await asyncio.to_thread(self._rows, with_id)
+        rows = await fetch(self._engine, with_id)
         return _alert(rows[0]) if rows else None
 
     async def open_alerts(self) -> list[int]:
         query = select(alerts.c.id).where(alerts.c.status.in_([s.value for s in OPEN]))
-        return [row.id for row in await asyncio.to_thread(self._rows, query.order_by(alerts.c.id))]
+        return [row.id for row in await fetch(self._engine, query.order_by(alerts.c.id))]
 
     async def alerts(self, *, status: AlertStatus | None = None) -> list[Alert]:
         query = select(alerts).order_by(alerts.c.id)
         if status is not None:
             query = query.where(alerts.c.status == status.value)
-        return [_alert(row) for row in await asyncio.to_thread(self._rows, query)]
+        return [_alert(row) for row in await fetch(self._engine, query)]
 
     async def events(self) -> list[Row[Any]]:
-        return await asyncio.to_thread(self._rows, select(hook_events).order_by(hook_events.c.id))
+        return await fetch(self._engine, select(hook_events).order_by(hook_events.c.id))
 
     async def advance(
         self, alert_id: int, status: AlertStatus, entry: AuditEntry, **changes: Any
@@ -166,7 +167,7 @@ class AlertLedger:
             .where(alerts.c.id == alert_id)
             .values(attempts=attempts, reason=reason, updated_at=datetime.now(UTC))
         )
-        await asyncio.to_thread(self._write, statement)
+        await write(self._engine, statement)
 
     def _add_event(
         self, event: IncomingEvent, status: str, detail: str | None, routed: Sequence[NewAlert]
@@ -189,7 +190,7 @@ class AlertLedger:
             with self._engine.begin() as connection:
                 statement = insert(hook_events).values(**values).returning(hook_events.c.id)
                 event_id = int(connection.execute(statement).scalar_one())
-                connection.execute(insert(audit).values(**audit_values(_received(event, status))))
+                connection.execute(audit_insert(_received(event, status)))
                 ids = []
                 for new in routed:
                     assert event.serial and event.camera and event.at
@@ -216,15 +217,7 @@ class AlertLedger:
                 .where(alerts.c.id == alert_id)
                 .values(status=status.value, updated_at=datetime.now(UTC), **changes)
             )
-            connection.execute(insert(audit).values(**audit_values(entry)))
-
-    def _rows(self, query: Any) -> list[Row[Any]]:
-        with self._engine.connect() as connection:
-            return list(connection.execute(query))
-
-    def _write(self, statement: Any) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(statement)
+            connection.execute(audit_insert(entry))
 
 
 def _received(event: IncomingEvent, status: str) -> AuditEntry:

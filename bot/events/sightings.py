@@ -21,7 +21,6 @@ from bot.events.decode import PlateRead
 from bot.events.ledger import AlertStatus, NewAlert, alert_entry, alert_values, insert_alert
 from bot.events.tables import (
     alerts,
-    audit_values,
     plate_cooldowns,
     plate_follows,
     plate_mutes,
@@ -32,7 +31,8 @@ from bot.events.tables import (
 from bot.lpr import PlatePattern, Sighting, Tolerance, canonical, in_cooldown
 from bot.messages import Place
 from bot.store.records import AuditEntry
-from bot.store.schema import audit
+from bot.store.schema import audit_insert
+from bot.store.work import fetch
 
 MaySee = Callable[[tuple[str, ...], Place], bool]
 
@@ -80,8 +80,7 @@ class PlateLedger:
             .order_by(plate_reads.c.id)
             .limit(limit)
         )
-        rows = await asyncio.to_thread(self._rows, query)
-        return [(row.id, row.serial) for row in rows]
+        return [(row.id, row.serial) for row in await fetch(self._engine, query)]
 
     async def process(
         self, read_id: int, camera: CameraView, rules: PlateRules, may_see: MaySee
@@ -94,11 +93,11 @@ class PlateLedger:
         await asyncio.to_thread(self._set_aside, read_id)
 
     async def reads(self) -> list[Row[Any]]:
-        return await asyncio.to_thread(self._rows, select(plate_reads).order_by(plate_reads.c.id))
+        return await fetch(self._engine, select(plate_reads).order_by(plate_reads.c.id))
 
     async def sightings(self) -> list[Row[Any]]:
         query = select(plate_sightings).order_by(plate_sightings.c.id)
-        return await asyncio.to_thread(self._rows, query)
+        return await fetch(self._engine, query)
 
     def _store_read(self, read: PlateRead) -> bool:
         try:
@@ -159,11 +158,7 @@ class PlateLedger:
                 outcome="failed",
                 detail="could not be processed; set aside (see the log)",
             )
-            connection.execute(insert(audit).values(**audit_values(entry)))
-
-    def _rows(self, query: Any) -> list[Row[Any]]:
-        with self._engine.connect() as connection:
-            return list(connection.execute(query))
+            connection.execute(audit_insert(entry))
 
 
 def _merge(connection: Connection, read: Row[Any], camera: CameraView, rules: PlateRules) -> Any:
@@ -209,16 +204,14 @@ def _merge(connection: Connection, read: Row[Any], camera: CameraView, rules: Pl
         .returning(plate_sightings.c.id)
     ).scalar_one()
     connection.execute(
-        insert(audit).values(
-            **audit_values(
-                AuditEntry(
-                    platform="mqtt",
-                    person_id=read.serial,
-                    command=f"plate {read.plate} at {camera.name}",
-                    action="plate.sighting",
-                    outcome="ok",
-                    detail=f"sighting {sighting_id} at {read.at.isoformat()}",
-                )
+        audit_insert(
+            AuditEntry(
+                platform="mqtt",
+                person_id=read.serial,
+                command=f"plate {read.plate} at {camera.name}",
+                action="plate.sighting",
+                outcome="ok",
+                detail=f"sighting {sighting_id} at {read.at.isoformat()}",
             )
         )
     )

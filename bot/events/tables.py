@@ -5,8 +5,6 @@ Imported by bot.store.migrations, so it imports nothing from bot.store but its s
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -22,7 +20,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from bot.store.records import AuditEntry, Outcome
 from bot.store.schema import RowId, UTCDateTime
 
 
@@ -173,18 +170,3 @@ def migrate_version_3(connection: Connection) -> None:
     frozen = MetaData()
     _build(frozen)
     frozen.create_all(connection)
-
-
-def audit_values(entry: AuditEntry) -> dict[str, Any]:
-    """An audit row's values, for writing it in the same transaction as what it records."""
-    return {
-        "at": entry.at,
-        "platform": entry.platform,
-        "person_id": entry.person_id,
-        "person_email": entry.person_email,
-        "place_id": entry.place_id,
-        "command": entry.command,
-        "action": entry.action,
-        "outcome": Outcome(entry.outcome).value,
-        "detail": entry.detail,
-    }

@@ -6,18 +6,18 @@ thread in it is the same room).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.events.tables import plate_follows, plate_mutes, plate_sightings, plate_watches
 from bot.lpr import PlatePattern, canonical
 from bot.messages import Place
+from bot.store.work import fetch, transact, write
 
 
 @dataclass(frozen=True)
@@ -71,56 +71,6 @@ class Watchlist:
     ) -> tuple[Watch, bool]:
         """Watch `pattern` in the room; an existing watch gets the new note and cooldown.
         Returns the watch and whether it is new."""
-        return await asyncio.to_thread(self._add_watch, place, pattern, note, cooldown, person)
-
-    async def remove_watch(self, place: Place, pattern: PlatePattern) -> Watch | None:
-        return await asyncio.to_thread(self._remove_watch, place, pattern)
-
-    async def watches(self, place: Place) -> list[Watch]:
-        query = _in_room(select(plate_watches), plate_watches, place).order_by(plate_watches.c.id)
-        return [_watch(row) for row in await asyncio.to_thread(self._rows, query)]
-
-    async def follow(self, place: Place, serial: str, camera: str, person: str) -> bool:
-        """Follow a camera's plates in the room; False if the room already did."""
-        return await asyncio.to_thread(self._follow, place, serial, camera, person)
-
-    async def unfollow(self, place: Place, serial: str) -> bool:
-        statement = _in_room(delete(plate_follows), plate_follows, place).where(
-            plate_follows.c.serial == serial
-        )
-        return await asyncio.to_thread(self._write, statement) > 0
-
-    async def follows(self, place: Place) -> list[Follow]:
-        query = _in_room(select(plate_follows), plate_follows, place).order_by(plate_follows.c.id)
-        return [_follow(row) for row in await asyncio.to_thread(self._rows, query)]
-
-    async def mute(self, place: Place, plate: str, until: datetime, person: str) -> None:
-        """Keep the room quiet about `plate` (any spelling of it) until `until`."""
-        await asyncio.to_thread(self._mute, place, plate, until, person)
-
-    async def recent(self, serials: Collection[str] | None, limit: int = 500) -> list[SightingRow]:
-        """The latest sightings, newest first, optionally only on these cameras."""
-        query = select(plate_sightings).order_by(
-            plate_sightings.c.first_at.desc(), plate_sightings.c.id.desc()
-        )
-        if serials is not None:
-            query = query.where(plate_sightings.c.serial.in_(list(serials)))
-        rows = await asyncio.to_thread(self._rows, query.limit(limit))
-        return [
-            SightingRow(
-                r.id, r.serial, r.camera, r.plate, r.confidence, r.first_at, r.last_at, r.reads
-            )
-            for r in rows
-        ]
-
-    def _add_watch(
-        self,
-        place: Place,
-        pattern: PlatePattern,
-        note: str | None,
-        cooldown: timedelta | None,
-        person: str,
-    ) -> tuple[Watch, bool]:
         cooldown_s = cooldown.total_seconds() if cooldown is not None else None
         mine = _in_room(select(plate_watches), plate_watches, place).where(
             plate_watches.c.pattern == pattern.text
@@ -128,7 +78,8 @@ class Watchlist:
         changed = _in_room(update(plate_watches), plate_watches, place).where(
             plate_watches.c.pattern == pattern.text
         )
-        with self._engine.begin() as connection:
+
+        def work(connection: Connection) -> tuple[Watch, bool]:
             # The update comes first: a write before any read keeps SQLite from refusing
             # this transaction's writes when another one committed in between.
             updated = connection.execute(changed.values(note=note, cooldown_s=cooldown_s))
@@ -146,57 +97,81 @@ class Watchlist:
                 )
             return _watch(connection.execute(mine).one()), not updated.rowcount
 
-    def _remove_watch(self, place: Place, pattern: PlatePattern) -> Watch | None:
+        return await transact(self._engine, work)
+
+    async def remove_watch(self, place: Place, pattern: PlatePattern) -> Watch | None:
         mine = _in_room(delete(plate_watches), plate_watches, place).where(
             plate_watches.c.pattern == pattern.text
         )
-        with self._engine.begin() as connection:
-            row = connection.execute(mine.returning(*plate_watches.c)).one_or_none()
-            return _watch(row) if row is not None else None
+        statement = mine.returning(*plate_watches.c)
+        row = await transact(self._engine, lambda c: c.execute(statement).one_or_none())
+        return _watch(row) if row is not None else None
 
-    def _follow(self, place: Place, serial: str, camera: str, person: str) -> bool:
+    async def watches(self, place: Place) -> list[Watch]:
+        query = _in_room(select(plate_watches), plate_watches, place).order_by(plate_watches.c.id)
+        return [_watch(row) for row in await fetch(self._engine, query)]
+
+    async def follow(self, place: Place, serial: str, camera: str, person: str) -> bool:
+        """Follow a camera's plates in the room; False if the room already did."""
+        statement = insert(plate_follows).values(
+            platform=place.platform,
+            room_id=place.room_id,
+            serial=serial,
+            camera=camera,
+            created_by=person,
+            created_at=datetime.now(UTC),
+        )
         try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    insert(plate_follows).values(
-                        platform=place.platform,
-                        room_id=place.room_id,
-                        serial=serial,
-                        camera=camera,
-                        created_by=person,
-                        created_at=datetime.now(UTC),
-                    )
-                )
+            await write(self._engine, statement)
         except IntegrityError:
             return False  # the room follows it already
         return True
 
-    def _mute(self, place: Place, plate: str, until: datetime, person: str) -> None:
+    async def unfollow(self, place: Place, serial: str) -> bool:
+        statement = _in_room(delete(plate_follows), plate_follows, place).where(
+            plate_follows.c.serial == serial
+        )
+        return await write(self._engine, statement) > 0
+
+    async def follows(self, place: Place) -> list[Follow]:
+        query = _in_room(select(plate_follows), plate_follows, place).order_by(plate_follows.c.id)
+        return [_follow(row) for row in await fetch(self._engine, query)]
+
+    async def mute(self, place: Place, plate: str, until: datetime, person: str) -> None:
+        """Keep the room quiet about `plate` (any spelling of it) until `until`."""
         key = canonical(plate)
-        with self._engine.begin() as connection:
-            connection.execute(
-                _in_room(delete(plate_mutes), plate_mutes, place).where(
-                    plate_mutes.c.canonical == key
-                )
-            )
-            connection.execute(
-                insert(plate_mutes).values(
-                    platform=place.platform,
-                    room_id=place.room_id,
-                    canonical=key,
-                    plate=plate,
-                    until=until,
-                    created_by=person,
-                )
-            )
+        earlier = _in_room(delete(plate_mutes), plate_mutes, place).where(
+            plate_mutes.c.canonical == key
+        )
+        new = insert(plate_mutes).values(
+            platform=place.platform,
+            room_id=place.room_id,
+            canonical=key,
+            plate=plate,
+            until=until,
+            created_by=person,
+        )
 
-    def _rows(self, query: Any) -> list[Row[Any]]:
-        with self._engine.connect() as connection:
-            return list(connection.execute(query))
+        def work(connection: Connection) -> None:
+            connection.execute(earlier)
+            connection.execute(new)
 
-    def _write(self, statement: Any) -> int:
-        with self._engine.begin() as connection:
-            return int(connection.execute(statement).rowcount)
+        await transact(self._engine, work)
+
+    async def recent(self, serials: Collection[str] | None, limit: int = 500) -> list[SightingRow]:
+        """The latest sightings, newest first, optionally only on these cameras."""
+        query = select(plate_sightings).order_by(
+            plate_sightings.c.first_at.desc(), plate_sightings.c.id.desc()
+        )
+        if serials is not None:
+            query = query.where(plate_sightings.c.serial.in_(list(serials)))
+        rows = await fetch(self._engine, query.limit(limit))
+        return [
+            SightingRow(
+                r.id, r.serial, r.camera, r.plate, r.confidence, r.first_at, r.last_at, r.reads
+            )
+            for r in rows
+        ]
 
 
 def _in_room(statement: Any, table: Any, place: Place) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -25,8 +24,8 @@ from sqlalchemy import (
 )
 
 from bot.messages import Place
-from bot.pending import place_from_json, place_to_json
 from bot.store.schema import RowId, UTCDateTime
+from bot.store.work import fetch, transact, write
 
 metadata = MetaData()
 
@@ -79,55 +78,37 @@ class AlertStore:
 
     async def add(self, rule: AlertRule) -> AlertRule:
         """Store `rule` (its id is ignored) and return it with the id it was given."""
-        return await asyncio.to_thread(self._add, rule)
-
-    async def all(self) -> list[AlertRule]:
-        return await asyncio.to_thread(self._all)
-
-    async def remove(self, rule_id: int) -> bool:
-        return await asyncio.to_thread(self._remove, rule_id)
-
-    async def save_state(self, rule: AlertRule) -> None:
-        await asyncio.to_thread(self._save_state, rule)
-
-    def _add(self, rule: AlertRule) -> AlertRule:
         values: dict[str, Any] = {
             "serial": rule.serial,
             "camera": rule.camera,
             "zone_id": rule.zone_id,
             "zone_name": rule.zone_name,
             "threshold": rule.threshold,
-            "place": place_to_json(rule.place),
+            "place": rule.place.to_json(),
             "created_by": rule.created_by,
             "created_at": rule.created_at,
             "armed": rule.armed,
             "last_fired_at": rule.last_fired_at,
         }
-        with self._engine.begin() as connection:
-            result = connection.execute(insert(occupancy_alerts).values(**values))
-            key = result.inserted_primary_key
-            assert key is not None
-        return replace(rule, id=int(key[0]))
+        statement = insert(occupancy_alerts).values(**values).returning(occupancy_alerts.c.id)
+        row_id = await transact(self._engine, lambda c: c.execute(statement).scalar_one())
+        return replace(rule, id=int(row_id))
 
-    def _all(self) -> list[AlertRule]:
-        with self._engine.connect() as connection:
-            rows = connection.execute(select(occupancy_alerts).order_by(occupancy_alerts.c.id))
-            return [_rule(row) for row in rows]
+    async def all(self) -> list[AlertRule]:
+        query = select(occupancy_alerts).order_by(occupancy_alerts.c.id)
+        return [_rule(row) for row in await fetch(self._engine, query)]
 
-    def _remove(self, rule_id: int) -> bool:
-        with self._engine.begin() as connection:
-            result = connection.execute(
-                delete(occupancy_alerts).where(occupancy_alerts.c.id == rule_id)
-            )
-            return bool(result.rowcount)
+    async def remove(self, rule_id: int) -> bool:
+        statement = delete(occupancy_alerts).where(occupancy_alerts.c.id == rule_id)
+        return await write(self._engine, statement) > 0
 
-    def _save_state(self, rule: AlertRule) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(
-                update(occupancy_alerts)
-                .where(occupancy_alerts.c.id == rule.id)
-                .values(armed=rule.armed, last_fired_at=rule.last_fired_at)
-            )
+    async def save_state(self, rule: AlertRule) -> None:
+        statement = (
+            update(occupancy_alerts)
+            .where(occupancy_alerts.c.id == rule.id)
+            .values(armed=rule.armed, last_fired_at=rule.last_fired_at)
+        )
+        await write(self._engine, statement)
 
 
 def _rule(row: Row[Any]) -> AlertRule:
@@ -138,7 +119,7 @@ def _rule(row: Row[Any]) -> AlertRule:
         zone_id=row.zone_id,
         zone_name=row.zone_name,
         threshold=int(row.threshold),
-        place=place_from_json(row.place),
+        place=Place.from_json(row.place),
         created_by=row.created_by,
         created_at=row.created_at,
         armed=bool(row.armed),

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 
 from bot.config.sections import SharesSettings
 from bot.formatting import duration, iso_utc
-from bot.messages import Button, Reply, Tone
+from bot.messages import Button, Place, Reply, Tone
 from bot.outbox import Outbox
-from bot.pending import place_from_json
 from bot.scheduler import Scheduler
 from bot.shares.model import AccessEntry, AccessEvent, EndReason, Share
 from bot.shares.store import ShareStore
@@ -125,7 +124,7 @@ class ShareJobs:
             if s.place == share.place and s.expires_at == share.expires_at and self.reminder_owed(s)
         ]
         try:
-            await self._outbox.send(place_from_json(share.place), reminder(siblings, now))
+            await self._outbox.send(Place.from_json(share.place), reminder(siblings, now))
         except Exception:
             log.exception("posting a share reminder failed share=%s", share.id)
             if now + RETRY_POST < share.expires_at:

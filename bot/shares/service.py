@@ -20,7 +20,6 @@ from bot.config.sections import SharesSettings
 from bot.formatting import iso_utc
 from bot.messages import Place
 from bot.outbox import Outbox
-from bot.pending import place_to_json
 from bot.scheduler import Scheduler
 from bot.shares.jobs import ShareJobs
 from bot.shares.model import (
@@ -98,7 +97,7 @@ class ShareService:
                     reason=reason,
                     created_at=now,
                     created_by=actor,
-                    place=place_to_json(place) if place else None,
+                    place=place.to_json() if place else None,
                     expires_at=expires,
                     reminded_for=None,
                     ended_at=None,

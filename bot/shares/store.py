@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from bot.shares.model import AccessEntry, AccessEvent, CameraFacts, EndReason, Link, Share
 from bot.shares.schema import share_access, share_links, shares
+from bot.store.work import fetch, transact
 
 _USER_AGENT_LIMIT = 512
 
@@ -24,7 +24,9 @@ class ShareStore:
     # Reading ------------------------------------------------------------------------------
 
     async def link(self, token_hash: str) -> Link | None:
-        return await asyncio.to_thread(self._link, token_hash)
+        query = select(share_links).where(share_links.c.token_hash == token_hash)
+        rows = await fetch(self._engine, query)
+        return _to_link(rows[0]) if rows else None
 
     async def shares(
         self,
@@ -36,10 +38,20 @@ class ShareStore:
     ) -> list[Share]:
         """Shares in the order they were made; `active_at` keeps those active at that moment,
         `unended` those neither revoked nor expired by the expiry job (yet)."""
-        return await asyncio.to_thread(self._shares, email, serial, active_at, unended)
+        query = select(shares).order_by(shares.c.created_at, shares.c.camera_name, shares.c.id)
+        if email is not None:
+            query = query.where(shares.c.email == email)
+        if serial is not None:
+            query = query.where(shares.c.serial == serial)
+        if active_at is not None:
+            query = query.where(shares.c.ended_at.is_(None), shares.c.expires_at > active_at)
+        if unended:
+            query = query.where(shares.c.ended_at.is_(None))
+        return [_to_share(row) for row in await fetch(self._engine, query)]
 
     async def share(self, share_id: str) -> Share | None:
-        return await asyncio.to_thread(self._share, share_id)
+        rows = await fetch(self._engine, select(shares).where(shares.c.id == share_id))
+        return _to_share(rows[0]) if rows else None
 
     async def access_rows(
         self,
@@ -50,7 +62,14 @@ class ShareStore:
         limit: int = 50,
     ) -> list[AccessEntry]:
         """The newest rows first."""
-        return await asyncio.to_thread(self._access_rows, email, serial, since, limit)
+        query = select(share_access).order_by(share_access.c.id.desc()).limit(limit)
+        if email is not None:
+            query = query.where(share_access.c.email == email)
+        if serial is not None:
+            query = query.where(share_access.c.serial == serial)
+        if since is not None:
+            query = query.where(share_access.c.at >= since)
+        return [_to_entry(row) for row in await fetch(self._engine, query)]
 
     # Changing -----------------------------------------------------------------------------
 
@@ -80,7 +99,7 @@ class ShareStore:
                 )
             _log(connection, entries)
 
-        await asyncio.to_thread(self._transaction, work)
+        await transact(self._engine, work)
 
     async def extend(
         self, expiries: Mapping[str, datetime], entries: Sequence[AccessEntry]
@@ -94,7 +113,7 @@ class ShareStore:
                 )
             _log(connection, entries)
 
-        await asyncio.to_thread(self._transaction, work)
+        await transact(self._engine, work)
 
     async def end(
         self,
@@ -116,7 +135,7 @@ class ShareStore:
             _disable_links(connection, list(disable_links_of), at)
             _log(connection, entries)
 
-        await asyncio.to_thread(self._transaction, work)
+        await transact(self._engine, work)
 
     async def mark_reminded(self, ids: Sequence[str], expires_at: datetime) -> None:
         def work(connection: Connection) -> None:
@@ -124,60 +143,10 @@ class ShareStore:
                 update(shares).where(shares.c.id.in_(list(ids))).values(reminded_for=expires_at)
             )
 
-        await asyncio.to_thread(self._transaction, work)
+        await transact(self._engine, work)
 
     async def log(self, entries: Sequence[AccessEntry]) -> None:
-        await asyncio.to_thread(self._transaction, lambda c: _log(c, entries))
-
-    # Blocking halves ----------------------------------------------------------------------
-
-    def _transaction(self, work: Any) -> None:
-        with self._engine.begin() as connection:
-            work(connection)
-
-    def _link(self, token_hash: str) -> Link | None:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(share_links).where(share_links.c.token_hash == token_hash)
-            ).first()
-        return _to_link(row) if row else None
-
-    def _share(self, share_id: str) -> Share | None:
-        with self._engine.connect() as connection:
-            row = connection.execute(select(shares).where(shares.c.id == share_id)).first()
-        return _to_share(row) if row else None
-
-    def _shares(
-        self,
-        email: str | None,
-        serial: str | None,
-        active_at: datetime | None,
-        unended: bool,
-    ) -> list[Share]:
-        query = select(shares).order_by(shares.c.created_at, shares.c.camera_name, shares.c.id)
-        if email is not None:
-            query = query.where(shares.c.email == email)
-        if serial is not None:
-            query = query.where(shares.c.serial == serial)
-        if active_at is not None:
-            query = query.where(shares.c.ended_at.is_(None), shares.c.expires_at > active_at)
-        if unended:
-            query = query.where(shares.c.ended_at.is_(None))
-        with self._engine.connect() as connection:
-            return [_to_share(row) for row in connection.execute(query)]
-
-    def _access_rows(
-        self, email: str | None, serial: str | None, since: datetime | None, limit: int
-    ) -> list[AccessEntry]:
-        query = select(share_access).order_by(share_access.c.id.desc()).limit(limit)
-        if email is not None:
-            query = query.where(share_access.c.email == email)
-        if serial is not None:
-            query = query.where(share_access.c.serial == serial)
-        if since is not None:
-            query = query.where(share_access.c.at >= since)
-        with self._engine.connect() as connection:
-            return [_to_entry(row) for row in connection.execute(query)]
+        await transact(self._engine, lambda connection: _log(connection, entries))
 
 
 def _disable_links(connection: Connection, emails: list[str], at: datetime) -> None:

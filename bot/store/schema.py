@@ -16,7 +16,18 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    insert,
 )
+from sqlalchemy.sql import Insert
+
+from bot.store.records import AuditEntry, Outcome
+
+
+def require_aware(moment: datetime) -> datetime:
+    """The moment itself, if it has a time zone: the store keeps instants only."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()} has no time zone; the store keeps instants only")
+    return moment
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -28,9 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("the store keeps aware datetimes only; this one has no time zone")
-        value = value.astimezone(UTC)
+        value = require_aware(value).astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
@@ -83,3 +92,18 @@ jobs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_jobs_status_due_at", "status", "due_at"),
 )
+
+
+def audit_insert(entry: AuditEntry) -> Insert:
+    """The statement that writes an audit row, for the transaction of what it records."""
+    return insert(audit).values(
+        at=entry.at,
+        platform=entry.platform,
+        person_id=entry.person_id,
+        person_email=entry.person_email,
+        place_id=entry.place_id,
+        command=entry.command,
+        action=entry.action,
+        outcome=Outcome(entry.outcome).value,
+        detail=entry.detail,
+    )

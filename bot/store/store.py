@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import Engine, Row, insert, or_, select, update
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from bot.store.engine import create_database_engine
 from bot.store.migrations import migrate
@@ -19,7 +19,8 @@ from bot.store.records import (
     JobStatus,
     Outcome,
 )
-from bot.store.schema import audit, jobs, schema_version
+from bot.store.schema import audit, audit_insert, jobs, require_aware, schema_version
+from bot.store.work import fetch, transact, write
 
 
 class _Unchanged:
@@ -60,11 +61,15 @@ class Store:
         await asyncio.to_thread(self._engine.dispose)
 
     async def schema_version(self) -> int:
-        return await asyncio.to_thread(self._schema_version)
+        query = select(schema_version.c.version).order_by(schema_version.c.version.desc())
+        rows = await fetch(self._engine, query.limit(1))
+        return int(rows[0].version)
 
     async def add_audit(self, entry: AuditEntry) -> AuditRecord:
-        _require_aware(entry.at)
-        return await asyncio.to_thread(self._add_audit, entry)
+        require_aware(entry.at)
+        statement = audit_insert(entry).returning(*audit.c)
+        row = await transact(self._engine, lambda connection: connection.execute(statement).one())
+        return _audit_record(row)
 
     async def audit_rows(
         self,
@@ -98,7 +103,7 @@ class Store:
         query = (
             select(audit).where(*conditions).order_by(audit.c.at.desc(), audit.c.id.desc())
         ).limit(limit)
-        return await asyncio.to_thread(self._audit_rows, query)
+        return [_audit_record(row) for row in await fetch(self._engine, query)]
 
     async def add_job(
         self,
@@ -108,7 +113,7 @@ class Store:
         due_at: datetime,
     ) -> JobRecord:
         """Store a pending job under a new id; it is durable once this returns."""
-        _require_aware(due_at)
+        require_aware(due_at)
         now = datetime.now(UTC)
         values = {
             "id": str(uuid.uuid4()),
@@ -122,13 +127,14 @@ class Store:
             "created_at": now,
             "updated_at": now,
         }
-        await asyncio.to_thread(self._write, insert(jobs).values(**values))
+        await write(self._engine, insert(jobs).values(**values))
         found = await self.job(str(values["id"]))
         assert found is not None
         return found
 
     async def job(self, job_id: str) -> JobRecord | None:
-        return await asyncio.to_thread(self._job, job_id)
+        found = await self._jobs(select(jobs).where(jobs.c.id == job_id))
+        return found[0] if found else None
 
     async def update_job(
         self,
@@ -148,9 +154,9 @@ class Store:
         if not isinstance(last_error, _Unchanged):
             changes["last_error"] = last_error
         if due_at is not None:
-            changes["due_at"] = _require_aware(due_at)
+            changes["due_at"] = require_aware(due_at)
         statement = update(jobs).where(jobs.c.id == job_id).values(**changes)
-        if await asyncio.to_thread(self._write, statement) == 0:
+        if await write(self._engine, statement) == 0:
             raise JobNotFoundError(job_id)
         found = await self.job(job_id)
         if found is None:
@@ -166,51 +172,10 @@ class Store:
             query = query.where(jobs.c.status == JobStatus(status).value)
         if kind is not None:
             query = query.where(jobs.c.kind == kind)
-        return await asyncio.to_thread(self._jobs, query)
+        return await self._jobs(query)
 
-    def _schema_version(self) -> int:
-        with self._engine.connect() as connection:
-            query = select(schema_version.c.version).order_by(schema_version.c.version.desc())
-            return int(connection.execute(query.limit(1)).scalar_one())
-
-    def _add_audit(self, entry: AuditEntry) -> AuditRecord:
-        values = {
-            "at": entry.at,
-            "platform": entry.platform,
-            "person_id": entry.person_id,
-            "person_email": entry.person_email,
-            "place_id": entry.place_id,
-            "command": entry.command,
-            "action": entry.action,
-            "outcome": Outcome(entry.outcome).value,
-            "detail": entry.detail,
-        }
-        with self._engine.begin() as connection:
-            row = connection.execute(insert(audit).values(**values).returning(*audit.c)).one()
-        return _audit_record(row)
-
-    def _audit_rows(self, query: Any) -> list[AuditRecord]:
-        with self._engine.connect() as connection:
-            return [_audit_record(row) for row in connection.execute(query)]
-
-    def _write(self, statement: Any) -> int:
-        with self._engine.begin() as connection:
-            return int(connection.execute(statement).rowcount)
-
-    def _job(self, job_id: str) -> JobRecord | None:
-        with self._engine.connect() as connection:
-            row = connection.execute(select(jobs).where(jobs.c.id == job_id)).one_or_none()
-        return _job_record(row) if row is not None else None
-
-    def _jobs(self, query: Any) -> list[JobRecord]:
-        with self._engine.connect() as connection:
-            return [_job_record(row) for row in connection.execute(query)]
-
-
-def _require_aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{moment.isoformat()} has no time zone; the store keeps instants only")
-    return moment
+    async def _jobs(self, query: Select[Any]) -> list[JobRecord]:
+        return [_job_record(row) for row in await fetch(self._engine, query)]
 
 
 def _audit_record(row: Row[Any]) -> AuditRecord:

@@ -1,0 +1,35 @@
+"""Database work off the event loop: each helper runs its blocking part in a worker thread."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Row
+from sqlalchemy.sql import Executable
+
+T = TypeVar("T")
+
+
+async def fetch(engine: Engine, query: Executable) -> list[Row[Any]]:
+    """The rows a query returns."""
+    return await asyncio.to_thread(_fetch, engine, query)
+
+
+async def write(engine: Engine, statement: Executable) -> int:
+    """Run one statement in its own transaction; the number of rows it touched."""
+    return await transact(engine, lambda connection: connection.execute(statement).rowcount)
+
+
+async def transact(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run `work` in one transaction: committed when it returns, rolled back if it raises."""
+    return await asyncio.to_thread(_transact, engine, work)
+
+
+def _fetch(engine: Engine, query: Executable) -> list[Row[Any]]:
+    with engine.connect() as connection:
+        return list(connection.execute(query))
+
+
+def _transact(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as connection:
+        return work(connection)
