@@ -113,8 +113,13 @@ async def test_fifty_noisy_reads_give_one_heads_up_and_one_clip(
         await bot.ask("watch plate abc1234 Delivery van")
         await bot.ask("watch plate A8C1234")  # the same plate, as OCR reads it
         detected = datetime.now(UTC) - timedelta(seconds=12)
-        publisher(PlateNoise(confusion=0.5, formatting=0.5)).publish_plate(
-            GARAGE, "ABC-1234", detected, reads=50, spread=8.0
+        await asyncio.to_thread(
+            publisher(PlateNoise(confusion=0.5, formatting=0.5)).publish_plate,
+            GARAGE,
+            "ABC-1234",
+            detected,
+            reads=50,
+            spread=8.0,
         )
         clip = await bot.room.wait_for(is_clip, DEADLINE)
         await settle(bot)
@@ -161,7 +166,7 @@ async def test_a_car_seen_again_within_the_cooldown_is_told_once_and_after_it_ag
         cars = publisher()
         for seconds_ago in (70, 55, 35):  # 15 s apart: in the cooldown; 35 s: after it
             at = now - timedelta(seconds=seconds_ago)
-            cars.publish_plate(GARAGE, "XYZ-9876", at, reads=5, spread=2.0)
+            await asyncio.to_thread(cars.publish_plate, GARAGE, "XYZ-9876", at, reads=5, spread=2.0)
         await bot.room.wait_for(lambda r: len(in_room(bot, "R1", is_clip)) == 2, DEADLINE)
         await settle(bot)
         assert len(in_room(bot, "R1", is_heads_up)) == 2
@@ -181,7 +186,7 @@ async def test_plates_published_while_mvbot_is_down_are_delivered_when_it_is_bac
     plates = ("KLM-2468", "DEF-5150", "MVB-0007")
     for index, plate in enumerate(plates):
         at = now - timedelta(seconds=40 - 4 * index)
-        cars.publish_plate(GARAGE, plate, at, reads=3, spread=1.0)
+        await asyncio.to_thread(cars.publish_plate, GARAGE, plate, at, reads=3, spread=1.0)
     async with start_bot() as bot:
         await bot.room.wait_for(lambda r: len(in_room(bot, "R1", is_clip)) == 3, DEADLINE)
         await settle(bot)
@@ -197,7 +202,9 @@ async def test_a_clip_promised_before_a_restart_comes_once_after_it(
     async with start_bot(plates) as before:
         await before.ask("watch plate MVB0007 Manager")
         detected = datetime.now(UTC) - timedelta(seconds=5)  # its clip is due in about 5 s
-        publisher().publish_plate(GARAGE, "MVB-0007", detected, reads=4, spread=1)
+        await asyncio.to_thread(
+            publisher().publish_plate, GARAGE, "MVB-0007", detected, reads=4, spread=1
+        )
         await before.room.wait_for(is_heads_up, DEADLINE)
         assert await before.running.events.alerts.wait_idle(DEADLINE)  # the clip job is stored
     assert not any(is_clip(r) for r in before.room.replies)
@@ -216,10 +223,12 @@ async def test_garbage_on_the_plate_topic_is_counted_and_the_next_read_still_arr
         await bot.ask("plates follow garage entrance")
         cars = publisher()
         topic = f"/merakimv/{GARAGE}/lpr"
-        cars.publish_raw(topic, b"\x00not json{")
-        cars.publish_raw(topic, b'{"speed": 30}')
-        cars.publish_raw(topic, b"[1, 2, 3]")
-        cars.publish_read(GARAGE, "ABC-1234", datetime.now(UTC) - timedelta(seconds=30))
+        await asyncio.to_thread(cars.publish_raw, topic, b"\x00not json{")
+        await asyncio.to_thread(cars.publish_raw, topic, b'{"speed": 30}')
+        await asyncio.to_thread(cars.publish_raw, topic, b"[1, 2, 3]")
+        await asyncio.to_thread(
+            cars.publish_read, GARAGE, "ABC-1234", datetime.now(UTC) - timedelta(seconds=30)
+        )
         heads_up = await bot.room.wait_for(is_heads_up, DEADLINE)
         assert "ABC1234" in heads_up.text
         metrics = bot.running.services.metrics
@@ -241,7 +250,9 @@ async def test_a_read_that_could_not_be_stored_is_not_acknowledged_and_comes_aga
             raise OSError("disk full")
 
         monkeypatch.setattr(ledger, "store_read", broken)
-        publisher().publish_read(GARAGE, "DEF-5150", datetime.now(UTC) - timedelta(seconds=30))
+        await asyncio.to_thread(
+            publisher().publish_read, GARAGE, "DEF-5150", datetime.now(UTC) - timedelta(seconds=30)
+        )
         async with asyncio.timeout(DEADLINE):
             await failed.wait()
         assert not any(is_heads_up(r) for r in bot.room.replies)
@@ -263,7 +274,9 @@ async def test_after_the_broker_restarts_mvbot_reconnects_and_still_gets_plates(
         await asyncio.to_thread(mosquitto.restart)
         async with asyncio.timeout(DEADLINE):  # paho retries after 1 s, then 2 s, …
             await mqtt.connected_times(2)
-        publisher().publish_read(GARAGE, "KLM-2468", datetime.now(UTC) - timedelta(seconds=30))
+        await asyncio.to_thread(
+            publisher().publish_read, GARAGE, "KLM-2468", datetime.now(UTC) - timedelta(seconds=30)
+        )
         heads_up = await bot.room.wait_for(is_heads_up, DEADLINE)
         assert "KLM2468" in heads_up.text
         await settle(bot)
