@@ -2,7 +2,7 @@
 
 Run by hand: ``.venv/bin/python bench/clip_pipeline.py`` (``--runs N``, default 3; add
 ``--no-write`` to leave docs/benchmarks.md alone). A 15-minute clip is three 5-minute API
-parts. mvbot: ``bot.clips.fetch_clip`` with a ``MerakiClient`` at the simulator's 5 req/s,
+parts. mvbot: ``bot.clips.parts.fetch_clip`` with a ``MerakiClient`` at the simulator's 5 req/s,
 which asks for every part at once under the rate budget and joins them to MP4. Baseline:
 what a naive integration does, one part after another (ask for the link, download it, next
 part), then the same join (``bot.media.join_clips``), so the ratio shows the scheduling and
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import replace_section  # noqa: E402
-from bot.clips import ClipSpec, fetch_clip, plan_parts  # noqa: E402
+from bot.clips.parts import ClipSpec, fetch_clip, plan_parts  # noqa: E402
 from bot.media import join_clips_async  # noqa: E402
 from bot.meraki import MerakiClient, format_timestamp  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
@@ -199,7 +199,7 @@ def write_section(docs: Path, body: str, runs: int, load: float) -> None:
         "at the start).\n\n"
         "Baseline: a naive integration that asks for the three 5-minute parts one after "
         "another, downloading each before asking for the next, then joins them with the same "
-        "`bot.media.join_clips`; against mvbot's `bot.clips.fetch_clip` with "
+        "`bot.media.join_clips`; against mvbot's `bot.clips.parts.fetch_clip` with "
         f"`MerakiClient(rate={RATE:g})`.\n\n{body}\n\n{WHY}\n"
     )
     replace_section(docs, SECTION, section)

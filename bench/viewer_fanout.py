@@ -34,7 +34,7 @@ from bench.report import replace_section  # noqa: E402
 from bot.app import Running, running_bot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.run import file_links, web_app  # noqa: E402
-from bot.streams import BACKLOG, MARGIN  # noqa: E402
+from bot.shares.streams import BACKLOG, MARGIN  # noqa: E402
 from bot.web.server import web_server  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 
@@ -230,7 +230,7 @@ def report(rounds: list[Round], seconds: float) -> str:
 
 WHY = f"""\
 Why: the viewer routes never ask the API themselves; every request for a camera's
-playlist or segment goes to that camera's one `CameraStream` (bot/streams.py), which
+playlist or segment goes to that camera's one `CameraStream` (bot/shares/streams.py), which
 fetches each {SEGMENT:g}-second segment once, when the cloud should have it, and serves
 every viewer from disk. Upstream cost follows the cameras watched, not the people
 watching. The floor on "behind live" is the cloud's availability lag ({LAG:g} s) plus the

@@ -7,23 +7,23 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from bot.access import AccessPolicy, Role
-from bot.catalog import CameraCatalog
+from bot.cameras.catalog import CameraCatalog
+from bot.clips.deferred import PendingClips
 from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
-from bot.housekeeping import sweeping
-from bot.mail import Mailer
+from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
-from bot.metrics import Metrics
 from bot.occupancy import SENSE_TOPIC, Occupancy
 from bot.outbox import Adapter, Outbox
-from bot.pending import PendingClips
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.shares import ShareService, ShareStore
+from bot.shares.mail import Mailer
+from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
-from bot.streams import StreamHub
+from bot.telemetry.metrics import Metrics
 
 
 def access_policy(settings: AccessSettings) -> AccessPolicy:

@@ -107,8 +107,8 @@ def _check_config(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, load_settings
-    from bot.logs import configure_logging
     from bot.run import run
+    from bot.telemetry.logs import configure_logging
 
     try:
         settings = load_settings()
@@ -126,7 +126,7 @@ def _webex_register(args: argparse.Namespace) -> int:
     from adapters.webex import register_webhooks
     from adapters.webex.client import WebexError
     from bot.config import ConfigError, load_settings
-    from bot.logs import configure_logging
+    from bot.telemetry.logs import configure_logging
 
     try:
         settings = load_settings()

@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
 
 from bot.access import Role
-from bot.commands.grammar import unknown_command
-from bot.commands.tokens import ParseError, split_command
 from bot.errors import Refused, UserError
-from bot.explain import explain
+from bot.grammar.tokens import ParseError, split_command
+from bot.grammar.usage import unknown_command
 from bot.meraki.errors import MerakiError
-from bot.messages import Message, Reply, SentMessage, Tone
-from bot.router import Command, Router
+from bot.meraki.explain import explain
+from bot.messages import Message, Reply, Tone
+from bot.router import Command, Request, Router
 from bot.services import Services
 from bot.store import AuditEntry, Outcome
 
@@ -22,22 +21,6 @@ log = logging.getLogger(__name__)
 
 # Slack wants an answer within 3 s; a preview that needs longer is not worth waiting for.
 PREVIEW_TIMEOUT = 1.5
-
-
-@dataclass
-class Request:
-    """One command being run: who asked, where, with which role, and how to answer them."""
-
-    services: Services
-    message: Message
-    role: Role
-    command: Command
-
-    async def say(self, reply: Reply) -> SentMessage:
-        return await self.services.outbox.send(self.message.place, reply)
-
-    async def update(self, sent: SentMessage, reply: Reply) -> None:
-        await self.services.outbox.update(sent, reply)
 
 
 class Bot:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.access import Role
-from bot.commands.grammar import CommandHelp
+from bot.grammar.usage import CommandHelp
+from bot.messages import Message, Reply, SentMessage
+from bot.services import Services
 from bot.store import Outcome
-
-if TYPE_CHECKING:
-    from bot.core import Request
-
 
 Handler = Callable[["Request", list[str]], Awaitable[Outcome]]
 Preview = Callable[["Request", list[str]], Awaitable[str]]
@@ -31,6 +28,22 @@ class Command:
     @property
     def name(self) -> str:
         return self.help.name
+
+
+@dataclass
+class Request:
+    """One command being run: who asked, where, with which role, and how to answer them."""
+
+    services: Services
+    message: Message
+    role: Role
+    command: Command
+
+    async def say(self, reply: Reply) -> SentMessage:
+        return await self.services.outbox.send(self.message.place, reply)
+
+    async def update(self, sent: SentMessage, reply: Reply) -> None:
+        await self.services.outbox.update(sent, reply)
 
 
 class Router:

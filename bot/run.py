@@ -15,9 +15,9 @@ from adapters.slack import build_slack_adapter
 from adapters.webex import build_webex_adapter
 from bot.app import Running, running_bot
 from bot.config import Settings
-from bot.links import FileLinks, load_signing_key
 from bot.outbox import Adapter
 from bot.web import create_app
+from bot.web.links import FileLinks, load_signing_key
 from bot.web.server import web_server
 from bot.web.viewer import RateLimiter, Viewer, viewer_routes
 

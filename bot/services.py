@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.access import AccessPolicy
-from bot.catalog import CameraCatalog
+from bot.cameras.catalog import CameraCatalog
 from bot.config import ClipsSettings
 from bot.meraki import MerakiClient
-from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.store import Store
+from bot.telemetry.metrics import Metrics
 
 
 def utc_now() -> datetime:

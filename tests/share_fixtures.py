@@ -28,10 +28,10 @@ import pytest
 from adapters.memory import MemoryAdapter
 from bot.app import Running, running_bot
 from bot.config import Settings
-from bot.links import load_signing_key
 from bot.messages import Reply
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 from bot.web import create_app
+from bot.web.links import load_signing_key
 from bot.web.server import web_server
 from bot.web.viewer import RateLimiter, Viewer, viewer_routes
 from simulator import SimulatorServer

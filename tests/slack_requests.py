@@ -18,8 +18,8 @@ import httpx
 
 from adapters.slack import SLACK_FILE_LIMIT, SlackAdapter, build_slack_adapter
 from bot.app import Running, running_bot
-from bot.links import FileLinks
 from bot.web import create_app
+from bot.web.links import FileLinks
 from bot.web.server import web_server
 from simulator import SimulatorServer
 from tests.bot_fixtures import bot_settings

@@ -6,14 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cameras import (
+from bot.cameras.directory import (
     AmbiguousCamera,
     CameraDirectory,
     CameraLookupError,
     CameraNotFound,
     CameraRecord,
 )
-from bot.commands import parse_clip, split_command
+from bot.commands.clip import parse_clip
+from bot.grammar import split_command
 
 NY, AMS = "America/New_York", "Europe/Amsterdam"
 LOBBY = CameraRecord("Q2XX-AAAA-0001", "Lobby", "MV12", "N_1", "HQ", NY, ("indoor",))

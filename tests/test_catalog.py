@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-from bot.catalog import CameraCatalog
+from bot.cameras.catalog import CameraCatalog
 from bot.meraki import Priority
 from bot.meraki.models import Availability, Device, Network, SenseSettings
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.clips import MAX_PART, ClipSpec, clip_filename, plan_parts
+from bot.clips.parts import MAX_PART, ClipSpec, clip_filename, plan_parts
 
 T0 = datetime(2026, 3, 23, 14, 30, tzinfo=UTC)
 

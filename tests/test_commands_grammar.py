@@ -5,30 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands import (
-    CAMERAS_HELP,
-    CLIP_HELP,
-    DEFAULT_CLIP_LENGTH,
-    HELP_HELP,
-    SNAPSHOT_HELP,
-    Ago,
-    At,
-    CamerasArgs,
-    ClipArgs,
-    HelpArgs,
-    Now,
-    ParseError,
-    Range,
-    SnapshotArgs,
-    clip_span,
-    parse_cameras,
-    parse_clip,
-    parse_help,
-    parse_snapshot,
-    render_help,
-    split_command,
-    unknown_command,
-)
+from bot.commands.cameras_list import CAMERAS_HELP, CamerasArgs, parse_cameras
+from bot.commands.clip import CLIP_HELP, DEFAULT_CLIP_LENGTH, ClipArgs, clip_span, parse_clip
+from bot.commands.help import HELP_HELP, HelpArgs, parse_help
+from bot.commands.snapshot import SNAPSHOT_HELP, SnapshotArgs, parse_snapshot
+from bot.grammar import Ago, At, Now, ParseError, Range, render_help, split_command, unknown_command
 
 ALL_HELP = (HELP_HELP, CAMERAS_HELP, CLIP_HELP, SNAPSHOT_HELP)
 

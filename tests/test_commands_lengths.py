@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands.lengths import format_length, parse_length
-from bot.commands.tokens import ParseError, Token, Unrecognised
+from bot.grammar.lengths import format_length, parse_length
+from bot.grammar.tokens import ParseError, Token, Unrecognised
 
 
 @pytest.mark.parametrize(

@@ -7,23 +7,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
-    CamerasArgs,
-    ClipArgs,
-    HelpArgs,
-    ParseError,
-    Range,
-    SnapshotArgs,
-    Token,
-    parse_cameras,
-    parse_clip,
-    parse_help,
-    parse_length,
-    parse_snapshot,
-    parse_when,
-    resolve,
-    split_command,
-)
+from bot.commands.cameras_list import CamerasArgs, parse_cameras
+from bot.commands.clip import ClipArgs, parse_clip
+from bot.commands.help import HelpArgs, parse_help
+from bot.commands.snapshot import SnapshotArgs, parse_snapshot
+from bot.grammar import ParseError, Range, Token, parse_length, parse_when, resolve, split_command
 
 COMMAND_WORDS = ("clip", "snapshot", "cameras", "help", "/mv", "mv", "ts", "TS", "mpegts", "for")
 CAMERA_WORDS = ("lobby", "Lobby", "cam", "garage", "entrance", "Garage-Entrance", "the", "🙂")

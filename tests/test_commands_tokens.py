@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.commands.tokens import (
+from bot.grammar.tokens import (
     ParseError,
     Token,
     Unrecognised,

@@ -11,7 +11,7 @@ from bot.config import (
     ENVIRONMENT,
     SECTIONS,
     ConfigError,
-    Role,
+    RoleName,
     Settings,
     check_settings,
     format_duration,
@@ -46,7 +46,7 @@ def test_defaults_match_the_documented_interface() -> None:
     assert settings.meraki.base_url == "https://api.meraki.com/api/v1"
     assert settings.meraki.rate == 5
     assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8080)
-    assert settings.access.default_role is Role.NONE
+    assert settings.access.default_role is RoleName.NONE
     assert settings.clips.max_length == timedelta(minutes=30)
     assert settings.clips.ready_deadline == timedelta(minutes=15)
     assert settings.clips.availability_lag == timedelta(seconds=60)
@@ -105,8 +105,8 @@ def test_file_only_sections_hold_rules_zones_and_durations(tmp_path: Path) -> No
         """,
     )
     settings = load_settings(KEY, config_file=path)
-    assert settings.access.rooms == {"C0SEC": Role.OPERATOR}
-    assert settings.access.domains == {"example.com": Role.VIEWER}
+    assert settings.access.rooms == {"C0SEC": RoleName.OPERATOR}
+    assert settings.access.domains == {"example.com": RoleName.VIEWER}
     assert settings.access.restricted_tags == {"vault": ["C0SEC"]}
     assert settings.cameras.time_zones == {"Q2XX-AAAA-BBBB": "Europe/Paris"}
     assert settings.clips.max_length == timedelta(hours=1)

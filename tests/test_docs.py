@@ -1,6 +1,8 @@
 from pathlib import Path
 
-from bot.commands.grammar import CAMERAS_HELP, CLIP_HELP, HELP_HELP, SNAPSHOT_HELP, CommandHelp
+from bot.commands.cameras_list import CAMERAS_HELP
+from bot.commands.clip import CLIP_HELP
+from bot.commands.help import HELP_HELP
 from bot.commands.occupancy import OCCUPANCY_HELP
 from bot.commands.plates import PLATES_HELP, UNWATCH_HELP, WATCH_HELP, WATCHLIST_HELP
 from bot.commands.shares import (
@@ -10,6 +12,8 @@ from bot.commands.shares import (
     SHARE_HELP,
     SHARES_HELP,
 )
+from bot.commands.snapshot import SNAPSHOT_HELP
+from bot.grammar import CommandHelp
 
 DOCS = Path(__file__).parent.parent / "docs"
 DOCUMENTED: tuple[CommandHelp, ...] = (

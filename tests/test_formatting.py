@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.formatting import duration, iso_utc, local_span, local_time, size, utc_span
+from bot.grammar.formatting import duration, iso_utc, local_span, local_time, size, utc_span
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 3, 23, 18, 30, tzinfo=UTC)

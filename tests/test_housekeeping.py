@@ -3,7 +3,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bot.housekeeping import sweep
+from bot.media.housekeeping import sweep
 
 
 def test_only_files_older_than_the_keep_time_are_removed(tmp_path: Path) -> None:

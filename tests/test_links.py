@@ -3,9 +3,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.links import FileLinks, load_signing_key
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 from bot.web import create_app
+from bot.web.links import FileLinks, load_signing_key
 from bot.web.server import web_server
 
 

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from bot.logs import RedactingFilter
+from bot.telemetry.logs import RedactingFilter
 
 
 def test_secrets_bearer_tokens_and_url_queries_are_redacted(

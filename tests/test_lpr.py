@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.events.decode import FieldMap, Malformed, PlateRead, decode_plate, serial_from_topic
-from bot.events.routing import EventFacts, parse_room, routed_rooms
-from bot.lpr import (
+from bot.events.lpr import (
     PlateError,
     PlatePattern,
     Sighting,
@@ -24,6 +23,7 @@ from bot.lpr import (
     looks_like_plate,
     normalise,
 )
+from bot.events.routing import EventFacts, parse_room, routed_rooms
 from bot.messages import Place
 from simulator import default_fleet
 from simulator.mqtt import FleetPublisher, PlateNoise

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.commands.occupancy_grammar import AddAlert, ListAlerts, Query, RemoveAlert, parse_occupancy
-from bot.commands.tokens import ParseError, tokenize
 from bot.errors import UserError
+from bot.grammar.tokens import ParseError, tokenize
 from bot.messages import Place
-from bot.occupancy.alert_store import AlertRule
-from bot.occupancy.alerts import Decision, decide, rearm_level
 from bot.occupancy.history import bucket_for, split_span
 from bot.occupancy.live import LiveCounts, SenseUpdate, parse_sense_message
+from bot.occupancy.threshold_store import AlertRule
+from bot.occupancy.thresholds import Decision, decide, rearm_level
 from bot.occupancy.window import Day, Last, Span, parse_window, resolve_window
 from bot.occupancy.zones import Region, find_region
 

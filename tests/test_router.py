@@ -1,7 +1,7 @@
 import pytest
 
 from bot.access import Role
-from bot.commands.grammar import CommandHelp
+from bot.grammar.usage import CommandHelp
 from bot.router import Command, Router
 from bot.store import Outcome
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bot.commands.shares import parse_access_log, parse_extend, parse_revoke, parse_share
-from bot.commands.tokens import ParseError, tokenize
-from bot.shares.tokens import (
+from bot.grammar.tokens import ParseError, tokenize
+from bot.shares.credentials import (
     looks_like_token,
     new_pin,
     new_token,

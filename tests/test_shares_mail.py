@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.mail import Email, Mailer, MailError
+from bot.shares.mail import Email, Mailer, MailError
 from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
 from tests.share_fixtures import (  # noqa: F401
     ShareStarter,

@@ -17,8 +17,8 @@ from adapters.slack.adapter import retry_handlers
 from adapters.slack.asker import Asker, Askers
 from adapters.slack.outbound import Outbound
 from adapters.slack.pacing import ChannelPacer
-from bot.links import FileLinks
 from bot.messages import Attachment, Button, Field, Place, Reply, Tone
+from bot.web.links import FileLinks
 from tests.fake_slack import BOT_TOKEN, PUBLIC_URL, FakeSlack, running_fake_slack
 
 CHANNEL = Place("slack", "C1")

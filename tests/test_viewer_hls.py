@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import httpx
 
-from bot.streams import MARGIN
+from bot.shares.streams import MARGIN
 from simulator.media import decode_stripe
 from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
 from tests.share_fixtures import (  # noqa: F401

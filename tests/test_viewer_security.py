@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, Row, select
 
-from bot.shares.schema import share_links
-from bot.shares.tokens import token_hash
+from bot.shares.credentials import token_hash
+from bot.shares.tables import share_links
 from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 from tests.share_fixtures import (  # noqa: F401

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.media import MediaError
-from bot.streams import Segment, StreamView, remux_segment, segment_codec
+from bot.shares.streams import Segment, StreamView, remux_segment, segment_codec
 from bot.web.viewer.media import live_state, playlist
 from bot.web.viewer.page import message_page, stream_page
 from bot.web.viewer.ratelimit import Attempts, RateLimiter

@@ -1,6 +1,6 @@
 import httpx
 
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 from bot.web import create_app
 
 

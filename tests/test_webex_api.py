@@ -16,9 +16,9 @@ from starlette.applications import Starlette
 
 from adapters.webex import WebexAdapter, WebexClient, WebexError, register_webhooks
 from bot.config import WebexSettings
-from bot.links import FileLinks
 from bot.messages import Attachment, Message, Place, Reply, SentMessage, Tone
 from bot.store import Outcome
+from bot.web.links import FileLinks
 from bot.web.server import web_server
 from tests.fake_webex import BOT_ID, TOKEN, FakeWebex, fake_webex_fixture  # noqa: F401
 

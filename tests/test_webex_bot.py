@@ -17,9 +17,9 @@ import pytest
 
 from adapters.webex import WebexAdapter, build_webex_adapter
 from bot.app import Running, running_bot
-from bot.links import FileLinks, load_signing_key
 from bot.store import Outcome
 from bot.web import create_app
+from bot.web.links import FileLinks, load_signing_key
 from bot.web.server import web_server
 from simulator import SimulatorServer
 from tests.bot_fixtures import bot_settings, bot_simulator_fixture, open_video, utc_ms  # noqa: F401

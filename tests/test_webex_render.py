@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from adapters.webex.cards import CARD_CONTENT_TYPE, buttons_card, command_of
 from adapters.webex.markdown import MARKDOWN_LIMIT, render_markdown, split_markdown
 from adapters.webex.outbound import plan_messages
-from bot.links import FileLinks
 from bot.messages import Attachment, Button, Field, Person, Place, Reply, Tone
+from bot.web.links import FileLinks
 
 GROUP = Place("webex", "room-1", "thread-1")
 

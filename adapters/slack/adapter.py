@@ -22,9 +22,9 @@ from adapters.slack.pacing import DEFAULT_INTERVAL, ChannelPacer
 from adapters.slack.people import People
 from adapters.slack.transport import SocketMode, http_routes
 from bot.config import SlackSettings
-from bot.links import FileLinks
 from bot.messages import Place, Reply, SentMessage
 from bot.outbox import Core
+from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
 

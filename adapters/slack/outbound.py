@@ -24,9 +24,9 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.pacing import ChannelPacer
-from bot.formatting import size
-from bot.links import FileLinks
+from bot.grammar.formatting import size
 from bot.messages import Attachment, Place, Reply, SentMessage
+from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from adapters.webex.mentions import Identity
 from adapters.webex.outbound import FILE_LIMIT, NoRecipient, plan_messages
 from adapters.webex.transport import events_route
 from bot.config import WebexSettings
-from bot.links import FileLinks
 from bot.messages import Person, Place, Reply, SentMessage
 from bot.outbox import Core
+from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
 

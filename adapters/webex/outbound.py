@@ -17,9 +17,9 @@ from typing import Any
 
 from adapters.webex.cards import buttons_card, card_fallback
 from adapters.webex.markdown import render_markdown, split_markdown
-from bot.formatting import size
-from bot.links import FileLinks
+from bot.grammar.formatting import size
 from bot.messages import Attachment, Person, Place, Reply
+from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
 

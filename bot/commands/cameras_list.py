@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.access import Role
-from bot.commands.grammar import CAMERAS_HELP, parse_cameras
+from bot.grammar.tokens import join_words
+from bot.grammar.usage import CommandHelp, drop_commas
 from bot.messages import Reply, Tone
 from bot.router import Command
 from bot.store import Outcome
 
 if TYPE_CHECKING:
-    from bot.core import Request
+    from bot.router import Request
+
+
+# grammar --------------------------------------------------------------------------------
+
+CAMERAS_HELP = CommandHelp(
+    name="cameras",
+    usage="cameras [filter]",
+    summary="List the cameras, or those whose name, model, network, tag or status matches.",
+    examples=("cameras", "cameras garage", "cameras offline", "cameras mv63"),
+    details="Every word of the filter must match; `cameras all` lists everything.",
+)
+
+
+@dataclass(frozen=True)
+class CamerasArgs:
+    filter: str | None
+
+
+def parse_cameras(tokens: Sequence[str]) -> CamerasArgs:
+    text = join_words(drop_commas(tokens)).strip()
+    return CamerasArgs(None if text.casefold() in ("", "all") else text)
+
+
+# handler --------------------------------------------------------------------------------
 
 
 async def run_cameras(request: Request, tokens: list[str]) -> Outcome:

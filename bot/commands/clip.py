@@ -2,29 +2,128 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.access import Role
-from bot.cameras import CameraRecord
-from bot.clips import MIN_LENGTH, ClipSpec, Progress, fetch_clip, plan_parts
+from bot.cameras.directory import CameraRecord
+from bot.clips.deferred import PendingClips
+from bot.clips.parts import MIN_LENGTH, ClipSpec, Progress, fetch_clip, plan_parts
+from bot.clips.replies import clip_reply
 from bot.commands.common import find_camera, spoken_zone
-from bot.commands.grammar import CLIP_HELP, clip_span, parse_clip
 from bot.errors import UserError
-from bot.explain import explain
-from bot.formatting import duration, local_time, short_span
+from bot.grammar.formatting import duration, local_time, short_span
+from bot.grammar.lengths import LENGTH_FORMS_HELP, parse_length
+from bot.grammar.times import TIME_FORMS_HELP, Range, WhenSpec, parse_when, resolve
+from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words, split_subject
+from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp, camera_guess, drop_commas
 from bot.media import Container
 from bot.meraki import MerakiError, Priority, TooRecent
+from bot.meraki.explain import explain
 from bot.messages import Reply, Tone
-from bot.pending import PendingClips
-from bot.replies import clip_reply
 from bot.router import Command
 from bot.store import Outcome
 
 if TYPE_CHECKING:
-    from bot.core import Request
+    from bot.router import Request
+
+# grammar --------------------------------------------------------------------------------
+
+DEFAULT_CLIP_LENGTH = timedelta(seconds=30)
+_KEEP_TS_FLAGS = frozenset({"ts", "mpegts", "mpeg-ts", "--ts", "keep-ts"})
+
+CLIP_HELP = CommandHelp(
+    name="clip",
+    usage="clip <camera> <when> [<length>] [ts]",
+    summary="Post a video clip from a camera.",
+    examples=(
+        "clip lobby 14:30 2m",
+        "clip garage entrance 10m ago",
+        'clip "Garage Entrance" yesterday 9am 1m30s',
+        "clip lobby 14:30-14:45",
+        "clip lobby 14:30 2m ts",
+    ),
+    details="\n".join(
+        (
+            CAMERA_FORMS_HELP,
+            TIME_FORMS_HELP,
+            LENGTH_FORMS_HELP + " The default is 30s; a range needs no length.",
+            "Add `ts` at the end to get the original MPEG-TS (.ts) instead of MP4.",
+        )
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ClipArgs:
+    """A clip request; `length` is None exactly when `when` is a Range."""
+
+    camera: str
+    when: WhenSpec
+    length: timedelta | None
+    keep_ts: bool = False
+
+
+def parse_clip(tokens: Sequence[str]) -> ClipArgs:
+    words = drop_commas(tokens)
+    keep_ts = False
+    while len(words) > 1 and not is_quoted(words[-1]) and words[-1].lower() in _KEEP_TS_FLAGS:
+        keep_ts, words = True, words[:-1]
+    if not words:
+        raise ParseError("Which camera, and when? Try `clip lobby 14:30 2m`.")
+    split = split_subject(words, _clip_tail)
+    if split is None:
+        example = f"clip {camera_guess(words)} 14:30 2m"
+        if len(words) == 1:
+            raise ParseError(f"When? Try `{example}` or `clip {camera_guess(words)} now`.")
+        raise ParseError(f"I couldn't read a time in 'clip {echo(tokens)}' — try `{example}`.")
+    camera_words, (when, length) = split
+    camera = join_words(camera_words).strip()
+    if not camera:
+        raise ParseError("Which camera? Try `clip lobby 14:30 2m`.")
+    if length is None and not isinstance(when, Range):
+        length = DEFAULT_CLIP_LENGTH
+    return ClipArgs(camera, when, length, keep_ts)
+
+
+def _clip_tail(words: Sequence[str]) -> tuple[WhenSpec, timedelta | None]:
+    """Read `<when> [for] [<length>]`, preferring the longest time expression."""
+    specific: ParseError | None = None
+    for cut in range(len(words), 0, -1):
+        rest = list(words[cut:])
+        if rest and not is_quoted(rest[0]) and rest[0].lower() == "for":
+            rest = rest[1:]
+        try:
+            when = parse_when(words[:cut])
+            if cut == len(words):
+                return when, None
+            length = parse_length(rest)
+        except Unrecognised:
+            continue
+        except ParseError as error:
+            specific = specific or error
+            continue
+        if isinstance(when, Range):
+            specific = specific or ParseError(
+                "A range already says how long — drop the length, e.g. `clip lobby 14:30-14:45`."
+            )
+            continue
+        return when, length
+    raise specific or Unrecognised("That is not a time and length — try `14:30 2m`.")
+
+
+def clip_span(args: ClipArgs, tz: tzinfo, now: datetime) -> tuple[datetime, datetime]:
+    """The clip's aware UTC start and end: a range's ends, or the start plus the length."""
+    start, end = resolve(args.when, tz, now)
+    if end is None:
+        end = start + (args.length or DEFAULT_CLIP_LENGTH)
+    return start, end
+
+
+# handler --------------------------------------------------------------------------------
 
 # A start this close to "now" counts as now (the person's clock and ours differ a little).
 CLOCK_SLACK = timedelta(seconds=5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.cameras import (
+from bot.cameras.directory import (
     AmbiguousCamera,
     CameraDirectory,
     CameraLookupError,
@@ -15,7 +15,7 @@ from bot.cameras import (
 from bot.errors import Refused, UserError
 
 if TYPE_CHECKING:
-    from bot.core import Request
+    from bot.router import Request
 
 
 def spoken_zone(request: Request, record: CameraRecord, directory: CameraDirectory) -> ZoneInfo:

@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.access import Role
-from bot.commands.grammar import HELP_HELP, parse_help, render_help
+from bot.grammar.usage import CommandHelp, drop_commas, render_help
 from bot.messages import Reply
 from bot.router import Command, Router
 from bot.store import Outcome
 
 if TYPE_CHECKING:
-    from bot.core import Request
+    from bot.router import Request
+
+
+# grammar --------------------------------------------------------------------------------
+
+HELP_HELP = CommandHelp(
+    name="help",
+    usage="help [command]",
+    summary="List the commands, or explain one.",
+    examples=("help", "help clip"),
+)
+
+
+@dataclass(frozen=True)
+class HelpArgs:
+    topic: str | None
+
+
+def parse_help(tokens: Sequence[str]) -> HelpArgs:
+    words = drop_commas(tokens)
+    topic = words[0].casefold().strip("/?:!.") if words else ""
+    return HelpArgs(topic or None)
+
+
+# handler --------------------------------------------------------------------------------
 
 
 def command(router: Router) -> Command:

@@ -8,17 +8,16 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.access import Role
-from bot.cameras import CameraRecord
+from bot.cameras.directory import CameraRecord
 from bot.commands.common import find_camera, spoken_zone
-from bot.commands.grammar import CAMERA_FORMS_HELP, CommandHelp
 from bot.commands.occupancy_grammar import AddAlert, ListAlerts, Query, RemoveAlert, parse_occupancy
 from bot.errors import Refused, UserError
-from bot.explain import explain
-from bot.formatting import duration
+from bot.grammar.formatting import duration
+from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
 from bot.meraki import MerakiError, Priority
+from bot.meraki.explain import explain
 from bot.messages import Reply, Tone
-from bot.occupancy.alert_store import AlertRule
-from bot.occupancy.replies import (
+from bot.occupancy.report import (
     alert_text,
     alerts_reply,
     all_reply,
@@ -28,13 +27,14 @@ from bot.occupancy.replies import (
     window_length,
 )
 from bot.occupancy.service import LiveView, Occupancy
+from bot.occupancy.threshold_store import AlertRule
 from bot.occupancy.window import WINDOW_FORMS_HELP, Window, resolve_window
 from bot.occupancy.zones import FULL_FRAME, find_region
 from bot.router import Command
 from bot.store import Outcome
 
 if TYPE_CHECKING:
-    from bot.core import Request
+    from bot.router import Request
 
 OCCUPANCY_HELP = CommandHelp(
     name="occupancy",

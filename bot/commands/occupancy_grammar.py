@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.commands.tokens import ParseError, echo, is_quoted, join_words, split_subject
+from bot.grammar.tokens import ParseError, echo, is_quoted, join_words, split_subject
 from bot.occupancy.window import Window, parse_window
 
 

@@ -1,7 +1,7 @@
 """`watch plate`, `unwatch plate`, `watchlist` and `plates follow|unfollow|recent|mute`.
 
 A room watches plates (exact or with wildcards) and follows cameras; when a camera reads
-a plate the room cares about, bot.alerts posts a heads-up and the clip. Changing what a
+a plate the room cares about, bot.events.announce posts a heads-up and the clip. Changing what a
 room hears needs the operator role; looking needs the viewer role.
 """
 
@@ -14,20 +14,20 @@ from zoneinfo import ZoneInfo
 
 from bot.access import Role
 from bot.commands.common import find_camera
-from bot.commands.grammar import CAMERA_FORMS_HELP, CommandHelp
-from bot.commands.lengths import format_length, parse_length
-from bot.commands.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
 from bot.config.sections import PlatesSettings
 from bot.errors import Refused, UserError
+from bot.events.lpr import PlateError, PlatePattern, Tolerance, canonical, looks_like_plate
 from bot.events.watchlist import Watch, Watchlist
-from bot.formatting import local_time
-from bot.lpr import PlateError, PlatePattern, Tolerance, canonical, looks_like_plate
+from bot.grammar.formatting import local_time
+from bot.grammar.lengths import format_length, parse_length
+from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
+from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
 from bot.messages import Reply, Tone
 from bot.router import Command
 from bot.store import Outcome
 
 if TYPE_CHECKING:
-    from bot.core import Request
+    from bot.router import Request
 
 MAX_NOTE = 200
 RECENT_ROWS = 10

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from bot.clips.deferred import PendingClips
 from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot
 from bot.events.service import EventServices
-from bot.mail import Mailer
 from bot.occupancy import Occupancy
-from bot.pending import PendingClips
 from bot.router import Router
 from bot.shares import ShareService
+from bot.shares.mail import Mailer
 
 
 def build_router(

@@ -14,20 +14,20 @@ from zoneinfo import ZoneInfo
 
 from bot.access import Role
 from bot.commands.common import find_camera
-from bot.commands.grammar import CAMERA_FORMS_HELP, CommandHelp
-from bot.commands.lengths import parse_length
-from bot.commands.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
-from bot.commands.when import TIME_FORMS_HELP, parse_when, resolve
 from bot.errors import UserError
-from bot.formatting import duration, iso_utc
-from bot.mail import Mailer
+from bot.grammar.formatting import duration, iso_utc
+from bot.grammar.lengths import parse_length
+from bot.grammar.times import TIME_FORMS_HELP, parse_when, resolve
+from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
+from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
 from bot.messages import Field, Person, Reply, Tone
 from bot.router import Command
 from bot.shares import NoActiveShare, Share, ShareService, camera_facts, deliver
+from bot.shares.mail import Mailer
 from bot.store import Outcome
 
 if TYPE_CHECKING:
-    from bot.core import Request
+    from bot.router import Request
 
 MAX_EXTEND = timedelta(days=7)
 LOG_ROWS = 25

@@ -35,7 +35,7 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
-class Role(StrEnum):
+class RoleName(StrEnum):
     """What a person may do, from least to most."""
 
     NONE = "none"
@@ -220,7 +220,9 @@ def _domain(value: str) -> str:
 class AccessSettings(Section):
     """Who may do what. A person gets the highest role any rule gives them."""
 
-    default_role: Role = Field(default=Role.NONE, description="Role of a person no rule names.")
+    default_role: RoleName = Field(
+        default=RoleName.NONE, description="Role of a person no rule names."
+    )
     admins: CommaList = Field(
         default_factory=list, description="Platform user ids or e-mails with the admin role."
     )
@@ -230,10 +232,10 @@ class AccessSettings(Section):
     viewers: CommaList = Field(
         default_factory=list, description="User ids or e-mails with the viewer role."
     )
-    rooms: dict[str, Role] = Field(
+    rooms: dict[str, RoleName] = Field(
         default_factory=dict, description="Room or channel id → role of everyone in it."
     )
-    domains: dict[Annotated[str, AfterValidator(_domain)], Role] = Field(
+    domains: dict[Annotated[str, AfterValidator(_domain)], RoleName] = Field(
         default_factory=dict, description="E-mail domain → role of everyone with an address there."
     )
     restricted_tags: dict[str, list[str]] = Field(

@@ -5,6 +5,6 @@ ingest), `sightings` (reads → sightings → alerts, in the store), `hooks` (th
 routes), `intake` (webhook bodies → events → alerts), `routing` (which rooms hear of an
 event), `ledger` (events and alerts), `watchlist` (what rooms asked for), `tables` (the
 schema and its migration), `broker` (the demo's embedded broker) and `service`
-(assembly). Delivery to rooms is bot.alerts. Nothing is imported here, so that the store's
+(assembly). Delivery to rooms is bot.events.announce. Nothing is imported here, so that the store's
 migrations can import `bot.events.tables` without pulling in the rest.
 """

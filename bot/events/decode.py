@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config.sections import PlatesSettings
-from bot.lpr import MAX_PLATE, normalise
+from bot.events.lpr import MAX_PLATE, normalise
 
 # Epoch numbers above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
 _MILLIS_FROM = 1e11

@@ -2,7 +2,7 @@
 
 Authentication comes first and is compared in constant time; a request that fails it is
 answered 401 and leaves nothing behind. A body that is not JSON is 400. The answer is
-sent only after the event is stored (bot.events.intake).
+sent only after the event is stored (bot.events.hook_intake).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.events.intake import Answer, EventIntake, InvalidEvent
+from bot.events.hook_intake import Answer, EventIntake, InvalidEvent
 from bot.meraki import MerakiError
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from bot.store.work import fetch, write
 class AlertStatus(StrEnum):
     PENDING = "pending"  # stored; nobody told yet
     ANNOUNCED = "announced"  # heads-up posted
-    CLIP_PENDING = "clip_pending"  # the clip job is stored: bot.pending delivers it
+    CLIP_PENDING = "clip_pending"  # the clip job is stored: bot.clips.deferred delivers it
     SUPPRESSED = "suppressed"  # the room heard of this plate within its cooldown
     MUTED = "muted"  # the room muted this plate
     HIDDEN = "hidden"  # the room may not see this camera

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from starlette.routing import BaseRoute
 
-from bot.alerts import Alerts
+from bot.clips.deferred import PendingClips
 from bot.config.sections import EventsSettings, MqttSettings, PlatesSettings
+from bot.events.announce import Alerts
+from bot.events.hook_intake import EventIntake
 from bot.events.hooks import hook_routes
-from bot.events.intake import EventIntake
 from bot.events.ledger import AlertLedger
 from bot.events.mqtt import Handler, MqttIngest
-from bot.events.plates import PlateIngest
+from bot.events.plate_intake import PlateIngest
 from bot.events.sightings import PlateLedger
 from bot.events.watchlist import Watchlist
-from bot.pending import PendingClips
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.events.decode import PlateRead
 from bot.events.ledger import AlertStatus, NewAlert, alert_entry, alert_values, insert_alert
+from bot.events.lpr import PlatePattern, Sighting, Tolerance, canonical, in_cooldown
 from bot.events.tables import (
     alerts,
     plate_cooldowns,
@@ -28,7 +29,6 @@ from bot.events.tables import (
     plate_sightings,
     plate_watches,
 )
-from bot.lpr import PlatePattern, Sighting, Tolerance, canonical, in_cooldown
 from bot.messages import Place
 from bot.store.records import AuditEntry
 from bot.store.schema import audit_insert

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.events.lpr import PlatePattern, canonical
 from bot.events.tables import plate_follows, plate_mutes, plate_sightings, plate_watches
-from bot.lpr import PlatePattern, canonical
 from bot.messages import Place
 from bot.store.work import fetch, transact, write
 

@@ -9,14 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from bot.catalog import CameraCatalog
+from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import OccupancySettings
 from bot.meraki import LiveOccupancy, MerakiClient, MerakiError, Priority
 from bot.meraki.coalesce import Coalescer
-from bot.occupancy.alert_store import AlertStore
-from bot.occupancy.alerts import PERSON, AlertWatcher
 from bot.occupancy.history import HistoryFetcher
 from bot.occupancy.live import LiveCounts, parse_sense_message
+from bot.occupancy.threshold_store import AlertStore
+from bot.occupancy.thresholds import PERSON, AlertWatcher
 from bot.occupancy.zones import FULL_FRAME, Region, ZoneBook, zone_name
 from bot.outbox import Outbox
 

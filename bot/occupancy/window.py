@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.commands.lengths import parse_length
-from bot.commands.tokens import ParseError, Unrecognised, is_quoted
-from bot.commands.when import Now, Point, Range, parse_when, resolve
+from bot.grammar.lengths import parse_length
+from bot.grammar.times import Now, Point, Range, parse_when, resolve
+from bot.grammar.tokens import ParseError, Unrecognised, is_quoted
 
 __all__ = [
     "WINDOW_FORMS_HELP",

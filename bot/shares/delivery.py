@@ -7,10 +7,10 @@ import html
 import logging
 from dataclasses import dataclass, field
 
-from bot.formatting import iso_utc
-from bot.mail import Email, Mailer, MailError
+from bot.grammar.formatting import iso_utc
 from bot.messages import Reply
 from bot.outbox import Outbox
+from bot.shares.mail import Email, Mailer, MailError
 from bot.shares.model import NewLink
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.cameras import CameraRecord
+from bot.cameras.directory import CameraRecord
 from bot.meraki import MerakiClient, MerakiError, Priority
 from bot.shares.model import CameraFacts
 

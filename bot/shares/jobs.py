@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.config.sections import SharesSettings
-from bot.formatting import duration, iso_utc
+from bot.grammar.formatting import duration, iso_utc
 from bot.messages import Button, Place, Reply, Tone
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler

@@ -17,10 +17,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.config.sections import SharesSettings
-from bot.formatting import iso_utc
+from bot.grammar.formatting import iso_utc
 from bot.messages import Place
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
+from bot.shares.credentials import looks_like_token, new_pin, new_token, pin_hash, token_hash
 from bot.shares.jobs import ShareJobs
 from bot.shares.model import (
     AccessEntry,
@@ -33,7 +34,6 @@ from bot.shares.model import (
     Share,
 )
 from bot.shares.store import ShareStore
-from bot.shares.tokens import looks_like_token, new_pin, new_token, pin_hash, token_hash
 
 
 class NoActiveShare(LookupError):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from bot.shares.model import AccessEntry, AccessEvent, CameraFacts, EndReason, Link, Share
-from bot.shares.schema import share_access, share_links, shares
+from bot.shares.tables import share_access, share_links, shares
 from bot.store.work import fetch, transact
 
 _USER_AGENT_LIMIT = 512

@@ -131,7 +131,7 @@ def _version_3(connection: Connection) -> None:
 
 
 def _version_4(connection: Connection) -> None:
-    # Occupancy threshold alerts (bot/occupancy/alerts.py), frozen as version 4 created them.
+    # Occupancy threshold alerts (bot/occupancy/thresholds.py), frozen as version 4 created them.
     frozen = MetaData()
     Table(
         "occupancy_alerts",

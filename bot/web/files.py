@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.links import FileLinks
+from bot.web.links import FileLinks
 
 _MIME = {".mp4": "video/mp4", ".ts": "video/mp2t", ".jpg": "image/jpeg", ".png": "image/png"}
 

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from bot.shares import Grant, Share, ShareService
-from bot.shares.tokens import proof_matches
-from bot.streams import StreamHub
+from bot.shares.credentials import proof_matches
+from bot.shares.streams import StreamHub
 from bot.web.viewer.page import message_page
 from bot.web.viewer.ratelimit import Attempts, RateLimiter
 

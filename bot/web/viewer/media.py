@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.formatting import iso_utc
-from bot.streams import StreamView
+from bot.grammar.formatting import iso_utc
+from bot.shares.streams import StreamView
 
 
 def playlist(view: StreamView, serial: str, proof: str | None) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
-from bot.formatting import iso_utc
+from bot.grammar.formatting import iso_utc
 from bot.shares.model import Share
 
 STATIC = "/s/-"

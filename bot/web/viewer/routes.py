@@ -17,7 +17,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from bot.shares import Share
-from bot.shares.tokens import pin_matches, pin_proof
+from bot.shares.credentials import pin_matches, pin_proof
 from bot.web.viewer.guard import (
     PIN_COOKIE,
     SECURITY_HEADERS,

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.access import AccessPolicy
-from bot.alerts import Alerts
-from bot.catalog import CameraCatalog
+from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import PlatesSettings
+from bot.events.announce import Alerts
 from bot.events.decode import FieldMap, Malformed, decode_plate
+from bot.events.lpr import Tolerance
 from bot.events.sightings import CameraView, PlateLedger, PlateRules
-from bot.lpr import Tolerance
 from bot.meraki import MerakiError
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

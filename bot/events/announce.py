@@ -1,7 +1,7 @@
 """Telling a room: a heads-up at once (with a snapshot when one can be had), then the clip.
 
 An alert is already stored (bot.events.ledger) when it gets here. Delivery posts the
-heads-up, records it, then stores the clip as a deferred job (bot.pending) that posts
+heads-up, records it, then stores the clip as a deferred job (bot.clips.deferred) that posts
 into the heads-up's thread once the footage is in the cloud, retrying "too recent". Each
 step is recorded before the next, so `resume` after a restart finishes what was begun
 without a second heads-up.
@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cameras import CameraRecord
-from bot.clips import ClipSpec
+from bot.cameras.directory import CameraRecord
+from bot.clips.deferred import PendingClips
+from bot.clips.parts import ClipSpec
 from bot.events.ledger import OPEN, Alert, AlertLedger, AlertStatus
-from bot.formatting import iso_utc, local_span, local_time
+from bot.grammar.formatting import iso_utc, local_span, local_time
 from bot.meraki import MerakiError, Priority
 from bot.messages import Attachment, Button, Field, Person, Place, Reply, SentMessage, Tone
 from bot.outbox import NoAdapter
-from bot.pending import PendingClips
 from bot.services import Services
 from bot.store import AuditEntry
 

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Mapping
 
-from bot.cameras import CameraDirectory, CameraRecord
+from bot.cameras.directory import CameraDirectory, CameraRecord
 from bot.meraki import MerakiClient, MerakiError, Priority
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.commands.tokens import ParseError, Unrecognised, echo, is_quoted, tokenize
+from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, tokenize
 
 __all__ = ["LENGTH_FORMS_HELP", "MAX_LENGTH", "format_length", "parse_length"]
 

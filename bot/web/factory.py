@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.links import FileLinks
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 from bot.web.files import file_routes
+from bot.web.links import FileLinks
 
 HealthCheck = Callable[[], Awaitable[dict[str, str]]]
 

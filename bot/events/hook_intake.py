@@ -2,7 +2,7 @@
 
 A Meraki alert and a generic event (docs/events.md) are parsed into one IncomingEvent,
 stored with their alerts and audit rows in one transaction, and only then answered; the
-alerts are delivered afterwards (bot.alerts). The same body delivered twice (a sender's
+alerts are delivered afterwards (bot.events.announce). The same body delivered twice (a sender's
 retry) is stored once.
 """
 
@@ -18,15 +18,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.access import AccessPolicy
-from bot.alerts import Alerts
-from bot.cameras import CameraLookupError, CameraRecord
-from bot.catalog import CameraCatalog
+from bot.cameras.catalog import CameraCatalog
+from bot.cameras.directory import CameraLookupError, CameraRecord
 from bot.config.sections import EventsSettings
+from bot.events.announce import Alerts
 from bot.events.decode import epoch_moment
 from bot.events.ledger import AlertLedger, AlertStatus, IncomingEvent, NewAlert
 from bot.events.routing import EventFacts, parse_room, routed_rooms
 from bot.messages import Place
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

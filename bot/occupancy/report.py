@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.cameras import CameraRecord
-from bot.formatting import duration, iso_utc, local_span
+from bot.cameras.directory import CameraRecord
+from bot.grammar.formatting import duration, iso_utc, local_span
 from bot.messages import Attachment, Button, Field, Reply
-from bot.occupancy.alert_store import AlertRule
-from bot.occupancy.alerts import rearms_at
 from bot.occupancy.history import History
 from bot.occupancy.service import LiveView
+from bot.occupancy.threshold_store import AlertRule
+from bot.occupancy.thresholds import rearms_at
 from bot.occupancy.zones import FULL_FRAME
 
 VEHICLE = "vehicle"

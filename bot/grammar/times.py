@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.commands.lengths import parse_length
-from bot.commands.tokens import ParseError, Unrecognised, echo, is_quoted, tokenize
+from bot.grammar.lengths import parse_length
+from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, tokenize
 
 __all__ = [
     "TIME_FORMS_HELP",

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import av
 
-from bot.explain import explain
 from bot.media import MediaError
 from bot.meraki import InvalidRequest, MerakiClient, MerakiError, Priority, TooRecent
+from bot.meraki.explain import explain
 
 log = logging.getLogger(__name__)
 

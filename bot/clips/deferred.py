@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.clips import ClipSpec, fetch_clip
-from bot.explain import explain
-from bot.formatting import short_span
+from bot.clips.parts import ClipSpec, fetch_clip
+from bot.clips.replies import clip_reply
+from bot.grammar.formatting import short_span
 from bot.media import MediaInfo
 from bot.meraki import MerakiError, Priority, TooRecent
+from bot.meraki.explain import explain
 from bot.messages import Person, Place, Reply, Tone
-from bot.replies import clip_reply
 from bot.services import Services
 from bot.store import AuditEntry
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.cameras import CameraRecord
-from bot.clips import ClipSpec
-from bot.formatting import duration, iso_utc, local_span, local_time, size, utc_span
+from bot.cameras.directory import CameraRecord
+from bot.clips.parts import ClipSpec
+from bot.grammar.formatting import duration, iso_utc, local_span, local_time, size, utc_span
 from bot.media import MediaInfo
 from bot.messages import Attachment, Button, Field, Reply, Tone
 

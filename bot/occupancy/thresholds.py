@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from bot.catalog import CameraCatalog
+from bot.cameras.catalog import CameraCatalog
 from bot.meraki import MerakiClient, MerakiError, Priority
 from bot.messages import Button, Place, Reply, Tone
-from bot.occupancy.alert_store import AlertRule, AlertStore
 from bot.occupancy.live import LiveCounts, SenseUpdate
+from bot.occupancy.threshold_store import AlertRule, AlertStore
 from bot.outbox import Outbox
 
 log = logging.getLogger(__name__)

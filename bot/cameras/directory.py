@@ -92,7 +92,7 @@ class AmbiguousCamera(CameraLookupError):
 
 
 @dataclass(frozen=True)
-class _Entry:
+class _Named:
     record: CameraRecord
     name_key: str
     words: tuple[str, ...]  # of the name, without noise words
@@ -152,7 +152,7 @@ class CameraDirectory:
         words = tuple(w for w in _words(query) if w not in _NOISE_WORDS)
         words_key = "".join(words)
         aliased = self._alias_serials.get(key, frozenset())
-        stages: tuple[Callable[[_Entry], bool], ...] = (
+        stages: tuple[Callable[[_Named], bool], ...] = (
             lambda e: e.serial_key == key,
             lambda e: e.name_key == key,
             lambda e: e.record.serial in aliased,
@@ -201,13 +201,13 @@ class CameraDirectory:
         return [record for _, _, record in scored[:_MAX_SUGGESTIONS]]
 
 
-def _entry(record: CameraRecord) -> _Entry:
+def _entry(record: CameraRecord) -> _Named:
     words = tuple(w for w in _words(record.name) if w not in _NOISE_WORDS)
     search = [*_words(record.name), _key(record.model), *_words(record.network_name)]
     search += [w for tag in record.tags for w in (_key(tag), *_words(tag))]
     search += [_key(record.status), _key(record.serial)]
     search += [flag for flag, on in (("sense", record.sense), ("lpr", record.lpr)) if on]
-    return _Entry(
+    return _Named(
         record=record,
         name_key=_key(record.name),
         words=words,
