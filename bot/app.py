@@ -25,6 +25,10 @@ from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
 from bot.telemetry.metrics import Metrics
 
+# Loading the camera directory at start spares the first command its wait (about a second);
+# a cloud that does not answer in this long is not waited for.
+WARM_UP_TIMEOUT = 15.0
+
 
 def access_policy(settings: AccessSettings) -> AccessPolicy:
     people: dict[str, Role] = {}
@@ -91,6 +95,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             meraki, aliases=settings.cameras.aliases, time_zones=settings.cameras.time_zones
         )
         stack.push_async_callback(catalog.close)
+        await catalog.warm(WARM_UP_TIMEOUT)
         services = Services(
             meraki=meraki,
             catalog=catalog,

@@ -56,6 +56,15 @@ class CameraCatalog:
             assert self._directory is not None
             return self._directory
 
+    async def warm(self, within: float) -> None:
+        """Load the directory now, so the first person to ask does not wait for it; a cloud
+        that is down or slow is logged, not fatal (the first lookup tries again)."""
+        try:
+            async with asyncio.timeout(within):
+                await self.directory()
+        except (MerakiError, TimeoutError) as error:
+            log.warning("camera catalog not loaded at start error=%r", error)
+
     async def close(self) -> None:
         if self._refresh is not None:
             self._refresh.cancel()

@@ -1,0 +1,39 @@
+"""Warm start: the camera directory is loaded while mvbot starts, so the first command after a
+restart is acknowledged without waiting for the Dashboard API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from simulator import SimulatorServer
+from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
+from tests.fake_slack import FakeSlack, running_fake_slack
+from tests.slack_requests import slack_bot
+
+DIRECTORY = ("/devices", "/networks", "/availabilities", "/camera/sense")
+
+
+@pytest.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[FakeSlack]:
+    async with running_fake_slack(tmp_path / "slack") as started:
+        yield started
+
+
+async def test_the_first_slash_command_after_a_start_asks_the_api_nothing_to_acknowledge(
+    bot_simulator: SimulatorServer, fake: FakeSlack, tmp_path: Path
+) -> None:
+    async with slack_bot(bot_simulator, fake, tmp_path / "data") as bot:
+        paths = {record.path for record in bot_simulator.state.requests}
+        assert any(path.endswith("/devices") for path in paths)  # loaded during the start
+        before = len(bot_simulator.state.requests)
+        answer = await bot.command("clip lobby 10m ago 1m")
+        after = [record.path for record in bot_simulator.state.requests[before:]]
+
+    assert answer.status_code == 200
+    assert "Lobby" in answer.text
+    # The acknowledgement named the camera from the directory loaded at start: the command
+    # asked the API for its clip only, never for the directory.
+    assert not [path for path in after if path.endswith(DIRECTORY)]
