@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import assert_never
 
 from adapters.text import aligned_table
+from adapters.walk import Buttons, Fields, File, Heading, Part, SmallPrint, Table, walk
 from bot.messages import Reply, Tone
 
 _MARKS = {
@@ -23,21 +25,25 @@ def _plain(text: str) -> str:
     return re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
 
 
+def _lines(part: Part) -> list[str]:
+    match part:
+        case Heading(tone, title, text):
+            mark = _MARKS[tone]
+            return [mark + _plain(title), _plain(text)] if title else [mark + _plain(text)]
+        case Fields(fields):
+            width = max(len(f.label) for f in fields)
+            return [f"  {f.label.ljust(width)}  {_plain(f.value)}" for f in fields]
+        case Table(rows):
+            return ["  " + line for line in aligned_table(rows)]
+        case File(attachment):
+            return [f"  saved: {attachment.path}"]
+        case SmallPrint(lines):
+            return [f"  {_plain(note)}" for note in lines]
+        case Buttons(buttons):
+            return ["  " + "   ".join(f"[{b.label}: {b.command}]" for b in buttons)]
+    assert_never(part)
+
+
 def render(reply: Reply) -> str:
-    lines: list[str] = []
-    if reply.title:
-        lines.append(f"{_MARKS[reply.tone]}{_plain(reply.title)}")
-        lines.append(_plain(reply.text))
-    else:
-        lines.append(f"{_MARKS[reply.tone]}{_plain(reply.text)}")
-    if reply.fields:
-        width = max(len(f.label) for f in reply.fields)
-        lines.extend(f"  {f.label.ljust(width)}  {_plain(f.value)}" for f in reply.fields)
-    if reply.table:
-        lines.extend("  " + line for line in aligned_table(reply.table))
-    if reply.attachment:
-        lines.append(f"  saved: {reply.attachment.path}")
-    lines.extend(f"  {_plain(note)}" for note in reply.context)
-    if reply.buttons:
-        lines.append("  " + "   ".join(f"[{b.label}: {b.command}]" for b in reply.buttons))
+    lines = [line for part in walk(reply) for line in _lines(part)]
     return "\n".join(line for line in lines if line != "")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, assert_never
 
 from adapters.slack.asker import Asker
 from adapters.slack.manifest import ACTION_PREFIX
 from adapters.text import aligned_table
+from adapters.walk import Buttons, Fields, File, Heading, Part, SmallPrint, Table, walk
 from bot.messages import Attachment, Button, Reply, Tone
 
 Block = dict[str, Any]
@@ -115,29 +116,39 @@ def actions_block(buttons: tuple[Button, ...]) -> Block:
     return {"type": "actions", "elements": button_elements(buttons)}
 
 
+def _blocks(part: Part, notes: tuple[str, ...], with_buttons: bool) -> list[Block]:
+    match part:
+        case Heading(tone, title, text):
+            icon = _ICONS[tone]
+            if title:
+                header = {"type": "header", "text": _plain(_cut(icon + title, HEADER_TEXT))}
+                return [header, *_text_sections(text)]
+            return _text_sections(icon + text if text else icon.strip())
+        case Fields(fields):
+            cells = [
+                _mrkdwn(_cut(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT)) for f in fields
+            ]
+            return [
+                {"type": "section", "fields": cells[start : start + FIELDS_PER_SECTION]}
+                for start in range(0, len(cells), FIELDS_PER_SECTION)
+            ]
+        case Table(rows):
+            return _code_sections(table_text(rows))
+        case File():
+            return []  # outbound.py uploads it, with comment_text as its comment
+        case SmallPrint(lines):
+            small = [_mrkdwn(_cut(escape(line), SECTION_TEXT)) for line in lines]
+            small += [_mrkdwn(_cut(note, SECTION_TEXT)) for note in notes]
+            return [{"type": "context", "elements": small[:CONTEXT_ELEMENTS]}] if small else []
+        case Buttons(buttons):
+            return [actions_block(buttons)] if with_buttons else []
+    assert_never(part)
+
+
 def blocks(reply: Reply, *, notes: tuple[str, ...] = (), buttons: bool = True) -> list[Block]:
     """The message for `reply`. `notes` are extra mrkdwn context lines, already escaped
     (who asked, a download link); `buttons=False` leaves the buttons for another message."""
-    icon = _ICONS[reply.tone]
-    out: list[Block] = []
-    if reply.title:
-        out.append({"type": "header", "text": _plain(_cut(icon + reply.title, HEADER_TEXT))})
-        out.extend(_text_sections(reply.text))
-    else:
-        out.extend(_text_sections(icon + reply.text if reply.text else icon.strip()))
-    fields = [
-        _mrkdwn(_cut(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT)) for f in reply.fields
-    ]
-    for start in range(0, len(fields), FIELDS_PER_SECTION):
-        out.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
-    if reply.table:
-        out.extend(_code_sections(table_text(reply.table)))
-    small = [_mrkdwn(_cut(escape(line), SECTION_TEXT)) for line in reply.context]
-    small += [_mrkdwn(_cut(note, SECTION_TEXT)) for note in notes]
-    if small:
-        out.append({"type": "context", "elements": small[:CONTEXT_ELEMENTS]})
-    if buttons and reply.buttons:
-        out.append(actions_block(reply.buttons))
+    out = [block for part in walk(reply) for block in _blocks(part, notes, buttons)]
     if len(out) > BLOCKS_PER_MESSAGE:
         # Keep the head, the context and the buttons: they matter most to the reader.
         tail = [b for b in out[-2:] if b["type"] in ("context", "actions")]
@@ -151,20 +162,26 @@ def fallback_text(reply: Reply) -> str:
     return _cut(escape(head) or "mvbot", FALLBACK_TEXT)
 
 
+def _comment_lines(part: Part, notes: tuple[str, ...]) -> list[str]:
+    match part:
+        case Heading(tone, title, text):
+            icon = _ICONS[tone]
+            return [f"{icon}*{escape(title)}*", escape(text)] if title else [icon + escape(text)]
+        case Fields(fields):
+            return [f"*{escape(f.label)}:* {escape(f.value)}" for f in fields]
+        case Table(rows):
+            return [f"```{escape(table_text(rows))}```"]
+        case SmallPrint(lines):
+            return [*(escape(line) for line in lines), *notes]
+        case File() | Buttons():
+            # The comment rides on the file; a comment cannot carry buttons (outbound.py).
+            return []
+    assert_never(part)
+
+
 def comment_text(reply: Reply, *, notes: tuple[str, ...] = ()) -> str:
     """The whole reply as one mrkdwn text: the initial comment of an uploaded file."""
-    icon = _ICONS[reply.tone]
-    lines: list[str] = []
-    if reply.title:
-        lines.append(f"{icon}*{escape(reply.title)}*")
-        lines.append(escape(reply.text))
-    else:
-        lines.append(icon + escape(reply.text))
-    lines.extend(f"*{escape(f.label)}:* {escape(f.value)}" for f in reply.fields)
-    if reply.table:
-        lines.append(f"```{escape(table_text(reply.table))}```")
-    lines.extend(escape(line) for line in reply.context)
-    lines.extend(notes)
+    lines = [line for part in walk(reply) for line in _comment_lines(part, notes)]
     return "\n".join(line for line in lines if line)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import assert_never
 
 from adapters.text import aligned_table
+from adapters.walk import Buttons, Fields, File, Heading, Part, SmallPrint, Table, walk
 from bot.messages import Reply, Tone
 
 MARKDOWN_LIMIT = 7439  # bytes of `markdown` in one Webex message
@@ -30,29 +32,28 @@ def inline(text: str) -> str:
     return "".join(p if p.startswith("`") else _BOLD.sub(r"**\1**", p) for p in parts)
 
 
-def _table(rows: tuple[tuple[str, ...], ...]) -> list[str]:
-    # Webex markdown has no tables: aligned columns in a code block read best.
-    return [FENCE, *aligned_table(rows), FENCE]
+def _lines(part: Part) -> list[str]:
+    """A part's markdown lines; a blank line sets each part off from the heading."""
+    match part:
+        case Heading(tone, title, text):
+            mark = _MARKS[tone]
+            return [f"{mark}**{inline(title)}**", inline(text)] if title else [mark + inline(text)]
+        case Fields(fields):
+            return ["", *(f"**{f.label}:** {inline(f.value)}" for f in fields)]
+        case Table(rows):
+            # Webex markdown has no tables: aligned columns in a code block read best.
+            return ["", FENCE, *aligned_table(rows), FENCE]
+        case SmallPrint(lines):
+            return ["", *(f"> {inline(note)}" for note in lines)] if lines else []
+        case File() | Buttons():
+            # outbound.py uploads the file (or links it) and posts the buttons as a card.
+            return []
+    assert_never(part)
 
 
 def render_markdown(reply: Reply) -> str:
-    """Title (with the tone's mark), text, fields, table and small print, in that order."""
-    mark = _MARKS[reply.tone]
-    lines: list[str] = []
-    if reply.title:
-        lines.append(f"{mark}**{inline(reply.title)}**")
-        lines.append(inline(reply.text))
-    else:
-        lines.append(f"{mark}{inline(reply.text)}")
-    if reply.fields:
-        lines.append("")
-        lines.extend(f"**{f.label}:** {inline(f.value)}" for f in reply.fields)
-    if reply.table:
-        lines.append("")
-        lines.extend(_table(reply.table))
-    if reply.context:
-        lines.append("")
-        lines.extend(f"> {inline(note)}" for note in reply.context)
+    """Title (with the tone's mark), text, fields, table and small print, in the walk's order."""
+    lines = [line for part in walk(reply) for line in _lines(part)]
     return "\n".join(lines).strip("\n")
 
 

@@ -1,0 +1,70 @@
+"""One walk over a Reply: its parts, typed, in the order every renderer shows them.
+
+A renderer matches each part and ends its `match` with `assert_never`, so a new part type
+added to `Part` makes mypy point at every renderer that does not show it yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from bot.messages import Attachment, Button, Field, Reply, Tone
+
+
+@dataclass(frozen=True)
+class Heading:
+    """The tone, the title (None when there is none) and the text."""
+
+    tone: Tone
+    title: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[tuple[str, ...], ...]  # first row is the header
+
+
+@dataclass(frozen=True)
+class File:
+    attachment: Attachment
+
+
+@dataclass(frozen=True)
+class SmallPrint:
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Buttons:
+    buttons: tuple[Button, ...]
+
+
+Part: TypeAlias = Heading | Fields | Table | File | SmallPrint | Buttons
+
+
+def walk(reply: Reply) -> list[Part]:
+    """Heading, fields, table, file, small print, buttons: each only when the reply has it,
+    except the heading and the small print, which are always there.
+
+    Small print is walked even when empty because an adapter adds its own lines to it
+    (who asked, a download link in place of an upload). `private` is not a part: it
+    decides where a reply goes, not how it looks.
+    """
+    parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text)]
+    if reply.fields:
+        parts.append(Fields(reply.fields))
+    if reply.table:
+        parts.append(Table(reply.table))
+    if reply.attachment is not None:
+        parts.append(File(reply.attachment))
+    parts.append(SmallPrint(reply.context))
+    if reply.buttons:
+        parts.append(Buttons(reply.buttons))
+    return parts
