@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar.times import Absolute, Ago, At, Now, Range, parse_when, resolve
 from bot.grammar.tokens import ParseError, Token, Unrecognised
+from bot.grammar.when import Absolute, Ago, At, Now, Range, parse_when, resolve
 
 NEW_YORK = ZoneInfo("America/New_York")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -17,9 +17,9 @@ from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
 from bot.grammar.formatting import duration, local_time, short_span
 from bot.grammar.lengths import LENGTH_FORMS_HELP, parse_length
-from bot.grammar.times import TIME_FORMS_HELP, Range, WhenSpec, parse_when, resolve
 from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words, split_subject
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp, camera_guess, drop_commas
+from bot.grammar.when import TIME_FORMS_HELP, Range, WhenSpec, parse_when, resolve
 from bot.media import Container
 from bot.meraki import MerakiError, Priority, TooRecent
 from bot.meraki.explain import explain

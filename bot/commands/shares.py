@@ -17,9 +17,9 @@ from bot.commands.common import find_camera
 from bot.errors import UserError
 from bot.grammar.formatting import duration, iso_utc
 from bot.grammar.lengths import parse_length
-from bot.grammar.times import TIME_FORMS_HELP, parse_when, resolve
 from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
+from bot.grammar.when import TIME_FORMS_HELP, parse_when, resolve
 from bot.messages import Field, Person, Reply, Tone
 from bot.router import Command
 from bot.shares import NoActiveShare, Share, ShareService, camera_facts, deliver

@@ -12,7 +12,6 @@ from bot.clips.replies import snapshot_reply
 from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
 from bot.grammar.formatting import local_time
-from bot.grammar.times import TIME_FORMS_HELP, Now, Range, WhenSpec, parse_when, resolve
 from bot.grammar.tokens import ParseError, echo, is_quoted, join_words, split_subject
 from bot.grammar.usage import (
     CAMERA_FORMS_HELP,
@@ -21,6 +20,7 @@ from bot.grammar.usage import (
     drop_commas,
     looks_like_time,
 )
+from bot.grammar.when import TIME_FORMS_HELP, Now, Range, WhenSpec, parse_when, resolve
 from bot.meraki import MerakiError, Priority
 from bot.meraki.explain import explain
 from bot.messages import Attachment

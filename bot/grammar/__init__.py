@@ -6,18 +6,6 @@ meaning "these words are not that kind of thing".
 """
 
 from bot.grammar.lengths import LENGTH_FORMS_HELP, format_length, parse_length
-from bot.grammar.times import (
-    TIME_FORMS_HELP,
-    Absolute,
-    Ago,
-    At,
-    Now,
-    Point,
-    Range,
-    WhenSpec,
-    parse_when,
-    resolve,
-)
 from bot.grammar.tokens import (
     ParseError,
     Token,
@@ -30,6 +18,18 @@ from bot.grammar.tokens import (
     tokenize,
 )
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp, render_help, unknown_command
+from bot.grammar.when import (
+    TIME_FORMS_HELP,
+    Absolute,
+    Ago,
+    At,
+    Now,
+    Point,
+    Range,
+    WhenSpec,
+    parse_when,
+    resolve,
+)
 
 __all__ = [
     "CAMERA_FORMS_HELP",

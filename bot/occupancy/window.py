@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.grammar.lengths import parse_length
-from bot.grammar.times import Now, Point, Range, parse_when, resolve
 from bot.grammar.tokens import ParseError, Unrecognised, is_quoted
+from bot.grammar.when import Now, Point, Range, parse_when, resolve
 
 __all__ = [
     "WINDOW_FORMS_HELP",
