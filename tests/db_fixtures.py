@@ -1,12 +1,15 @@
 """Database URLs for tests: a SQLite file always, PostgreSQL when MVBOT_TEST_POSTGRES_URL is set.
 
-Each PostgreSQL test gets a schema of its own (via search_path), dropped afterwards. A test
-module imports `database_url_fixture` and asks for the fixture `database_url`.
+Each PostgreSQL database is a schema of its own (via search_path), dropped afterwards. A test
+module imports `database_url_fixture` and asks for the fixture `database_url` (one empty
+database), or imports `database_factory_fixture` and asks for `database_factory` (a callable
+that makes another empty database on the same backend each time it is called).
 """
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,13 +18,34 @@ from sqlalchemy import text
 from bot.store import create_database_engine, normalised_url
 
 POSTGRES_VARIABLE = "MVBOT_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(name="database_url", params=["sqlite", "postgresql"])
+@pytest.fixture(name="database_url", params=BACKENDS)
 def database_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL for an empty database, on each backend this machine has."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mvbot.db'}"
+    with _empty_database(request.param, tmp_path / "mvbot.db") as url:
+        yield url
+
+
+@pytest.fixture(name="database_factory", params=BACKENDS)
+def database_factory_fixture(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], str]]:
+    """Makes URLs for empty databases on one backend; each test runs on each backend."""
+    with ExitStack() as databases:
+
+        def make() -> str:
+            path = tmp_path / f"mvbot-{uuid.uuid4().hex[:8]}.db"
+            return databases.enter_context(_empty_database(request.param, path))
+
+        yield make
+
+
+@contextmanager
+def _empty_database(backend: str, sqlite_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{sqlite_path}"
         return
     base = os.environ.get(POSTGRES_VARIABLE)
     if not base:

@@ -4,7 +4,7 @@ Modules: `mqtt` (the broker connection), `decode` (plate payloads), `plates` (pl
 ingest), `sightings` (reads → sightings → alerts, in the store), `hooks` (the /hooks/*
 routes), `intake` (webhook bodies → events → alerts), `routing` (which rooms hear of an
 event), `ledger` (events and alerts), `watchlist` (what rooms asked for), `tables` (the
-schema and its migration), `broker` (the demo's embedded broker) and `service`
-(assembly). Delivery to rooms is bot.events.announce. Nothing is imported here, so that the store's
-migrations can import `bot.events.tables` without pulling in the rest.
+live table shapes), `broker` (the demo's embedded broker) and `service` (assembly).
+Delivery to rooms is bot.events.announce. Nothing is imported here, so that importing one
+module (the tables, say) does not pull in the rest.
 """

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from bot.messages import Place
-from bot.store.schema import RowId, UTCDateTime
+from bot.store.column_types import RowId, UTCDateTime
 from bot.store.work import fetch, transact, write
 
 metadata = MetaData()

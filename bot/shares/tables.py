@@ -1,8 +1,8 @@
-"""The share tables as the code uses them now (bot/store/migrations.py version 2 builds them)."""
+"""The share tables as the code uses them now (schema version 2 built them)."""
 
 from sqlalchemy import JSON, Column, Index, MetaData, String, Table, Text
 
-from bot.store.schema import RowId, UTCDateTime
+from bot.store.column_types import RowId, UTCDateTime
 
 metadata = MetaData()
 

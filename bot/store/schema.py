@@ -1,56 +1,10 @@
-"""The store's tables as the code uses them now (migrations.py builds them)."""
+"""The store's own tables as the code uses them now (bot/store/migrations/ builds them)."""
 
-from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
-    DateTime,
-    Dialect,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    TypeDecorator,
-    insert,
-)
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, insert
 from sqlalchemy.sql import Insert
 
+from bot.store.column_types import RowId, UTCDateTime
 from bot.store.records import AuditEntry, Outcome
-
-
-def require_aware(moment: datetime) -> datetime:
-    """The moment itself, if it has a time zone: the store keeps instants only."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{moment.isoformat()} has no time zone; the store keeps instants only")
-    return moment
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every database (SQLite keeps no zone, so it stores UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = require_aware(value).astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
 

@@ -9,6 +9,7 @@ from typing import Any, Final
 from sqlalchemy import Engine, Row, insert, or_, select, update
 from sqlalchemy.sql import ColumnElement, Select
 
+from bot.store.column_types import require_aware
 from bot.store.engine import create_database_engine
 from bot.store.migrations import migrate
 from bot.store.records import (
@@ -19,7 +20,7 @@ from bot.store.records import (
     JobStatus,
     Outcome,
 )
-from bot.store.schema import audit, audit_insert, jobs, require_aware, schema_version
+from bot.store.schema import audit, audit_insert, jobs, schema_version
 from bot.store.work import fetch, transact, write
 
 

@@ -1,0 +1,57 @@
+"""Numbered schema migrations, applied in order at start inside one transaction.
+
+Each `vNNN_<what>.py` has one `upgrade(connection)` and owns the table shapes its version
+created, frozen: the live definitions (bot/store/schema.py and the feature packages' tables)
+move on, a migration never does. A migration imports sqlalchemy and bot.store.column_types
+only, never a feature package. Add one by writing the next file and listing it below.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from bot.store.migrations import (
+    v001_audit_and_jobs,
+    v002_shares,
+    v003_events,
+    v004_occupancy_alerts,
+)
+from bot.store.schema import schema_version
+
+# Any constant works; it only has to be the same for every mvbot process on the database.
+_MIGRATION_LOCK: Final = 0x6D76626F74
+
+MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
+    (1, v001_audit_and_jobs.upgrade),
+    (2, v002_shares.upgrade),
+    (3, v003_events.upgrade),
+    (4, v004_occupancy_alerts.upgrade),
+)
+LATEST_VERSION: Final = MIGRATIONS[-1][0]
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the schema to LATEST_VERSION (blocking); returns the version it started from."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting together must not both apply the same migration.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        schema_version.create(connection, checkfirst=True)
+        # Versions are numbered by feature and may land out of order (a gap is filled by a
+        # later release), so every missing one is applied, not only those above the highest.
+        applied = set(connection.execute(select(schema_version.c.version)).scalars())
+        start = max(applied, default=0)
+        if start > LATEST_VERSION:
+            raise RuntimeError(
+                f"the database schema is version {start}, newer than this mvbot knows "
+                f"({LATEST_VERSION}); upgrade mvbot"
+            )
+        for version, upgrade in MIGRATIONS:
+            if version not in applied:
+                upgrade(connection)
+                connection.execute(
+                    insert(schema_version).values(version=version, applied_at=datetime.now(UTC))
+                )
+    return start
