@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from bot.messages import Attachment, Button, Field, Reply, Tone
+from bot.messages import Attachment, Button, Field, Link, Reply, Tone
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,13 @@ class Heading:
 @dataclass(frozen=True)
 class Fields:
     fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Links:
+    """mvbot's own links: the only part a renderer draws as clickable links."""
+
+    links: tuple[Link, ...]
 
 
 @dataclass(frozen=True)
@@ -46,11 +53,11 @@ class Buttons:
     buttons: tuple[Button, ...]
 
 
-Part: TypeAlias = Heading | Fields | Table | File | SmallPrint | Buttons
+Part: TypeAlias = Heading | Fields | Links | Table | File | SmallPrint | Buttons
 
 
 def walk(reply: Reply) -> list[Part]:
-    """Heading, fields, table, file, small print, buttons: each only when the reply has it,
+    """Heading, fields, links, table, file, small print, buttons: each only when the reply has it,
     except the heading and the small print, which are always there.
 
     Small print is walked even when empty because an adapter adds its own lines to it
@@ -60,6 +67,8 @@ def walk(reply: Reply) -> list[Part]:
     parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text)]
     if reply.fields:
         parts.append(Fields(reply.fields))
+    if reply.links:
+        parts.append(Links(reply.links))
     if reply.table:
         parts.append(Table(reply.table))
     if reply.attachment is not None:

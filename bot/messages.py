@@ -6,6 +6,7 @@ platform payload into a `Message` and renders a `Reply` in its platform's native
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -80,6 +81,15 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link mvbot built itself (a share viewer, a signed download): the only kind of link
+    a renderer draws; a URL anywhere else in a Reply is shown as text that cannot be clicked."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Button:
     """A button that, when pressed, runs `command` as if its presser had typed it."""
 
@@ -104,7 +114,12 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    """Everything the core says. `text` uses a small markdown subset: *bold*, `code`, lists."""
+    """Everything the core says. `text` uses a small markdown subset: *bold*, `code`, lists.
+
+    Every other character of every string is literal: each renderer escapes what its
+    platform would read as markup (mentions, links, other formatting). Words from outside
+    (people, cameras, events) go through `literal` so their `*` and backticks stay text.
+    """
 
     text: str
     tone: Tone = Tone.INFO
@@ -115,10 +130,21 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     private: bool = False  # only the person who asked may see it
     table: tuple[tuple[str, ...], ...] = ()  # first row is the header
+    links: tuple[Link, ...] = ()  # mvbot's own links, drawn as real links after the fields
 
     @property
     def failed(self) -> bool:
         return self.tone in (Tone.ERROR, Tone.REFUSED)
+
+
+_MARKERS = re.compile(r"([\\*`])")
+
+
+def literal(words: str) -> str:
+    """Outside words (a camera name, a note, what someone typed) made safe to embed in a
+    Reply's markup: the subset's own markers are backslash-escaped, so a person's `*` or
+    backtick cannot open, close or unbalance the core's *bold* and `code`."""
+    return _MARKERS.sub(r"\\\1", words)
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,6 @@ def test_a_file_over_the_limit_becomes_a_signed_download_link(tmp_path: Path) ->
 
 def test_a_private_reply_goes_to_the_asker_not_into_the_room(tmp_path: Path) -> None:
     asker = Person("webex", "person-ann", email="ann@example.com")
-    reply = Reply("Your share link: https://mvbot.example/s/abc", private=True)
+    reply = Reply("Your share link is ready, only you see it", private=True)
     (message,) = plan_messages(GROUP, reply, links=links(tmp_path), recipient=asker)
     assert message.fields() == {"markdown": reply.text, "toPersonId": "person-ann"}

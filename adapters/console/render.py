@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import assert_never
 
+from adapters.spans import Bold, Code, Plain, Span, clean, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Part, SmallPrint, Table, walk
+from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
 from bot.messages import Reply, Tone
 
 _MARKS = {
@@ -20,9 +20,23 @@ _MARKS = {
 }
 
 
+def _draw(span: Span) -> str:
+    """Bold reads fine without its markers; code keeps its backticks to show what to type.
+    A terminal has no markup, but it runs control sequences and may link addresses."""
+    match span:
+        case Plain(text) | Bold(text):
+            return defang(text)
+        case Code(text):
+            return f"`{unscheme(text)}`"
+    assert_never(span)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
 def _plain(text: str) -> str:
-    """Drop the markdown subset's markers: *bold* and `code` read fine without them."""
-    return re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
+    return lines(text, _draw, start=_keep)
 
 
 def _lines(part: Part) -> list[str]:
@@ -32,15 +46,19 @@ def _lines(part: Part) -> list[str]:
             return [mark + _plain(title), _plain(text)] if title else [mark + _plain(text)]
         case Fields(fields):
             width = max(len(f.label) for f in fields)
-            return [f"  {f.label.ljust(width)}  {_plain(f.value)}" for f in fields]
+            return [f"  {_plain(f.label).ljust(width)}  {_plain(f.value)}" for f in fields]
+        case Links(found):
+            # The operator's own terminal: mvbot's URL in full, to open or copy.
+            return [f"  {_plain(each.label)}: {each.url}" for each in found]
         case Table(rows):
-            return ["  " + line for line in aligned_table(rows)]
+            cells = tuple(tuple(unscheme(cell) for cell in row) for row in rows)
+            return ["  " + line for line in aligned_table(cells)]
         case File(attachment):
             return [f"  saved: {attachment.path}"]
         case SmallPrint(lines):
             return [f"  {_plain(note)}" for note in lines]
         case Buttons(buttons):
-            return ["  " + "   ".join(f"[{b.label}: {b.command}]" for b in buttons)]
+            return ["  " + "   ".join(f"[{clean(b.label)}: {clean(b.command)}]" for b in buttons)]
     assert_never(part)
 
 

@@ -7,9 +7,10 @@ from typing import Any, assert_never
 
 from adapters.slack.asker import Asker
 from adapters.slack.manifest import ACTION_PREFIX
+from adapters.spans import Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Part, SmallPrint, Table, walk
-from bot.messages import Attachment, Button, Reply, Tone
+from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
+from bot.messages import Attachment, Button, Link, Reply, Tone
 
 Block = dict[str, Any]
 
@@ -36,9 +37,55 @@ _ICONS = {
 }
 
 
+# mrkdwn has no backslash escape: a zero-width space on each side of a formatting
+# character leaves it no word boundary to open or close bold, italics, strike or code at.
+_FORMATTING = re.compile(r"([*_~`])")
+# Words Slack turns into notifications for everyone when it parses a message's text.
+_BROADCAST = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
+ZWSP = "\u200b"
+
+
 def escape(text: str) -> str:
     """Text from the core, made safe for mrkdwn: `&`, `<` and `>` are Slack's markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def literal(text: str) -> str:
+    """Outside text as mrkdwn that shows it as written: no mention, link or formatting."""
+    text = _BROADCAST.sub("@" + ZWSP, escape(defang(text)))
+    return _FORMATTING.sub(ZWSP + r"\1" + ZWSP, text)
+
+
+def _code(text: str) -> str:
+    """Text inside code, where mrkdwn formats nothing: a backtick would end it."""
+    return escape(unscheme(text)).replace("`", "'")
+
+
+def _draw(span: Span) -> str:
+    match span:
+        case Plain(text):
+            return literal(text)
+        case Bold(text):
+            return f"*{literal(text)}*"
+        case Code(text):
+            return f"`{_code(text)}`"
+    assert_never(span)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def mrkdwn(text: str) -> str:
+    """The core's subset as mrkdwn (the same *bold* and `code`), everything else literal."""
+    return lines(text, _draw, start=_keep)
+
+
+def link(found: Link) -> str:
+    """One of mvbot's own links, the only `<url|label>` a reply carries."""
+    # Inside `<…|label>` only the entities, `|` and `>` matter; addresses are defanged.
+    label = escape(defang(found.label)).replace("|", "¦")
+    return f"<{escape(found.url).replace('|', '%7C')}|{label}>"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -74,7 +121,7 @@ def _code_sections(text: str) -> list[Block]:
     room = SECTION_TEXT - 8
     chunks: list[str] = []
     current = ""
-    for line in escape(text).splitlines():
+    for line in _code(text).splitlines():
         line = _cut(line, room)
         if current and len(current) + len(line) + 1 > room:
             chunks.append(current)
@@ -85,7 +132,7 @@ def _code_sections(text: str) -> list[Block]:
 
 
 def _text_sections(text: str) -> list[Block]:
-    escaped = escape(text)
+    escaped = mrkdwn(text)
     pieces = [escaped[i : i + SECTION_TEXT] for i in range(0, len(escaped), SECTION_TEXT)]
     return [{"type": "section", "text": _mrkdwn(piece)} for piece in pieces if piece.strip()]
 
@@ -121,28 +168,36 @@ def _blocks(part: Part, notes: tuple[str, ...], with_buttons: bool) -> list[Bloc
         case Heading(tone, title, text):
             icon = _ICONS[tone]
             if title:
-                header = {"type": "header", "text": _plain(_cut(icon + title, HEADER_TEXT))}
+                # plain_text shows no markup at all; only the addresses need defanging.
+                header = {"type": "header", "text": _plain(_cut(icon + defang(title), HEADER_TEXT))}
                 return [header, *_text_sections(text)]
             return _text_sections(icon + text if text else icon.strip())
         case Fields(fields):
             cells = [
-                _mrkdwn(_cut(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT)) for f in fields
+                _mrkdwn(_cut(f"*{literal(f.label)}*\n{mrkdwn(f.value)}", FIELD_TEXT))
+                for f in fields
             ]
             return [
                 {"type": "section", "fields": cells[start : start + FIELDS_PER_SECTION]}
                 for start in range(0, len(cells), FIELDS_PER_SECTION)
             ]
+        case Links(found):
+            return [{"type": "section", "text": _mrkdwn(_links_text(found))}]
         case Table(rows):
             return _code_sections(table_text(rows))
         case File():
             return []  # outbound.py uploads it, with comment_text as its comment
-        case SmallPrint(lines):
-            small = [_mrkdwn(_cut(escape(line), SECTION_TEXT)) for line in lines]
+        case SmallPrint(small_print):
+            small = [_mrkdwn(_cut(mrkdwn(line), SECTION_TEXT)) for line in small_print]
             small += [_mrkdwn(_cut(note, SECTION_TEXT)) for note in notes]
             return [{"type": "context", "elements": small[:CONTEXT_ELEMENTS]}] if small else []
         case Buttons(buttons):
             return [actions_block(buttons)] if with_buttons else []
     assert_never(part)
+
+
+def _links_text(found: tuple[Link, ...]) -> str:
+    return _cut("\n".join(f":link: {link(each)}" for each in found), SECTION_TEXT)
 
 
 def blocks(reply: Reply, *, notes: tuple[str, ...] = (), buttons: bool = True) -> list[Block]:
@@ -158,21 +213,23 @@ def blocks(reply: Reply, *, notes: tuple[str, ...] = (), buttons: bool = True) -
 
 def fallback_text(reply: Reply) -> str:
     """The plain summary Slack shows in notifications and where blocks cannot be shown."""
-    head = f"{reply.title}: {reply.text}" if reply.title else reply.text
-    return _cut(escape(head) or "mvbot", FALLBACK_TEXT)
+    head = f"{literal(reply.title)}: {mrkdwn(reply.text)}" if reply.title else mrkdwn(reply.text)
+    return _cut(head or "mvbot", FALLBACK_TEXT)
 
 
 def _comment_lines(part: Part, notes: tuple[str, ...]) -> list[str]:
     match part:
         case Heading(tone, title, text):
             icon = _ICONS[tone]
-            return [f"{icon}*{escape(title)}*", escape(text)] if title else [icon + escape(text)]
+            return [f"{icon}*{literal(title)}*", mrkdwn(text)] if title else [icon + mrkdwn(text)]
         case Fields(fields):
-            return [f"*{escape(f.label)}:* {escape(f.value)}" for f in fields]
+            return [f"*{literal(f.label)}:* {mrkdwn(f.value)}" for f in fields]
+        case Links(found):
+            return [_links_text(found)]
         case Table(rows):
-            return [f"```{escape(table_text(rows))}```"]
-        case SmallPrint(lines):
-            return [*(escape(line) for line in lines), *notes]
+            return [f"```{_code(table_text(rows))}```"]
+        case SmallPrint(small_print):
+            return [*(mrkdwn(line) for line in small_print), *notes]
         case File() | Buttons():
             # The comment rides on the file; a comment cannot carry buttons (outbound.py).
             return []
@@ -188,4 +245,4 @@ def comment_text(reply: Reply, *, notes: tuple[str, ...] = ()) -> str:
 def link_note(attachment: Attachment, url: str, reason: str) -> str:
     """The line that replaces an upload: a signed download link and why it is a link."""
     label = re.sub(r"[<>|&]", "_", attachment.filename)
-    return f":link: <{url}|Download {label}> ({escape(reason)})"
+    return f":link: {link(Link(f'Download {label}', url))} ({literal(reason)})"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.webex.markdown import inline
+from adapters.spans import defang
+from adapters.webex.markdown import code, escape
 from bot.messages import Reply
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -32,7 +33,7 @@ def buttons_card(reply: Reply) -> dict[str, Any]:
         "body": [
             {
                 "type": "TextBlock",
-                "text": reply.title or "More",
+                "text": card_text(reply.title or "More"),
                 "wrap": True,
                 "isSubtle": True,
                 "size": "Small",
@@ -43,9 +44,15 @@ def buttons_card(reply: Reply) -> dict[str, Any]:
     return {"contentType": CARD_CONTENT_TYPE, "content": card}
 
 
+def card_text(text: str) -> str:
+    """Text for a card's TextBlock, whose markdown links `[label](url)`: no address and no
+    link syntax survive (a zero-width space parts `]` from `(`)."""
+    return defang(text).replace("](", "]\u200b(")
+
+
 def card_fallback(reply: Reply) -> str:
     """What clients that cannot show cards display instead: the commands to type."""
-    commands = " · ".join(f"{inline(b.label)}: `{b.command}`" for b in reply.buttons)
+    commands = " · ".join(f"{escape(b.label)}: `{code(b.command)}`" for b in reply.buttons)
     return f"Next: {commands}"
 
 

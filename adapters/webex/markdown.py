@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import assert_never
 
+from adapters.spans import Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Part, SmallPrint, Table, walk
-from bot.messages import Reply, Tone
+from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
+from bot.messages import Link, Reply, Tone
 
 MARKDOWN_LIMIT = 7439  # bytes of `markdown` in one Webex message
 FENCE = "```"
@@ -21,15 +22,50 @@ _MARKS = {
     Tone.ERROR: "❌ ",
     Tone.REFUSED: "⛔ ",
 }
-# The core's *bold* (one asterisk) is italics in Webex markdown, which wants two.
-_BOLD = re.compile(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])")
-_CODE = re.compile(r"(`[^`]*`)")
+# Markdown's own punctuation, escaped with a backslash. `<`, `>`, `&` and `@` become
+# entities instead: Webex reads `<@all>` and `<@personEmail:…>` as mentions before any
+# markdown, and an entity leaves no `<@` for it to find.
+_PUNCTUATION = re.compile(r"([\\*_~`\[\]|])")
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "&#64;"})
+_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])")
+
+
+def escape(text: str) -> str:
+    """Outside text as Webex markdown that shows it exactly, with no link, mention or markup."""
+    return _PUNCTUATION.sub(r"\\\1", defang(text).translate(_ENTITIES))
+
+
+def code(text: str) -> str:
+    """Text for a code span or block, where markdown escapes do not work: a mention is
+    broken by a zero-width space and backticks (which would end the code) become quotes."""
+    return unscheme(text).replace("<@", "<\u200b@").replace("`", "'")
+
+
+def _draw(span: Span) -> str:
+    match span:
+        case Plain(text):
+            return escape(text)
+        case Bold(text):
+            # The core's *bold* (one asterisk) is italics in Webex markdown, which wants two.
+            return f"**{escape(text)}**"
+        case Code(text):
+            return f"`{code(text)}`"
+    assert_never(span)
+
+
+def _block_start(text: str) -> str:
+    """A line's first text with no heading, list, rule or indented code it could start."""
+    return _LINE_START.sub(lambda m: "\\" + m.group(2), text.lstrip(" "))
 
 
 def inline(text: str) -> str:
-    """The core's markdown subset in Webex's dialect; `code` spans are left as they are."""
-    parts = _CODE.split(text)
-    return "".join(p if p.startswith("`") else _BOLD.sub(r"**\1**", p) for p in parts)
+    """The core's markdown subset in Webex's dialect; everything else shown as written."""
+    return lines(text, _draw, start=_block_start)
+
+
+def link(found: Link) -> str:
+    """One of mvbot's own links; its label is text like any other."""
+    return f"[{escape(found.label)}]({found.url.replace(')', '%29').replace(' ', '%20')})"
 
 
 def _lines(part: Part) -> list[str]:
@@ -39,10 +75,13 @@ def _lines(part: Part) -> list[str]:
             mark = _MARKS[tone]
             return [f"{mark}**{inline(title)}**", inline(text)] if title else [mark + inline(text)]
         case Fields(fields):
-            return ["", *(f"**{f.label}:** {inline(f.value)}" for f in fields)]
+            return ["", *(f"**{escape(f.label)}:** {inline(f.value)}" for f in fields)]
+        case Links(found):
+            return ["", *(f"🔗 {link(each)}" for each in found)]
         case Table(rows):
             # Webex markdown has no tables: aligned columns in a code block read best.
-            return ["", FENCE, *aligned_table(rows), FENCE]
+            cells = tuple(tuple(code(cell) for cell in row) for row in rows)
+            return ["", FENCE, *aligned_table(cells), FENCE]
         case SmallPrint(lines):
             return ["", *(f"> {inline(note)}" for note in lines)] if lines else []
         case File() | Buttons():

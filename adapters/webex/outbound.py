@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from adapters.webex.cards import buttons_card, card_fallback
-from adapters.webex.markdown import render_markdown, split_markdown
+from adapters.webex.markdown import escape, link, render_markdown, split_markdown
 from bot.grammar.formatting import size
-from bot.messages import Attachment, Person, Place, Reply
+from bot.messages import Attachment, Link, Person, Place, Reply
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
@@ -58,14 +58,16 @@ class Outgoing:
 
 def oversize_note(attachment: Attachment, links: FileLinks, file_limit: int) -> str:
     limit = f"{file_limit / 2**20:.0f} MB"
-    what = f"**{attachment.filename}** ({size(attachment.size)}) is over Webex's {limit} limit"
+    what = (
+        f"**{escape(attachment.filename)}** ({size(attachment.size)}) is over Webex's {limit} limit"
+    )
     try:
         url = links.url_for(attachment.path)
     except ValueError:  # outside the directory links may serve: a deployment mistake
         log.error("no download link for an oversize file path=%s", attachment.path)
         return f"📎 {what}, and I could not make a download link for it."
-    link = f"[{attachment.filename}]({url})"
-    return f"📎 {what}, so here is a download link instead (it expires): {link}"
+    download = link(Link(attachment.filename, url))
+    return f"📎 {what}, so here is a download link instead (it expires): {download}"
 
 
 def plan_messages(
