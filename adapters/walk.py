@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from bot.messages import Attachment, Button, Field, Link, Reply, Tone
+from bot.messages import Attachment, Button, Field, Hyperlink, Reply, Tone
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Fields:
 class Links:
     """mvbot's own links: the only part a renderer draws as clickable links."""
 
-    links: tuple[Link, ...]
+    links: tuple[Hyperlink, ...]
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Link:
+class Hyperlink:
     """A link mvbot built itself (a share viewer, a signed download): the only kind of link
     a renderer draws; a URL anywhere else in a Reply is shown as text that cannot be clicked."""
 
@@ -130,7 +130,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     private: bool = False  # only the person who asked may see it
     table: tuple[tuple[str, ...], ...] = ()  # first row is the header
-    links: tuple[Link, ...] = ()  # mvbot's own links, drawn as real links after the fields
+    links: tuple[Hyperlink, ...] = ()  # mvbot's own links, drawn as real links after the fields
 
     @property
     def failed(self) -> bool:

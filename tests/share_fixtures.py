@@ -86,7 +86,7 @@ class SharedBot:
 def token_in(replies: list[Reply]) -> str:
     """The token of the link in the (private) replies."""
     for reply in replies:
-        for text in (reply.text, *(f.value for f in reply.fields)):
+        for text in (reply.text, *(f.value for f in reply.fields), *(x.url for x in reply.links)):
             if found := LINK.search(text):
                 assert reply.private, "a share link was posted where the whole room sees it"
                 return found.group(1)

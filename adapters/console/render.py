@@ -43,7 +43,7 @@ def _lines(part: Part) -> list[str]:
     match part:
         case Heading(tone, title, text):
             mark = _MARKS[tone]
-            return [mark + _plain(title), _plain(text)] if title else [mark + _plain(text)]
+            return [mark + defang(title), _plain(text)] if title else [mark + _plain(text)]
         case Fields(fields):
             width = max(len(f.label) for f in fields)
             return [f"  {_plain(f.label).ljust(width)}  {_plain(f.value)}" for f in fields]

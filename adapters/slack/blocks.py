@@ -10,7 +10,7 @@ from adapters.slack.manifest import ACTION_PREFIX
 from adapters.spans import Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
 from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
-from bot.messages import Attachment, Button, Link, Reply, Tone
+from bot.messages import Attachment, Button, Hyperlink, Reply, Tone
 
 Block = dict[str, Any]
 
@@ -81,7 +81,7 @@ def mrkdwn(text: str) -> str:
     return lines(text, _draw, start=_keep)
 
 
-def link(found: Link) -> str:
+def link(found: Hyperlink) -> str:
     """One of mvbot's own links, the only `<url|label>` a reply carries."""
     # Inside `<…|label>` only the entities, `|` and `>` matter; addresses are defanged.
     label = escape(defang(found.label)).replace("|", "¦")
@@ -196,7 +196,7 @@ def _blocks(part: Part, notes: tuple[str, ...], with_buttons: bool) -> list[Bloc
     assert_never(part)
 
 
-def _links_text(found: tuple[Link, ...]) -> str:
+def _links_text(found: tuple[Hyperlink, ...]) -> str:
     return _cut("\n".join(f":link: {link(each)}" for each in found), SECTION_TEXT)
 
 
@@ -245,4 +245,4 @@ def comment_text(reply: Reply, *, notes: tuple[str, ...] = ()) -> str:
 def link_note(attachment: Attachment, url: str, reason: str) -> str:
     """The line that replaces an upload: a signed download link and why it is a link."""
     label = re.sub(r"[<>|&]", "_", attachment.filename)
-    return f":link: {link(Link(f'Download {label}', url))} ({literal(reason)})"
+    return f":link: {link(Hyperlink(f'Download {label}', url))} ({literal(reason)})"

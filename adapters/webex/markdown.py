@@ -8,7 +8,7 @@ from typing import assert_never
 from adapters.spans import Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
 from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
-from bot.messages import Link, Reply, Tone
+from bot.messages import Hyperlink, Reply, Tone
 
 MARKDOWN_LIMIT = 7439  # bytes of `markdown` in one Webex message
 FENCE = "```"
@@ -63,7 +63,7 @@ def inline(text: str) -> str:
     return lines(text, _draw, start=_block_start)
 
 
-def link(found: Link) -> str:
+def link(found: Hyperlink) -> str:
     """One of mvbot's own links; its label is text like any other."""
     return f"[{escape(found.label)}]({found.url.replace(')', '%29').replace(' ', '%20')})"
 
@@ -73,7 +73,7 @@ def _lines(part: Part) -> list[str]:
     match part:
         case Heading(tone, title, text):
             mark = _MARKS[tone]
-            return [f"{mark}**{inline(title)}**", inline(text)] if title else [mark + inline(text)]
+            return [f"{mark}**{escape(title)}**", inline(text)] if title else [mark + inline(text)]
         case Fields(fields):
             return ["", *(f"**{escape(f.label)}:** {inline(f.value)}" for f in fields)]
         case Links(found):

@@ -18,7 +18,7 @@ from typing import Any
 from adapters.webex.cards import buttons_card, card_fallback
 from adapters.webex.markdown import escape, link, render_markdown, split_markdown
 from bot.grammar.formatting import size
-from bot.messages import Attachment, Link, Person, Place, Reply
+from bot.messages import Attachment, Hyperlink, Person, Place, Reply
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def oversize_note(attachment: Attachment, links: FileLinks, file_limit: int) -> 
     except ValueError:  # outside the directory links may serve: a deployment mistake
         log.error("no download link for an oversize file path=%s", attachment.path)
         return f"📎 {what}, and I could not make a download link for it."
-    download = link(Link(attachment.filename, url))
+    download = link(Hyperlink(attachment.filename, url))
     return f"📎 {what}, so here is a download link instead (it expires): {download}"
 
 

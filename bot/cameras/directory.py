@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.messages import literal
+
 __all__ = [
     "AmbiguousCamera",
     "CameraDirectory",
@@ -74,7 +76,7 @@ class CameraNotFound(CameraLookupError):
             return "Which camera? Say `cameras` to list them."
         if not self.suggestions:
             return f"Camera '{_echo(self.query)}' not found — say `cameras` to list them."
-        labels = " or ".join(r.label for r in self.suggestions)
+        labels = " or ".join(literal(r.label) for r in self.suggestions)
         return f"Camera '{_echo(self.query)}' not found — did you mean {labels}?"
 
 
@@ -84,7 +86,7 @@ class AmbiguousCamera(CameraLookupError):
         self.candidates = candidates
 
     def __str__(self) -> str:
-        shown = ", ".join(r.label for r in self.candidates[:_MAX_LISTED])
+        shown = ", ".join(literal(r.label) for r in self.candidates[:_MAX_LISTED])
         more = len(self.candidates) - _MAX_LISTED
         if more > 0:
             shown += f" and {more} more"
@@ -231,7 +233,7 @@ def _starts_a_word(prefix: str, words: Iterable[str]) -> bool:
 
 def _echo(query: str) -> str:
     flat = " ".join(query.split())
-    return flat if len(flat) <= 60 else flat[:59] + "…"
+    return literal(flat if len(flat) <= 60 else flat[:59] + "…")
 
 
 def _zone_or_error(zone: str, key: str) -> ZoneInfo:

@@ -20,7 +20,7 @@ from bot.grammar.lengths import parse_length
 from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
 from bot.grammar.when import TIME_FORMS_HELP, parse_when, resolve
-from bot.messages import Field, Person, Reply, Tone
+from bot.messages import Field, Hyperlink, Person, Reply, Tone, literal
 from bot.router import Command
 from bot.shares import NoActiveShare, Share, ShareService, camera_facts, deliver
 from bot.shares.mail import Mailer
@@ -286,10 +286,10 @@ async def run_share(
         outbox=request.services.outbox,
         platform=message.place.platform,
     )
-    names = ", ".join(s.camera.name for s in new.shares)
+    names = ", ".join(literal(s.camera.name) for s in new.shares)
     channels = [c for c, done in (("e-mailed", sent.emailed), ("messaged", sent.messaged)) if done]
     to_them = f" and {' and '.join(channels)} to {new.email}" if channels else ""
-    fields = [Field("Link", new.url), Field("Valid until", iso_utc(new.expires_at))]
+    fields = [Field("Valid until", iso_utc(new.expires_at))]
     if new.pin:
         fields.append(Field("PIN", f"{new.pin} — give it to {new.email} another way"))
     context = [*sent.problems]
@@ -300,6 +300,7 @@ async def run_share(
             f"Stream link for {new.email} (*{names}*). Only you see this message.",
             title="Stream link",
             fields=tuple(fields),
+            links=(Hyperlink("Open the live stream", new.url),),
             context=tuple(context),
             private=True,
         )

@@ -23,7 +23,17 @@ from bot.clips.parts import ClipSpec
 from bot.events.ledger import OPEN, Alert, AlertLedger, AlertStatus
 from bot.grammar.formatting import iso_utc, local_span, local_time
 from bot.meraki import MerakiError, Priority
-from bot.messages import Attachment, Button, Field, Person, Place, Reply, SentMessage, Tone
+from bot.messages import (
+    Attachment,
+    Button,
+    Field,
+    Person,
+    Place,
+    Reply,
+    SentMessage,
+    Tone,
+    literal,
+)
 from bot.outbox import NoAdapter
 from bot.services import Services
 from bot.store import AuditEntry
@@ -262,10 +272,10 @@ def heads_up(
     details = content.get("details") or {}
     fields = [Field("Event", str(content.get("type", "event"))), *common]
     if isinstance(details, Mapping):
-        fields += [Field(str(k), str(v)) for k, v in list(details.items())[:8]]
+        fields += [Field(str(k), literal(str(v))) for k, v in list(details.items())[:8]]
     return Reply(
         title=f"{title} — {alert.camera}",
-        text=f"*{title}* at *{alert.camera}*, {when}",
+        text=f"*{literal(title)}* at *{literal(alert.camera)}*, {when}",
         tone=Tone.WARNING,
         fields=tuple(fields),
         context=(follows,),
@@ -286,19 +296,20 @@ def _plate_heads_up(
     plate = str(content.get("plate", "?"))
     raw = str(content.get("raw") or plate)
     watches = [w for w in content.get("watches") or () if isinstance(w, Mapping)]
-    lines = [f"*{plate}* at *{alert.camera}*, {when}"]
+    lines = [f"*{literal(plate)}* at *{literal(alert.camera)}*, {when}"]
     for watch in watches:
-        note = f" — {watch['note']}" if watch.get("note") else ""
-        lines.append(f"On the watchlist as `{watch.get('pattern')}`{note}")
+        note = f" — {literal(str(watch['note']))}" if watch.get("note") else ""
+        lines.append(f"On the watchlist as `{literal(str(watch.get('pattern')))}`{note}")
     if not watches:
-        lines.append(f"Every plate at {alert.camera} is followed in this room.")
+        lines.append(f"Every plate at {literal(alert.camera)} is followed in this room.")
     confidence = content.get("confidence")
-    fields = [Field("Plate", plate if raw == plate else f"{plate} (read as {raw})"), *common]
+    read = plate if raw == plate else f"{plate} (read as {raw})"
+    fields = [Field("Plate", literal(read)), *common]
     if isinstance(confidence, int | float):
         fields.append(Field("Confidence", f"{confidence:.0%}"))
     notes = "; ".join(str(w["note"]) for w in watches if w.get("note"))
     if notes:
-        fields.insert(1, Field("Note", notes))
+        fields.insert(1, Field("Note", literal(notes)))
     return Reply(
         title=f"Plate {plate} — {alert.camera}",
         text="\n".join(lines),

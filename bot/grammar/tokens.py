@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from bot.messages import literal
+
 __all__ = [
     "ParseError",
     "Token",
@@ -144,7 +146,7 @@ def echo(text: str | Sequence[str]) -> str:
     flat = re.sub(r"\s+", " ", text).strip().replace("`", "'")
     if len(flat) > _ECHO_LIMIT:
         flat = flat[: _ECHO_LIMIT - 1].rstrip() + "…"
-    return flat
+    return literal(flat)
 
 
 def split_subject(

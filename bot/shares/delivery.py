@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.grammar.formatting import iso_utc
-from bot.messages import Reply
+from bot.messages import Hyperlink, Reply, literal
 from bot.outbox import Outbox
 from bot.shares.mail import Email, Mailer, MailError
 from bot.shares.model import NewLink
@@ -48,14 +48,16 @@ def _cameras(new: NewLink) -> str:
 
 
 def link_message(new: NewLink, sharer: str) -> Reply:
+    sharer = literal(sharer)
     lines = [
-        f"{sharer} shared a live camera stream with you: *{_cameras(new)}*.",
-        f"Watch it here: {new.url}",
+        f"{sharer} shared a live camera stream with you: *{literal(_cameras(new))}*.",
+        "Watch it with the link below.",
         f"The link works until {iso_utc(new.expires_at)} unless it is revoked.",
     ]
     if new.pin:
         lines.append(f"It asks for a PIN, which {sharer} will give you.")
-    return Reply("\n".join(lines), title="Live camera stream", private=True)
+    link = Hyperlink("Open the live stream", new.url)
+    return Reply("\n".join(lines), title="Live camera stream", private=True, links=(link,))
 
 
 def link_email(new: NewLink, sharer: str) -> Email:
