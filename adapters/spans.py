@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from bot.messages import Hyperlink
+
 # Escaped markers travel as private-use characters while the subset is read, so the
 # bold and code patterns never see them; they come back as the literal characters.
 _HIDE = {"\\\\": "\ue000", "\\*": "\ue001", "\\`": "\ue002"}
@@ -49,11 +51,34 @@ class Code:
     text: str
 
 
-Span: TypeAlias = Plain | Bold | Code
+@dataclass(frozen=True)
+class Anchor:
+    """One of the reply's own links, where its URL stands in the text."""
+
+    link: Hyperlink
 
 
-def spans(line: str) -> list[Span]:
-    """One line of the subset as plain, bold and code spans, markers removed, escapes undone."""
+Span: TypeAlias = Plain | Bold | Code | Anchor
+
+
+def _anchored(text: str, links: tuple[Hyperlink, ...]) -> list[Span]:
+    """Plain text with the reply's own URLs cut out as anchors (longest first)."""
+    if not links:
+        return [Plain(text)] if text else []
+    by_url = {link.url: link for link in links}
+    pattern = "|".join(re.escape(url) for url in sorted(by_url, key=len, reverse=True))
+    out: list[Span] = []
+    for index, piece in enumerate(re.split(f"({pattern})", text)):
+        if index % 2:
+            out.append(Anchor(by_url[piece]))
+        elif piece:
+            out.append(Plain(piece))
+    return out
+
+
+def spans(line: str, links: tuple[Hyperlink, ...] = ()) -> list[Span]:
+    """One line of the subset as plain, bold and code spans, markers removed, escapes undone;
+    a URL of `links` in plain text becomes an anchor (the only links a renderer draws)."""
     hidden = _ESCAPED.sub(lambda m: _HIDE[m.group()], line)
     out: list[Span] = []
     for index, piece in enumerate(_CODE.split(hidden)):
@@ -61,8 +86,10 @@ def spans(line: str) -> list[Span]:
             out.append(Code(piece.translate(_SHOW)))
             continue
         for inner, text in enumerate(_BOLD.split(piece)):
-            if text:
-                out.append((Bold if inner % 2 else Plain)(text.translate(_SHOW)))
+            if inner % 2:
+                out.append(Bold(text.translate(_SHOW)))
+            else:
+                out.extend(_anchored(text.translate(_SHOW), links))
     return out
 
 
@@ -100,13 +127,19 @@ def _unscheme(found: re.Match[str]) -> str:
     return f"{found.group(4)}[:]"
 
 
-def lines(text: str, draw: Callable[[Span], str], *, start: Callable[[str], str]) -> str:
+def lines(
+    text: str,
+    draw: Callable[[Span], str],
+    *,
+    start: Callable[[str], str],
+    links: tuple[Hyperlink, ...] = (),
+) -> str:
     """Render every line of `text`: the core's list marker kept, each span drawn by `draw`,
     and `start` given the first plain text of a line (block markup lives there)."""
     out: list[str] = []
     for line in text.split("\n"):
         marker, rest = bullet(line)
-        parts = spans(rest)
+        parts = spans(rest, links)
         drawn = [draw(span) for span in parts]
         if parts and isinstance(parts[0], Plain) and not marker:
             drawn[0] = start(drawn[0])

@@ -14,11 +14,13 @@ from bot.messages import Attachment, Button, Field, Hyperlink, Reply, Tone
 
 @dataclass(frozen=True)
 class Heading:
-    """The tone, the title (None when there is none) and the text."""
+    """The tone, the title (None when there is none) and the text, with the reply's own
+    links whose URL the text shows (drawn there as links)."""
 
     tone: Tone
     title: str | None
     text: str
+    links: tuple[Hyperlink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,12 @@ def walk(reply: Reply) -> list[Part]:
     (who asked, a download link in place of an upload). `private` is not a part: it
     decides where a reply goes, not how it looks.
     """
-    parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text)]
+    shown = tuple(link for link in reply.links if link.url in reply.text)
+    parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text, shown)]
     if reply.fields:
         parts.append(Fields(reply.fields))
-    if reply.links:
-        parts.append(Links(reply.links))
+    if rest := tuple(link for link in reply.links if link not in shown):
+        parts.append(Links(rest))
     if reply.table:
         parts.append(Table(reply.table))
     if reply.attachment is not None:

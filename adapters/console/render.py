@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from adapters.spans import Bold, Code, Plain, Span, clean, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Plain, Span, clean, defang, lines, unscheme
 from adapters.text import aligned_table
 from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
-from bot.messages import Reply, Tone
+from bot.messages import Hyperlink, Reply, Tone
 
 _MARKS = {
     Tone.INFO: "",
@@ -28,6 +28,8 @@ def _draw(span: Span) -> str:
             return defang(text)
         case Code(text):
             return f"`{unscheme(text)}`"
+        case Anchor(found):
+            return found.url
     assert_never(span)
 
 
@@ -35,15 +37,15 @@ def _keep(text: str) -> str:
     return text
 
 
-def _plain(text: str) -> str:
-    return lines(text, _draw, start=_keep)
+def _plain(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
+    return lines(text, _draw, start=_keep, links=links)
 
 
 def _lines(part: Part) -> list[str]:
     match part:
-        case Heading(tone, title, text):
-            mark = _MARKS[tone]
-            return [mark + defang(title), _plain(text)] if title else [mark + _plain(text)]
+        case Heading(tone, title, text, links):
+            mark, body = _MARKS[tone], _plain(text, links)
+            return [mark + defang(title), body] if title else [mark + body]
         case Fields(fields):
             width = max(len(f.label) for f in fields)
             return [f"  {_plain(f.label).ljust(width)}  {_plain(f.value)}" for f in fields]

@@ -7,7 +7,7 @@ from typing import Any, assert_never
 
 from adapters.slack.asker import Asker
 from adapters.slack.manifest import ACTION_PREFIX
-from adapters.spans import Bold, Code, Plain, Span, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
 from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
 from bot.messages import Attachment, Button, Hyperlink, Reply, Tone
@@ -69,6 +69,8 @@ def _draw(span: Span) -> str:
             return f"*{literal(text)}*"
         case Code(text):
             return f"`{_code(text)}`"
+        case Anchor(found):
+            return f"<{_target(found.url)}>"
     assert_never(span)
 
 
@@ -76,16 +78,21 @@ def _keep(text: str) -> str:
     return text
 
 
-def mrkdwn(text: str) -> str:
-    """The core's subset as mrkdwn (the same *bold* and `code`), everything else literal."""
-    return lines(text, _draw, start=_keep)
+def mrkdwn(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
+    """The core's subset as mrkdwn (the same *bold* and `code`), everything else literal
+    but for the URLs of `links`, which become links."""
+    return lines(text, _draw, start=_keep, links=links)
+
+
+def _target(url: str) -> str:
+    return escape(url).replace("|", "%7C")
 
 
 def link(found: Hyperlink) -> str:
     """One of mvbot's own links, the only `<url|label>` a reply carries."""
     # Inside `<…|label>` only the entities, `|` and `>` matter; addresses are defanged.
     label = escape(defang(found.label)).replace("|", "¦")
-    return f"<{escape(found.url).replace('|', '%7C')}|{label}>"
+    return f"<{_target(found.url)}|{label}>"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -131,8 +138,9 @@ def _code_sections(text: str) -> list[Block]:
     return [{"type": "section", "text": _mrkdwn(f"```{chunk}```")} for chunk in chunks]
 
 
-def _text_sections(text: str) -> list[Block]:
-    escaped = mrkdwn(text)
+def _text_sections(text: str, links: tuple[Hyperlink, ...], icon: str = "") -> list[Block]:
+    # The icon is mrkdwn already (an emoji code's `_` must stay as it is).
+    escaped = (icon + mrkdwn(text, links)) if text else icon.strip()
     pieces = [escaped[i : i + SECTION_TEXT] for i in range(0, len(escaped), SECTION_TEXT)]
     return [{"type": "section", "text": _mrkdwn(piece)} for piece in pieces if piece.strip()]
 
@@ -165,13 +173,13 @@ def actions_block(buttons: tuple[Button, ...]) -> Block:
 
 def _blocks(part: Part, notes: tuple[str, ...], with_buttons: bool) -> list[Block]:
     match part:
-        case Heading(tone, title, text):
+        case Heading(tone, title, text, links):
             icon = _ICONS[tone]
             if title:
                 # plain_text shows no markup at all; only the addresses need defanging.
                 header = {"type": "header", "text": _plain(_cut(icon + defang(title), HEADER_TEXT))}
-                return [header, *_text_sections(text)]
-            return _text_sections(icon + text if text else icon.strip())
+                return [header, *_text_sections(text, links)]
+            return _text_sections(text, links, icon)
         case Fields(fields):
             cells = [
                 _mrkdwn(_cut(f"*{literal(f.label)}*\n{mrkdwn(f.value)}", FIELD_TEXT))
@@ -213,15 +221,16 @@ def blocks(reply: Reply, *, notes: tuple[str, ...] = (), buttons: bool = True) -
 
 def fallback_text(reply: Reply) -> str:
     """The plain summary Slack shows in notifications and where blocks cannot be shown."""
-    head = f"{literal(reply.title)}: {mrkdwn(reply.text)}" if reply.title else mrkdwn(reply.text)
+    text = mrkdwn(reply.text, reply.links)
+    head = f"{literal(reply.title)}: {text}" if reply.title else text
     return _cut(head or "mvbot", FALLBACK_TEXT)
 
 
 def _comment_lines(part: Part, notes: tuple[str, ...]) -> list[str]:
     match part:
-        case Heading(tone, title, text):
-            icon = _ICONS[tone]
-            return [f"{icon}*{literal(title)}*", mrkdwn(text)] if title else [icon + mrkdwn(text)]
+        case Heading(tone, title, text, links):
+            icon, body = _ICONS[tone], mrkdwn(text, links)
+            return [f"{icon}*{literal(title)}*", body] if title else [icon + body]
         case Fields(fields):
             return [f"*{literal(f.label)}:* {mrkdwn(f.value)}" for f in fields]
         case Links(found):

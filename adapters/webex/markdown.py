@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import assert_never
 
-from adapters.spans import Bold, Code, Plain, Span, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
 from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
 from bot.messages import Hyperlink, Reply, Tone
@@ -32,7 +32,11 @@ _LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])")
 
 def escape(text: str) -> str:
     """Outside text as Webex markdown that shows it exactly, with no link, mention or markup."""
-    return _PUNCTUATION.sub(r"\\\1", defang(text).translate(_ENTITIES))
+    return _shown(defang(text))
+
+
+def _shown(text: str) -> str:
+    return _PUNCTUATION.sub(r"\\\1", text.translate(_ENTITIES))
 
 
 def code(text: str) -> str:
@@ -50,6 +54,8 @@ def _draw(span: Span) -> str:
             return f"**{escape(text)}**"
         case Code(text):
             return f"`{code(text)}`"
+        case Anchor(found):
+            return f"[{_shown(found.url)}]({_target(found.url)})"
     assert_never(span)
 
 
@@ -58,22 +64,27 @@ def _block_start(text: str) -> str:
     return _LINE_START.sub(lambda m: "\\" + m.group(2), text.lstrip(" "))
 
 
-def inline(text: str) -> str:
-    """The core's markdown subset in Webex's dialect; everything else shown as written."""
-    return lines(text, _draw, start=_block_start)
+def inline(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
+    """The core's markdown subset in Webex's dialect; everything else shown as written,
+    but for the URLs of `links`, which become links."""
+    return lines(text, _draw, start=_block_start, links=links)
+
+
+def _target(url: str) -> str:
+    return url.replace(")", "%29").replace(" ", "%20")
 
 
 def link(found: Hyperlink) -> str:
     """One of mvbot's own links; its label is text like any other."""
-    return f"[{escape(found.label)}]({found.url.replace(')', '%29').replace(' ', '%20')})"
+    return f"[{escape(found.label)}]({_target(found.url)})"
 
 
 def _lines(part: Part) -> list[str]:
     """A part's markdown lines; a blank line sets each part off from the heading."""
     match part:
-        case Heading(tone, title, text):
-            mark = _MARKS[tone]
-            return [f"{mark}**{escape(title)}**", inline(text)] if title else [mark + inline(text)]
+        case Heading(tone, title, text, links):
+            mark, body = _MARKS[tone], inline(text, links)
+            return [f"{mark}**{escape(title)}**", body] if title else [mark + body]
         case Fields(fields):
             return ["", *(f"**{escape(f.label)}:** {inline(f.value)}" for f in fields)]
         case Links(found):

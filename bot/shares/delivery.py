@@ -51,12 +51,12 @@ def link_message(new: NewLink, sharer: str) -> Reply:
     sharer = literal(sharer)
     lines = [
         f"{sharer} shared a live camera stream with you: *{literal(_cameras(new))}*.",
-        "Watch it with the link below.",
+        f"Watch it here: {new.url}",
         f"The link works until {iso_utc(new.expires_at)} unless it is revoked.",
     ]
     if new.pin:
         lines.append(f"It asks for a PIN, which {sharer} will give you.")
-    link = Hyperlink("Open the live stream", new.url)
+    link = Hyperlink("Watch the live stream", new.url)
     return Reply("\n".join(lines), title="Live camera stream", private=True, links=(link,))
 
 
