@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from adapters.spans import Anchor, Bold, Code, Plain, Span, clean, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
 from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
 from bot.messages import Hyperlink, Reply, Tone
@@ -60,7 +60,9 @@ def _lines(part: Part) -> list[str]:
         case SmallPrint(lines):
             return [f"  {_plain(note)}" for note in lines]
         case Buttons(buttons):
-            return ["  " + "   ".join(f"[{clean(b.label)}: {clean(b.command)}]" for b in buttons)]
+            return [
+                "  " + "   ".join(f"[{unscheme(b.label)}: {unscheme(b.command)}]" for b in buttons)
+            ]
     assert_never(part)
 
 

@@ -58,7 +58,7 @@ def literal(text: str) -> str:
 
 def _code(text: str) -> str:
     """Text inside code, where mrkdwn formats nothing: a backtick would end it."""
-    return escape(unscheme(text)).replace("`", "'")
+    return _BROADCAST.sub("@" + ZWSP, escape(unscheme(text))).replace("`", "'")
 
 
 def _draw(span: Span) -> str:

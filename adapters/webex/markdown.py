@@ -36,7 +36,8 @@ def escape(text: str) -> str:
 
 
 def _shown(text: str) -> str:
-    return _PUNCTUATION.sub(r"\\\1", text.translate(_ENTITIES))
+    # An escaped `]` right before `(` is no link, but no `](` at all is plainer to check.
+    return _PUNCTUATION.sub(r"\\\1", text.translate(_ENTITIES)).replace("\\](", "\\]\\(")
 
 
 def code(text: str) -> str:
