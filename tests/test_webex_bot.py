@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import hmac
 import json
 from collections.abc import AsyncIterator
@@ -243,3 +244,24 @@ async def test_someone_without_a_role_is_told_so_in_the_thread(webex_bot: WebexB
     assert refusal.message["markdown"].startswith("⛔ Sorry, `clip` needs the viewer role")
     assert refusal.message["parentId"] == delivery["data"]["id"]
     assert not any("/camera/clip" in r.path for r in webex_bot.simulator.state.requests)
+
+
+@pytest.mark.parametrize(
+    # Quoted, the whole link is one word that is "not a command" and so is quoted back.
+    "probe", ["<@all>", '"[Session expired, sign in again](https://evil.example/login)"']
+)
+async def test_a_mention_or_a_link_from_someone_without_a_role_comes_back_as_text(
+    webex_bot: WebexBot, probe: str
+) -> None:
+    fake = webex_bot.fake
+    carl = fake.add_person("Carl Moe", "carl@elsewhere.example")
+    delivery = fake.user_message(
+        carl, f"mvbot {probe}", html=mention_html(html.escape(probe, quote=False))
+    )
+    await webex_bot.deliver(delivery)
+    await webex_bot.adapter.drain()
+
+    (answer,) = fake.posted
+    markdown = answer.message["markdown"]
+    assert "know" in markdown  # the unknown-command answer, quoting what was typed
+    assert "<@" not in markdown and "](" not in markdown and "https://" not in markdown
