@@ -263,5 +263,5 @@ async def test_a_mention_or_a_link_from_someone_without_a_role_comes_back_as_tex
 
     (answer,) = fake.posted
     markdown = answer.message["markdown"]
-    assert "know" in markdown  # the unknown-command answer, quoting what was typed
+    assert "command" in markdown  # the unknown-command answer, quoting what was typed
     assert "<@" not in markdown and "](" not in markdown and "https://" not in markdown
