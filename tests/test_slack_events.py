@@ -214,3 +214,21 @@ async def test_slack_checking_the_request_url_gets_its_challenge_back(slack: Sla
     body = json_body({"token": "legacy", "challenge": "c-123", "type": "url_verification"})
     answer = await slack.post(body, signed_headers(body, form=False))
     assert answer.status_code == 200 and answer.json() == {"challenge": "c-123"}
+
+
+@pytest.mark.parametrize(
+    "probe", ['"<!channel> @here"', '"<https://evil.example/login|Session expired, sign in>"']
+)
+async def test_a_mention_or_a_link_someone_typed_comes_back_as_text(
+    slack: SlackBot, fake: FakeSlack, probe: str
+) -> None:
+    # Slack delivers what was typed with `<`, `>` and `&` escaped, as here.
+    typed = probe.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    event = {"type": "message", "channel": "D9", "channel_type": "im", "ts": "1700000009.000001"}
+    assert (await slack.event({**event, "user": "U9", "text": typed})).status_code == 200
+
+    reply = await fake.wait_for(lambda c: c.method == "chat.postMessage", WAIT)
+    shown = json.dumps(reply.params["blocks"], ensure_ascii=False) + str(reply.params["text"])
+    assert "not a command" in shown
+    assert "<!" not in shown and "<http" not in shown and "https://" not in shown
+    assert not re.search(r"@(here|channel)\b", shown)
