@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import hmac
+import html
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
