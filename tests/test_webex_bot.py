@@ -248,7 +248,8 @@ async def test_someone_without_a_role_is_told_so_in_the_thread(webex_bot: WebexB
 
 @pytest.mark.parametrize(
     # Quoted, the whole link is one word that is "not a command" and so is quoted back.
-    "probe", ["<@all>", '"[Session expired, sign in again](https://evil.example/login)"']
+    "probe",
+    ["<@all>", '"[Session expired, sign in again](https://evil.example/login)"'],
 )
 async def test_a_mention_or_a_link_from_someone_without_a_role_comes_back_as_text(
     webex_bot: WebexBot, probe: str
