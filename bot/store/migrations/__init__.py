@@ -18,6 +18,7 @@ from bot.store.migrations import (
     v003_events,
     v004_occupancy_alerts,
     v005_pin_attempts,
+    v006_scheduler_jobs,
 )
 from bot.store.schema import schema_version
 
@@ -30,6 +31,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (3, v003_events.upgrade),
     (4, v004_occupancy_alerts.upgrade),
     (5, v005_pin_attempts.upgrade),
+    (6, v006_scheduler_jobs.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
