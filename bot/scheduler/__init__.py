@@ -97,12 +97,15 @@ class Scheduler:
             # The job table is the store's, built by its migrations (a no-op when Store.open
             # ran them already); starting reads due jobs. Blocking database work, both.
             await self._in_worker(migrate, engine)
+            # Set before starting: a job already due fires at once, and is dispatched only
+            # while a scheduler is set (otherwise it counts as falling due at shutdown).
+            self._scheduler = scheduler
             await self._in_worker(scheduler.start)
         except BaseException:
+            self._scheduler = None
             await self._in_worker(engine.dispose)
             self._worker.shutdown(wait=False)
             raise
-        self._scheduler = scheduler
 
     def schedule(self, kind: str, job_id: str, at: datetime) -> None:
         """Run `kind`'s handler with `job_id` at `at`; scheduling the same id again moves it."""
