@@ -13,6 +13,7 @@ from sqlalchemy import Engine, MetaData, bindparam, inspect, text
 
 from bot.events.tables import metadata as events_metadata
 from bot.occupancy.threshold_store import metadata as occupancy_metadata
+from bot.scheduler.tables import metadata as scheduler_metadata
 from bot.shares.tables import metadata as shares_metadata
 from bot.store import LATEST_VERSION, Store, create_database_engine, migrate
 from bot.store.column_types import UTCDateTime
@@ -22,7 +23,13 @@ from tests.db_fixtures import database_factory_fixture  # noqa: F401
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "bot" / "store" / "migrations"
 LEGACY_DDL = Path(__file__).parent / "data"
-LIVE: tuple[MetaData, ...] = (store_metadata, shares_metadata, events_metadata, occupancy_metadata)
+LIVE: tuple[MetaData, ...] = (
+    store_metadata,
+    shares_metadata,
+    events_metadata,
+    occupancy_metadata,
+    scheduler_metadata,
+)
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}
 

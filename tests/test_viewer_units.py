@@ -1,4 +1,5 @@
-"""Unit tests: the viewer's rate limiter and PIN attempts, playlists, segment remuxing."""
+"""Unit tests: the viewer's rate limiter, playlists, segment remuxing (PIN attempts:
+test_shares_lockout.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bot.media import MediaError
 from bot.shares.streams import Segment, StreamView, remux_segment, segment_codec
 from bot.web.viewer.media import live_state, playlist
 from bot.web.viewer.page import message_page, stream_page
-from bot.web.viewer.ratelimit import Attempts, RateLimiter
+from bot.web.viewer.ratelimit import RateLimiter
 from simulator.media import decode_stripe, encode_clip, paint_stripe
 
 
@@ -34,17 +35,6 @@ def test_rate_limiter_allows_a_burst_then_the_rate() -> None:
     clock.now += 1.0
     assert [limiter.wait("a") for _ in range(2)] == [0.0, 0.0]
     assert limiter.wait("a") > 0
-
-
-def test_wrong_pins_block_a_link_for_the_window() -> None:
-    clock = Clock()
-    attempts = Attempts(limit=3, window=60, clock=clock)
-    for _ in range(3):
-        assert not attempts.blocked("link")
-        attempts.failed("link")
-    assert attempts.blocked("link") and not attempts.blocked("other")
-    clock.now += 61
-    assert not attempts.blocked("link")
 
 
 def segment(seq: int, gap: bool = False) -> Segment:

@@ -23,6 +23,7 @@ from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.shares.credentials import looks_like_token, new_pin, new_token, pin_hash, token_hash
 from bot.shares.jobs import ShareJobs
+from bot.shares.lockout import PinLockout
 from bot.shares.model import (
     AccessEntry,
     AccessEvent,
@@ -58,6 +59,7 @@ class ShareService:
         self.public_url = public_url  # set once the web server's address is known
         self.clock = clock
         self._jobs = ShareJobs(store, scheduler, outbox, settings, clock)
+        self.pins = PinLockout(store.engine, clock)  # the viewer's PIN attempts
         self._lock = asyncio.Lock()  # one change at a time: two shares must not race
 
     async def resume(self) -> int:

@@ -21,6 +21,10 @@ class ShareStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     # Reading ------------------------------------------------------------------------------
 
     async def link(self, token_hash: str) -> Link | None:

@@ -1,6 +1,6 @@
-"""The share tables as the code uses them now (schema version 2 built them)."""
+"""The share tables as the code uses them now (schema versions 2 and 5 built them)."""
 
-from sqlalchemy import JSON, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text
 
 from bot.store.column_types import RowId, UTCDateTime
 
@@ -58,4 +58,17 @@ share_access = Table(
     Column("detail", Text),
     Index("ix_share_access_at", "at"),
     Index("ix_share_access_email", "email"),
+)
+
+# PIN attempts counted per link and client address ("*": the link as a whole, for addresses
+# that never entered its right PIN), so a lock-out outlives a restart and binds every replica.
+share_pin_attempts = Table(
+    "share_pin_attempts",
+    metadata,
+    Column("link_id", String(32), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),  # counted, and not (yet) found right
+    Column("first_at", UTCDateTime),  # when the current count started
+    Column("locked_until", UTCDateTime),
+    Column("right_at", UTCDateTime),  # the last right PIN from this address
 )

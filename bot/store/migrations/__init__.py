@@ -17,6 +17,8 @@ from bot.store.migrations import (
     v002_shares,
     v003_events,
     v004_occupancy_alerts,
+    v005_pin_attempts,
+    v006_scheduler_jobs,
 )
 from bot.store.schema import schema_version
 
@@ -28,6 +30,8 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (2, v002_shares.upgrade),
     (3, v003_events.upgrade),
     (4, v004_occupancy_alerts.upgrade),
+    (5, v005_pin_attempts.upgrade),
+    (6, v006_scheduler_jobs.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 

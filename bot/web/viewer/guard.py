@@ -13,7 +13,7 @@ from bot.shares import Grant, Share, ShareService
 from bot.shares.credentials import proof_matches
 from bot.shares.streams import StreamHub
 from bot.web.viewer.page import message_page
-from bot.web.viewer.ratelimit import Attempts, RateLimiter
+from bot.web.viewer.ratelimit import RateLimiter
 
 PIN_COOKIE = "mvbot_pin"
 VIEW_MEMORY = 600.0  # one "link viewed" row per link, camera, address and browser per 10 min
@@ -56,7 +56,6 @@ class Viewer:
     streams: StreamHub
     key: bytes  # signs PIN proofs
     limiter: RateLimiter
-    attempts: Attempts = field(default_factory=Attempts)
     views: ViewLog = field(default_factory=ViewLog)
 
 

@@ -47,30 +47,3 @@ class RateLimiter:
         full = self._capacity / self._rate
         for address in [a for a, b in self._buckets.items() if now - b.at > full]:
             del self._buckets[address]
-
-
-class Attempts:
-    """Wrong PINs per link: after `limit` within `window` seconds, the link refuses PINs
-    until the window has passed, so a six-digit PIN cannot be walked through."""
-
-    def __init__(
-        self, limit: int = 5, window: float = 900.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limit, self._window, self._clock = limit, window, clock
-        self._failures: dict[str, list[float]] = {}
-
-    def blocked(self, key: str) -> bool:
-        recent = self._recent(key)
-        return len(recent) >= self._limit
-
-    def failed(self, key: str) -> None:
-        self._recent(key).append(self._clock())
-
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _recent(self, key: str) -> list[float]:
-        cutoff = self._clock() - self._window
-        recent = [t for t in self._failures.get(key, []) if t > cutoff]
-        self._failures[key] = recent
-        return recent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
@@ -63,13 +64,17 @@ def viewer_routes(viewer: Viewer) -> list[Route]:
         link = visit.grant.link
         if link.pin_hash is None or visit.pin_ok:
             return RedirectResponse(f"/s/{quote(visit.token)}", 303, headers=SECURITY_HEADERS)
-        if viewer.attempts.blocked(link.id):
-            return _html(pin_page(visit.token, "Too many wrong PINs — try again later."), 429)
+        # Counted before the body is read or the hash computed: a burst of guesses sent
+        # at once cannot all pass a check that each of them made before any had failed.
+        admission = await viewer.shares.pins.admit(link.id, visit.address)
+        if not admission.allowed:
+            retry = str(max(1, math.ceil(admission.retry_after.total_seconds())))
+            page = pin_page(visit.token, "Too many wrong PINs — try again later.")
+            return _html(page, 429, {"Retry-After": retry})
         pin = await _form_pin(request)
         if not pin or not await asyncio.to_thread(pin_matches, pin, link.pin_hash):
-            viewer.attempts.failed(link.id)
             return _html(pin_page(visit.token, "That PIN is not right."), 403)
-        viewer.attempts.succeeded(link.id)
+        await viewer.shares.pins.succeeded(link.id, visit.address)
         path = f"/s/{quote(visit.token)}"
         response = RedirectResponse(path, 303, headers=SECURITY_HEADERS)
         response.set_cookie(
@@ -157,6 +162,7 @@ async def _form_pin(request: Request) -> str:
     return values[0].strip()
 
 
-def _html(body: str, status: int) -> Response:
+def _html(body: str, status: int, extra: dict[str, str] | None = None) -> Response:
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+    headers.update(extra or {})
     return HTMLResponse(body, status_code=status, headers=headers)

@@ -1,4 +1,5 @@
-"""Runs pending work at its time, across restarts: APScheduler with its jobs in the database."""
+"""Runs pending work at its time, across restarts: APScheduler with its jobs in the database
+(in plain columns, see jobstore.py: never pickled)."""
 
 import asyncio
 import contextlib
@@ -18,11 +19,13 @@ from apscheduler.events import (
 )
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.util import obj_to_ref
 
+from bot.scheduler.jobstore import EXECUTOR, JOB_DEFAULTS, JsonJobStore
 from bot.store.engine import create_database_engine
+from bot.store.migrations import migrate
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +85,27 @@ class Scheduler:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scheduler-db")
         engine = await self._in_worker(create_database_engine, self._database_url)
         scheduler = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine)},
-            executors={"default": AsyncIOExecutor()},
-            # No grace limit: a job that fell due while mvbot was down still runs at start,
-            # once (coalesce), however late; the handler decides whether it is too late.
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            jobstores={"default": JsonJobStore(engine, obj_to_ref(fire))},
+            executors={EXECUTOR: AsyncIOExecutor()},
+            job_defaults=JOB_DEFAULTS,
             timezone=UTC,
             event_loop=self._loop,
         )
         scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_SCHEDULER_SHUTDOWN)
         self._stopped.clear()
         try:
-            # Starting creates the job table and reads due jobs: blocking database work.
+            # The job table is the store's, built by its migrations (a no-op when Store.open
+            # ran them already); starting reads due jobs. Blocking database work, both.
+            await self._in_worker(migrate, engine)
+            # Set before starting: a job already due fires at once, and is dispatched only
+            # while a scheduler is set (otherwise it counts as falling due at shutdown).
+            self._scheduler = scheduler
             await self._in_worker(scheduler.start)
         except BaseException:
+            self._scheduler = None
             await self._in_worker(engine.dispose)
             self._worker.shutdown(wait=False)
             raise
-        self._scheduler = scheduler
 
     def schedule(self, kind: str, job_id: str, at: datetime) -> None:
         """Run `kind`'s handler with `job_id` at `at`; scheduling the same id again moves it."""
