@@ -90,7 +90,7 @@ async def test_a_signed_clip_command_is_acked_at_once_and_the_mp4_follows(
     assert buttons.params["channel"] == "C1"
     (actions,) = buttons.params["blocks"]
     assert [e["text"]["text"] for e in actions["elements"]] == ["30 s earlier", "Snapshot"]
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     (row,) = await slack.running.services.store.audit_rows()
     assert (row.person_id, row.person_email, row.command) == (
         "U1",
@@ -120,7 +120,7 @@ async def test_bad_or_stale_signatures_get_401_and_run_nothing(
     assert (await slack.post(body, signed_headers(body))).status_code == 200
     reply = await fake.wait_for(lambda c: c.method == "chat.postMessage", WAIT)
     assert "Lobby" in json.dumps(reply.params["blocks"])
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     rows = await slack.running.services.store.audit_rows()
     assert [r.command for r in rows] == ["cameras"]
 
@@ -152,7 +152,7 @@ async def test_pressing_a_button_the_bot_posted_runs_its_command(
     )
     assert second.params["channel_id"] == "C2"
     assert "<@U2> pressed “30 s earlier”" in second.params["initial_comment"]
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     rows = await slack.running.services.store.audit_rows()
     pressed = [r for r in rows if r.person_id == "U2"]
     assert [(r.command, r.person_email) for r in pressed] == [
@@ -205,7 +205,7 @@ async def test_direct_messages_are_commands_and_bot_posts_are_ignored(
 
     reply = await fake.wait_for(lambda c: c.method == "chat.postMessage", WAIT)
     assert reply.params["channel"] == "D1" and "Lobby" in json.dumps(reply.params["blocks"])
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     rows = await slack.running.services.store.audit_rows()
     assert [(r.person_id, r.command) for r in rows] == [("U1", "cameras")]
 

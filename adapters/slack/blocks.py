@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.slack.asker import Asker
+from adapters.slack.inbound import Asker
 from adapters.slack.manifest import ACTION_PREFIX
 from adapters.text import aligned_table
 from bot.messages import Attachment, Button, Reply, Tone
