@@ -24,6 +24,7 @@ from tests.fake_slack import (
 from tests.slack_requests import (
     SlackBot,
     block_actions,
+    event_callback,
     form_body,
     interactive_body,
     json_body,
@@ -214,3 +215,35 @@ async def test_slack_checking_the_request_url_gets_its_challenge_back(slack: Sla
     body = json_body({"token": "legacy", "challenge": "c-123", "type": "url_verification"})
     answer = await slack.post(body, signed_headers(body, form=False))
     assert answer.status_code == 200 and answer.json() == {"challenge": "c-123"}
+
+
+async def test_an_event_slack_delivers_twice_is_answered_once(
+    slack: SlackBot, fake: FakeSlack
+) -> None:
+    mention = {
+        "type": "app_mention",
+        "user": "U1",
+        "text": f"<@{BOT_USER}> cameras",
+        "channel": "C3",
+        "ts": "1700000002.000001",
+    }
+    body = json_body(event_callback(mention))
+    for _ in range(2):  # the same event_id: Slack retries when it doubts a delivery
+        assert (await slack.post(body, signed_headers(body, form=False))).status_code == 200
+    await slack.running.runner.idle()
+
+    assert len(fake.to("chat.postMessage")) == 1
+    rows = await slack.running.services.store.audit_rows()
+    assert [(r.person_id, r.command) for r in rows] == [("U1", "cameras")]
+
+
+async def test_a_command_while_the_bot_stops_is_told_to_try_again_and_runs_nothing(
+    slack: SlackBot, fake: FakeSlack
+) -> None:
+    await slack.running.runner.stop(grace=0.0)
+
+    answer = await slack.command("cameras", channel="C1")
+    assert answer.status_code == 200
+    assert answer.text == "mvbot is restarting — try again in a moment."
+    assert not fake.to("chat.postMessage")
+    assert await slack.running.services.store.audit_rows() == []

@@ -243,3 +243,29 @@ async def test_someone_without_a_role_is_told_so_in_the_thread(webex_bot: WebexB
     assert refusal.message["markdown"].startswith("⛔ Sorry, `clip` needs the viewer role")
     assert refusal.message["parentId"] == delivery["data"]["id"]
     assert not any("/camera/clip" in r.path for r in webex_bot.simulator.state.requests)
+
+
+async def test_a_delivery_webex_sends_twice_is_answered_once(webex_bot: WebexBot) -> None:
+    fake = webex_bot.fake
+    ann = fake.add_person("Ann Lee", ANN_EMAIL)
+    delivery = ask(fake, ann, "help")
+
+    assert (await webex_bot.deliver(delivery)).status_code == 200
+    assert (await webex_bot.deliver(delivery)).status_code == 200  # Webex doubted the first
+    await webex_bot.running.runner.idle()
+
+    (answer,) = fake.posted
+    assert answer.message["parentId"] == delivery["data"]["id"]
+    assert [r.command for r in await webex_bot.running.services.store.audit_rows()] == ["help"]
+
+
+async def test_a_delivery_while_the_bot_stops_is_refused_so_webex_sends_it_again(
+    webex_bot: WebexBot,
+) -> None:
+    fake = webex_bot.fake
+    ann = fake.add_person("Ann Lee", ANN_EMAIL)
+    await webex_bot.running.runner.stop(grace=0.0)
+
+    assert (await webex_bot.deliver(ask(fake, ann, "help"))).status_code == 503
+    assert fake.posted == []
+    assert await webex_bot.running.services.store.audit_rows() == []
