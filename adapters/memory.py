@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.messages import Message, Person, Place, Reply, SentMessage
 from bot.outbox import Core
+from bot.runner import Delivery
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Posted:
     place: Place
     reply: Reply
     edit_of: str | None = None  # the id of the message this one replaced
+    answering: Message | None = None  # the command it answers (None: deferred work)
 
 
 class MemoryAdapter:
@@ -47,15 +49,23 @@ class MemoryAdapter:
         if self._core is None:
             raise RuntimeError("the adapter has not been started")
         before = len(self.posted)
-        await self._core.handle(self.message(text, **who))
+        message = self.message(text, **who)
+        task = self._core.submit(Delivery.of(message))
+        if task is None:
+            raise RuntimeError("the bot is stopping")
+        await task
         return [p.reply for p in self.posted[before:]]
 
-    async def send(self, place: Place, reply: Reply) -> SentMessage:
-        await self._record(Posted(place, reply))
+    async def send(
+        self, place: Place, reply: Reply, *, answering: Message | None = None
+    ) -> SentMessage:
+        await self._record(Posted(place, reply, answering=answering))
         return SentMessage(place, str(next(self._ids)))
 
-    async def update(self, sent: SentMessage, reply: Reply) -> None:
-        await self._record(Posted(sent.place, reply, edit_of=sent.id))
+    async def update(
+        self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
+    ) -> None:
+        await self._record(Posted(sent.place, reply, edit_of=sent.id, answering=answering))
 
     async def send_direct(self, email: str, reply: Reply) -> bool:
         if email.lower() not in self.members:

@@ -17,6 +17,7 @@ from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
 from bot.occupancy import SENSE_TOPIC, Occupancy
 from bot.outbox import Adapter, Outbox
+from bot.runner import STOP_GRACE, Runner
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.shares import ShareService, ShareStore
@@ -53,6 +54,7 @@ class Running:
     """A started bot and the parts a caller (the CLI, a test) may want to reach."""
 
     bot: Bot
+    runner: Runner  # every command from every adapter runs here
     services: Services
     pending: PendingClips
     events: EventServices
@@ -150,9 +152,12 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(scheduler.shutdown)
         await pending.resume()
         await shares.resume()
+        runner = Runner(bot)
         for adapter in adapters:
-            await adapter.start(bot)
+            await adapter.start(runner)
             stack.push_async_callback(adapter.stop)
+        # Stopped before the adapters close their clients: running commands still answer.
+        stack.push_async_callback(runner.stop, STOP_GRACE)
         await occupancy.start()
         stack.push_async_callback(occupancy.stop)
         # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
@@ -160,6 +165,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(events.stop)
         yield Running(
             bot,
+            runner,
             services,
             pending,
             events=events,

@@ -24,7 +24,8 @@ PREVIEW_TIMEOUT = 1.5
 
 
 class Bot:
-    """Platform-neutral: adapters call `handle` for each command and render what comes back."""
+    """Platform-neutral: the runner calls `handle` for each command; adapters render what
+    comes back."""
 
     def __init__(self, services: Services, router: Router) -> None:
         self.services = services
@@ -73,12 +74,16 @@ class Bot:
         try:
             name, tokens = split_command(message.text)
         except ParseError as error:
-            await services.outbox.send(message.place, Reply(str(error), tone=Tone.ERROR))
+            await services.outbox.send(
+                message.place, Reply(str(error), tone=Tone.ERROR), answering=message
+            )
             return Outcome.FAILED, str(error), None
         command = self.router.find(name)
         if command is None:
             text = str(unknown_command(name, [c.name for c in self.router.commands]))
-            await services.outbox.send(message.place, Reply(text, tone=Tone.ERROR))
+            await services.outbox.send(
+                message.place, Reply(text, tone=Tone.ERROR), answering=message
+            )
             return Outcome.FAILED, text, None
         role = services.access.role_of(message.person, message.place)
         if role < command.role:
@@ -87,7 +92,9 @@ class Bot:
                 f"{'no role' if role is Role.NONE else 'the ' + role.label + ' role'} here. "
                 "Ask an mvbot admin to grant it."
             )
-            await services.outbox.send(message.place, Reply(text, tone=Tone.REFUSED))
+            await services.outbox.send(
+                message.place, Reply(text, tone=Tone.REFUSED), answering=message
+            )
             return Outcome.REFUSED, text, command
         request = Request(services, message, role, command)
         try:

@@ -103,6 +103,7 @@ async def _demo(
             f"Try: {' · '.join(EXAMPLES)}. Ctrl-D or `quit` leaves."
         )
         await console.repl()
+        await running.runner.idle()  # the commands typed last are still running
         if waiting := await running.pending.unfinished():
             many = waiting != 1
             print(

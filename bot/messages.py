@@ -60,6 +60,9 @@ class Message:
     person: Person
     place: Place
     id: str | None = None
+    # Platform details its adapter needs to answer this message (Slack: the response_url,
+    # the command as typed, the button pressed); opaque to the core, like SentMessage.extra.
+    extra: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 class Tone(StrEnum):

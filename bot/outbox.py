@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol, runtime_checkable
 
 from bot.messages import Message, Place, Reply, SentMessage
+from bot.runner import Delivery
 from bot.store import Outcome
 
 
 class Core(Protocol):
-    """What an adapter may ask of the core."""
+    """What an adapter may ask of the core (bot.runner.Runner)."""
 
-    async def handle(self, message: Message) -> Outcome:
-        """Run a command; every answer goes out through the adapter's `send`/`update`."""
+    @property
+    def stopping(self) -> bool:
+        """True once the bot is shutting down: new commands are refused."""
+        ...
+
+    def submit(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
+        """Run a command in a task the core owns; every answer goes out through the
+        adapter's `send`/`update` with `answering` set to the command's Message. None when
+        the delivery repeats a recent one or the bot is stopping."""
         ...
 
     async def preview(self, message: Message) -> str:
@@ -26,7 +35,8 @@ class Adapter(Protocol):
 
     `start` hands the adapter the core, which it calls for every command it receives
     from then on; the core calls back `send` and `update` to answer, now or later (a
-    deferred clip, an alert), in the place the adapter named.
+    deferred clip, an alert), in the place the adapter named. `answering` is the command
+    a reply answers (None for deferred work): who asked, for a private reply.
     """
 
     platform: str
@@ -35,9 +45,13 @@ class Adapter(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, place: Place, reply: Reply) -> SentMessage: ...
+    async def send(
+        self, place: Place, reply: Reply, *, answering: Message | None = None
+    ) -> SentMessage: ...
 
-    async def update(self, sent: SentMessage, reply: Reply) -> None: ...
+    async def update(
+        self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
+    ) -> None: ...
 
 
 @runtime_checkable
@@ -71,11 +85,15 @@ class Outbox:
         except KeyError:
             raise NoAdapter(f"no adapter runs for platform {platform!r}") from None
 
-    async def send(self, place: Place, reply: Reply) -> SentMessage:
-        return await self._adapter(place.platform).send(place, reply)
+    async def send(
+        self, place: Place, reply: Reply, *, answering: Message | None = None
+    ) -> SentMessage:
+        return await self._adapter(place.platform).send(place, reply, answering=answering)
 
-    async def update(self, sent: SentMessage, reply: Reply) -> None:
-        await self._adapter(sent.place.platform).update(sent, reply)
+    async def update(
+        self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
+    ) -> None:
+        await self._adapter(sent.place.platform).update(sent, reply, answering=answering)
 
     async def send_direct(self, platform: str, email: str, reply: Reply) -> bool:
         """Message the person with `email` directly on `platform`; False when that platform's

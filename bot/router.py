@@ -40,10 +40,10 @@ class Request:
     command: Command
 
     async def say(self, reply: Reply) -> SentMessage:
-        return await self.services.outbox.send(self.message.place, reply)
+        return await self.services.outbox.send(self.message.place, reply, answering=self.message)
 
     async def update(self, sent: SentMessage, reply: Reply) -> None:
-        await self.services.outbox.update(sent, reply)
+        await self.services.outbox.update(sent, reply, answering=self.message)
 
 
 class Router:

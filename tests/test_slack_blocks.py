@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from adapters.slack.asker import Asker
 from adapters.slack.blocks import (
     BLOCKS_PER_MESSAGE,
     FIELDS_PER_SECTION,
@@ -15,6 +14,7 @@ from adapters.slack.blocks import (
     fallback_text,
     link_note,
 )
+from adapters.slack.inbound import Asker
 from bot.messages import Attachment, Button, Field, Reply, Tone
 
 

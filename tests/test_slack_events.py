@@ -24,6 +24,7 @@ from tests.fake_slack import (
 from tests.slack_requests import (
     SlackBot,
     block_actions,
+    event_callback,
     form_body,
     interactive_body,
     json_body,
@@ -90,7 +91,7 @@ async def test_a_signed_clip_command_is_acked_at_once_and_the_mp4_follows(
     assert buttons.params["channel"] == "C1"
     (actions,) = buttons.params["blocks"]
     assert [e["text"]["text"] for e in actions["elements"]] == ["30 s earlier", "Snapshot"]
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     (row,) = await slack.running.services.store.audit_rows()
     assert (row.person_id, row.person_email, row.command) == (
         "U1",
@@ -120,7 +121,7 @@ async def test_bad_or_stale_signatures_get_401_and_run_nothing(
     assert (await slack.post(body, signed_headers(body))).status_code == 200
     reply = await fake.wait_for(lambda c: c.method == "chat.postMessage", WAIT)
     assert "Lobby" in json.dumps(reply.params["blocks"])
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     rows = await slack.running.services.store.audit_rows()
     assert [r.command for r in rows] == ["cameras"]
 
@@ -152,7 +153,7 @@ async def test_pressing_a_button_the_bot_posted_runs_its_command(
     )
     assert second.params["channel_id"] == "C2"
     assert "<@U2> pressed “30 s earlier”" in second.params["initial_comment"]
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     rows = await slack.running.services.store.audit_rows()
     pressed = [r for r in rows if r.person_id == "U2"]
     assert [(r.command, r.person_email) for r in pressed] == [
@@ -205,7 +206,7 @@ async def test_direct_messages_are_commands_and_bot_posts_are_ignored(
 
     reply = await fake.wait_for(lambda c: c.method == "chat.postMessage", WAIT)
     assert reply.params["channel"] == "D1" and "Lobby" in json.dumps(reply.params["blocks"])
-    await slack.adapter.idle()
+    await slack.running.runner.idle()
     rows = await slack.running.services.store.audit_rows()
     assert [(r.person_id, r.command) for r in rows] == [("U1", "cameras")]
 
@@ -232,3 +233,35 @@ async def test_a_mention_or_a_link_someone_typed_comes_back_as_text(
     assert "not a command" in shown
     assert "<!" not in shown and "<http" not in shown and "https://" not in shown
     assert not re.search(r"@(here|channel)\b", shown)
+
+
+async def test_an_event_slack_delivers_twice_is_answered_once(
+    slack: SlackBot, fake: FakeSlack
+) -> None:
+    mention = {
+        "type": "app_mention",
+        "user": "U1",
+        "text": f"<@{BOT_USER}> cameras",
+        "channel": "C3",
+        "ts": "1700000002.000001",
+    }
+    body = json_body(event_callback(mention))
+    for _ in range(2):  # the same event_id: Slack retries when it doubts a delivery
+        assert (await slack.post(body, signed_headers(body, form=False))).status_code == 200
+    await slack.running.runner.idle()
+
+    assert len(fake.to("chat.postMessage")) == 1
+    rows = await slack.running.services.store.audit_rows()
+    assert [(r.person_id, r.command) for r in rows] == [("U1", "cameras")]
+
+
+async def test_a_command_while_the_bot_stops_is_told_to_try_again_and_runs_nothing(
+    slack: SlackBot, fake: FakeSlack
+) -> None:
+    await slack.running.runner.stop(grace=0.0)
+
+    answer = await slack.command("cameras", channel="C1")
+    assert answer.status_code == 200
+    assert answer.text == "mvbot is restarting — try again in a moment."
+    assert not fake.to("chat.postMessage")
+    assert await slack.running.services.store.audit_rows() == []

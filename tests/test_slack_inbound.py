@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from adapters.slack.inbound import (
-    RecentIds,
     from_actions,
     from_command,
     from_direct,
@@ -103,11 +102,3 @@ def test_a_button_press_runs_its_command_for_the_presser_where_the_button_is() -
     assert press.text == "snapshot lobby"
     assert press.user_id == "U2" and press.place == Place("slack", "C1", "1.0")
     assert press.asker().pressed == "Snapshot"
-
-
-def test_a_redelivered_event_is_seen_once() -> None:
-    recent = RecentIds(size=2)
-    assert recent.first_time("Ev1") and not recent.first_time("Ev1")
-    assert recent.first_time("Ev2") and recent.first_time("Ev3")
-    assert recent.first_time("Ev1")  # forgotten once the window moved on
-    assert recent.first_time(None) and recent.first_time(None)

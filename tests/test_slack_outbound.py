@@ -14,10 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import PrivateReplyError
 from adapters.slack.adapter import retry_handlers
-from adapters.slack.asker import Asker, Askers
 from adapters.slack.outbound import Outbound
 from adapters.slack.pacing import ChannelPacer
-from bot.messages import Attachment, Button, Field, Place, Reply, Tone
+from bot.messages import Attachment, Button, Field, Message, Person, Place, Reply, Tone
 from bot.web.links import FileLinks
 from tests.fake_slack import BOT_TOKEN, PUBLIC_URL, FakeSlack, running_fake_slack
 
@@ -25,10 +24,15 @@ CHANNEL = Place("slack", "C1")
 LIMIT = 1000  # bytes: the upload limit in these tests
 
 
+def asked_by(user: str, response_url: str | None = None) -> Message:
+    """The command a reply answers, as Incoming.message made it."""
+    extra = {"response_url": response_url} if response_url else {}
+    return Message("share lobby", Person("slack", user), CHANNEL, extra=extra)
+
+
 @dataclass
 class Rig:
     outbound: Outbound
-    askers: Askers
     fake: FakeSlack
     media: Path
 
@@ -49,10 +53,9 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         client = AsyncWebClient(
             token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=retry_handlers()
         )
-        askers = Askers()
         links = FileLinks(b"k" * 32, PUBLIC_URL, media)
-        outbound = Outbound(client, links, askers, pacer=ChannelPacer(0.0), upload_limit=LIMIT)
-        yield Rig(outbound, askers, fake, media)
+        outbound = Outbound(client, links, pacer=ChannelPacer(0.0), upload_limit=LIMIT)
+        yield Rig(outbound, fake, media)
 
 
 async def test_a_message_is_posted_as_blocks_and_edited_in_place(rig: Rig) -> None:
@@ -71,8 +74,8 @@ async def test_a_message_is_posted_as_blocks_and_edited_in_place(rig: Rig) -> No
 
 
 async def test_a_private_reply_is_ephemeral_to_the_asker(rig: Rig) -> None:
-    with rig.askers.asking(Asker("U1", rig.fake.response_url())):
-        await rig.outbound.send(CHANNEL, Reply("Your link: …", private=True))
+    asker = asked_by("U1", rig.fake.response_url())
+    await rig.outbound.send(CHANNEL, Reply("Your link: …", private=True), answering=asker)
 
     assert rig.methods() == ["chat.postEphemeral"]
     (call,) = rig.fake.calls
@@ -81,8 +84,8 @@ async def test_a_private_reply_is_ephemeral_to_the_asker(rig: Rig) -> None:
 
 async def test_a_private_file_is_a_link_for_the_asker_never_an_upload(rig: Rig) -> None:
     clip = rig.clip(100)
-    with rig.askers.asking(Asker("U1")):
-        await rig.outbound.send(CHANNEL, Reply("clip", private=True, attachment=clip))
+    reply = Reply("clip", private=True, attachment=clip)
+    await rig.outbound.send(CHANNEL, reply, answering=asked_by("U1"))
 
     assert rig.methods() == ["chat.postEphemeral"]
     assert f"{PUBLIC_URL}/files/" in json.dumps(rig.fake.calls[0].params["blocks"])
@@ -150,8 +153,8 @@ async def test_a_429_is_retried_after_retry_after_and_posted_once(rig: Rig) -> N
 async def test_outside_the_bots_channels_the_asker_is_answered_privately(rig: Rig) -> None:
     rig.fake.refuse_channel("C9")
     outside = Place("slack", "C9")
-    with rig.askers.asking(Asker("U1", rig.fake.response_url())):
-        await rig.outbound.send(outside, Reply("3 cameras", attachment=rig.clip(10)))
+    asker = asked_by("U1", rig.fake.response_url())
+    await rig.outbound.send(outside, Reply("3 cameras", attachment=rig.clip(10)), answering=asker)
 
     response = rig.fake.to("response")[0].params
     assert response["response_type"] == "ephemeral" and response["replace_original"] is False

@@ -63,7 +63,7 @@ async def test_socket_mode_takes_commands_mentions_and_buttons_without_a_public_
         pressed = await fake.wait_for(message_to("C7"), WAIT)
         assert "<@U1> pressed “Cameras”" in json.dumps(pressed.params["blocks"], ensure_ascii=False)
 
-        await slack.adapter.idle()
+        await slack.running.runner.idle()
         rows = await slack.running.services.store.audit_rows()
         assert sorted((r.person_id, r.command) for r in rows) == [
             ("U1", "cameras"),

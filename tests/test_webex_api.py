@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from adapters.webex import WebexAdapter, WebexClient, WebexError, register_webhooks
 from bot.config import WebexSettings
 from bot.messages import Attachment, Message, Place, Reply, SentMessage, Tone
+from bot.runner import Runner
 from bot.store import Outcome
 from bot.web.links import FileLinks
 from bot.web.server import web_server
@@ -118,7 +119,8 @@ class PrivateCore:
         self.adapter = adapter
 
     async def handle(self, message: Message) -> Outcome:
-        await self.adapter.send(message.place, Reply("Only for you.", private=True))
+        reply = Reply("Only for you.", private=True)
+        await self.adapter.send(message.place, reply, answering=message)
         return Outcome.OK
 
     async def preview(self, message: Message) -> str:
@@ -129,7 +131,8 @@ async def test_a_private_reply_goes_to_the_asker_and_never_into_the_group_space(
     fake_webex: FakeWebex, adapter: WebexAdapter
 ) -> None:
     ann = fake_webex.add_person("Ann Lee", "ann@example.com")
-    await adapter.start(PrivateCore(adapter))
+    runner = Runner(PrivateCore(adapter))
+    await adapter.start(runner)
     delivery = fake_webex.user_message(ann, "mvbot share lobby", room="room-ops")
     body = json.dumps(delivery).encode()
     signature = hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
@@ -138,7 +141,7 @@ async def test_a_private_reply_goes_to_the_asker_and_never_into_the_group_space(
             f"{server.url}/webex/events", content=body, headers={"X-Spark-Signature": signature}
         )
         assert response.status_code == 200
-        await adapter.drain()
+        await runner.idle()
     (posted,) = fake_webex.posted
     assert posted.message["toPersonId"] == ann["id"]
     assert posted.message["roomId"] != "room-ops" and "parentId" not in posted.message

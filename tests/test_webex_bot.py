@@ -117,7 +117,7 @@ async def test_a_mention_in_a_group_space_gets_the_clip_with_its_checksum(
     assert response.status_code == 200
     posted = await fake.wait_for_post(has_file, DEADLINE)
     answered = datetime.now(UTC)
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
 
     message, upload = posted.message, posted.file
     assert upload is not None
@@ -160,7 +160,7 @@ async def test_an_unsigned_or_wrongly_signed_delivery_is_refused_and_runs_nothin
         content=signed.replace(b"room-group", b"room-other"),
         headers={"X-Spark-Signature": hmac.new(SECRET.encode(), signed, hashlib.sha1).hexdigest()},
     )
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
 
     assert [unsigned.status_code, wrong.status_code, tampered.status_code] == [401, 401, 401]
     assert len(fake.received) == webex_calls
@@ -174,7 +174,7 @@ async def test_the_bots_own_messages_do_not_trigger_it(webex_bot: WebexBot) -> N
     own = fake.user_message(fake.people[BOT_ID], "clip lobby 10m ago 2m", room_type="direct")
 
     assert (await webex_bot.deliver(own)).status_code == 200
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
 
     assert len(fake.received) == webex_calls  # not even fetched
     assert len(webex_bot.simulator.state.requests) == meraki_calls
@@ -189,7 +189,7 @@ async def test_a_card_button_runs_its_command_for_whoever_pressed_it(
     delivery = ask(fake, ann, "clip lobby 10m ago 5s")
     await webex_bot.deliver(delivery)
     await fake.wait_for_post(lambda p: "attachments" in p.message, DEADLINE)
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
     card = fake.posted[-1].message
     actions = card["attachments"][0]["content"]["actions"]
     snapshot = next(a for a in actions if a["title"] == "Snapshot")
@@ -199,7 +199,7 @@ async def test_a_card_button_runs_its_command_for_whoever_pressed_it(
     assert (
         await webex_bot.deliver(fake.card_press(card, bob, snapshot["data"]))
     ).status_code == 200
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
 
     image = next(p for p in fake.posted[before:] if p.file is not None)
     assert image.file is not None and image.file.content_type == "image/jpeg"
@@ -221,7 +221,7 @@ async def test_a_deferred_clip_is_posted_later_in_the_same_thread(
 
     clip = await fake.wait_for_post(has_file, DEADLINE)
     assert await webex_bot.running.pending.wait_idle(DEADLINE)
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
 
     promise = fake.posted[0].message
     assert "will be ready at about" in promise["markdown"] and promise["markdown"].startswith("⏳")
@@ -238,7 +238,7 @@ async def test_someone_without_a_role_is_told_so_in_the_thread(webex_bot: WebexB
     carl = fake.add_person("Carl Moe", "carl@elsewhere.example")
     delivery = ask(fake, carl, "clip lobby 10m ago 2m")
     await webex_bot.deliver(delivery)
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
 
     (refusal,) = fake.posted
     assert refusal.message["markdown"].startswith("⛔ Sorry, `clip` needs the viewer role")
@@ -266,3 +266,29 @@ async def test_a_mention_or_a_link_from_someone_without_a_role_comes_back_as_tex
     markdown = answer.message["markdown"]
     assert "command" in markdown  # the unknown-command answer, quoting what was typed
     assert "<@" not in markdown and "](" not in markdown and "https://" not in markdown
+
+
+async def test_a_delivery_webex_sends_twice_is_answered_once(webex_bot: WebexBot) -> None:
+    fake = webex_bot.fake
+    ann = fake.add_person("Ann Lee", ANN_EMAIL)
+    delivery = ask(fake, ann, "help")
+
+    assert (await webex_bot.deliver(delivery)).status_code == 200
+    assert (await webex_bot.deliver(delivery)).status_code == 200  # Webex doubted the first
+    await webex_bot.running.runner.idle()
+
+    (answer,) = fake.posted
+    assert answer.message["parentId"] == delivery["data"]["id"]
+    assert [r.command for r in await webex_bot.running.services.store.audit_rows()] == ["help"]
+
+
+async def test_a_delivery_while_the_bot_stops_is_refused_so_webex_sends_it_again(
+    webex_bot: WebexBot,
+) -> None:
+    fake = webex_bot.fake
+    ann = fake.add_person("Ann Lee", ANN_EMAIL)
+    await webex_bot.running.runner.stop(grace=0.0)
+
+    assert (await webex_bot.deliver(ask(fake, ann, "help"))).status_code == 503
+    assert fake.posted == []
+    assert await webex_bot.running.services.store.audit_rows() == []

@@ -10,6 +10,7 @@ from typing import TextIO
 from adapters.console.render import render
 from bot.messages import Message, Person, Place, Reply, SentMessage
 from bot.outbox import Core
+from bot.runner import Delivery
 from bot.store import Outcome
 
 PLATFORM = "console"
@@ -37,12 +38,16 @@ class ConsoleAdapter:
     def message(self, text: str) -> Message:
         return Message(text=text, person=self.person, place=self.place)
 
-    async def send(self, place: Place, reply: Reply) -> SentMessage:
+    async def send(
+        self, place: Place, reply: Reply, *, answering: Message | None = None
+    ) -> SentMessage:
         self.replies.append(reply)
         self._print(render(reply))
         return SentMessage(place, str(next(self._ids)))
 
-    async def update(self, sent: SentMessage, reply: Reply) -> None:
+    async def update(
+        self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
+    ) -> None:
         self.replies.append(reply)
         self._print(render(reply))
 
@@ -55,23 +60,29 @@ class ConsoleAdapter:
         print(text, file=self.out, flush=True)
 
     async def ask(self, text: str) -> Outcome:
-        if self._core is None:
-            raise RuntimeError("the adapter has not been started")
-        return await self._core.handle(self.message(text))
+        """Run `text` as a command and wait for its outcome (`mvbot demo --once`)."""
+        task = self._submit(text)
+        # The runner logged a command that broke before it had an outcome: it failed.
+        return (await task) or Outcome.FAILED
 
     async def repl(self) -> None:
-        """Read commands until end of input or `quit`; a command runs while the next is typed."""
-        running: set[asyncio.Task[Outcome]] = set()
+        """Read commands until end of input or `quit`; a command runs while the next is
+        typed (the core's runner owns it: `Runner.idle` waits for the last to finish)."""
         while True:
             line = await asyncio.to_thread(_read_line, "mvbot> ")
             if line is None or line.strip() in ("quit", "exit"):
                 break
             if line.strip():
-                task = asyncio.ensure_future(self.ask(line))
-                running.add(task)
-                task.add_done_callback(running.discard)
-        if running:
-            await asyncio.wait(running)
+                self._submit(line)
+
+    def _submit(self, text: str) -> asyncio.Task[Outcome | None]:
+        if self._core is None:
+            raise RuntimeError("the adapter has not been started")
+        message = self.message(text)
+        task = self._core.submit(Delivery.of(message))
+        if task is None:
+            raise RuntimeError("the bot is stopping")
+        return task
 
 
 def _read_line(prompt: str) -> str | None:

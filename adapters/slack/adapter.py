@@ -14,15 +14,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.routing import BaseRoute
 
-from adapters.slack.asker import Askers
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.listeners import Listeners
 from adapters.slack.outbound import SLACK_FILE_LIMIT, Outbound
 from adapters.slack.pacing import DEFAULT_INTERVAL, ChannelPacer
-from adapters.slack.people import People
+from adapters.slack.people import slack_people
 from adapters.slack.transport import SocketMode, http_routes
 from bot.config import SlackSettings
-from bot.messages import Place, Reply, SentMessage
+from bot.messages import Message, Place, Reply, SentMessage
 from bot.outbox import Core
 from bot.web.links import FileLinks
 
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 5
 CONNECTION_RETRIES = 2
-STOP_GRACE = 5.0  # seconds running commands get to finish when the bot stops
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -86,20 +84,20 @@ class SlackAdapter:
             await self._socket.open()
 
     async def stop(self) -> None:
+        # The core's runner has already let running commands finish (bot.app).
         if self._socket is not None:
             await self._socket.close()
-        await self._listeners.stop(STOP_GRACE)
         self._listeners.core = None
 
-    async def idle(self) -> None:
-        """Wait until every command received so far has been answered and audited."""
-        await self._listeners.idle()
+    async def send(
+        self, place: Place, reply: Reply, *, answering: Message | None = None
+    ) -> SentMessage:
+        return await self._outbound.send(place, reply, answering=answering)
 
-    async def send(self, place: Place, reply: Reply) -> SentMessage:
-        return await self._outbound.send(place, reply)
-
-    async def update(self, sent: SentMessage, reply: Reply) -> None:
-        await self._outbound.update(sent, reply)
+    async def update(
+        self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
+    ) -> None:
+        await self._outbound.update(sent, reply, answering=answering)
 
     async def send_direct(self, email: str, reply: Reply) -> bool:
         """Message a workspace member found by e-mail (bot.outbox.DirectMessenger)."""
@@ -132,18 +130,16 @@ def build_slack_adapter(
         client=client,
         # Never None: bolt would read SLACK_SIGNING_SECRET from the environment instead.
         signing_secret=secret.get_secret_value() if secret else "",
-        # Listeners only acknowledge and start a task, so bolt may answer after them
+        # Listeners only acknowledge and submit to the runner, so bolt may answer after them
         # (no untracked futures, no polling for the ack).
         process_before_response=True,
         attaching_conversation_kwargs_enabled=False,
     )
-    askers = Askers()
-    listeners = Listeners(People(client), askers)
+    listeners = Listeners(slack_people(client))
     listeners.register(app)
     outbound = Outbound(
         client,
         links,
-        askers,
         pacer=ChannelPacer(channel_interval),
         upload_limit=upload_limit,
         retry_handlers=handlers,

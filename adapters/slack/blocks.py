@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, assert_never
 
-from adapters.slack.asker import Asker
+from adapters.slack.inbound import Asker
 from adapters.slack.manifest import ACTION_PREFIX
 from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table

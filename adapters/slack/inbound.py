@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.asker import Asker
 from adapters.slack.manifest import ACTION_PREFIX
 from bot.messages import Message, Person, Place
 
@@ -17,6 +15,26 @@ PLATFORM = "slack"
 
 # <target|label> or <target>: Slack's markup for links, e-mails, channels and people.
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+@dataclass(frozen=True)
+class Asker:
+    """The Slack user a command came from, and how to answer them privately."""
+
+    user_id: str
+    response_url: str | None = None  # slash commands and button presses carry one
+    # What the room did not see, shown under public replies: the slash command as typed
+    # ("/mv clip lobby 10m ago 2m") or the label of the button pressed.
+    typed: str | None = None
+    pressed: str | None = None
+
+    @classmethod
+    def of(cls, message: Message) -> Asker:
+        """The asker of a command Incoming.message made (its Slack details are in `extra`)."""
+        extra = message.extra
+        return cls(
+            message.person.id, extra.get("response_url"), extra.get("typed"), extra.get("pressed")
+        )
 
 
 @dataclass(frozen=True)
@@ -32,7 +50,16 @@ class Incoming:
     pressed: str | None = None  # the label of the button pressed
 
     def message(self, person: Person) -> Message:
-        return Message(self.text, person, self.place, self.id)
+        extra = {
+            key: value
+            for key, value in (
+                ("response_url", self.response_url),
+                ("typed", self.typed),
+                ("pressed", self.pressed),
+            )
+            if value
+        }
+        return Message(self.text, person, self.place, self.id, extra)
 
     def asker(self) -> Asker:
         return Asker(self.user_id, self.response_url, self.typed, self.pressed)
@@ -144,21 +171,3 @@ def from_actions(body: Mapping[str, Any]) -> list[Incoming]:
             )
         )
     return presses
-
-
-class RecentIds:
-    """Ids seen lately: Slack delivers an event again when it doubts the first delivery."""
-
-    def __init__(self, size: int = 1000) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def first_time(self, key: str | None) -> bool:
-        if key is None:
-            return True
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self._size:
-            self._seen.popitem(last=False)
-        return True

@@ -13,7 +13,6 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.asker import Asker, Askers
 from adapters.slack.blocks import (
     actions_block,
     asker_note,
@@ -22,10 +21,10 @@ from adapters.slack.blocks import (
     fallback_text,
     link_note,
 )
-from adapters.slack.inbound import PLATFORM
+from adapters.slack.inbound import PLATFORM, Asker
 from adapters.slack.pacing import ChannelPacer
 from bot.grammar.formatting import size
-from bot.messages import Attachment, Place, Reply, SentMessage
+from bot.messages import Attachment, Message, Place, Reply, SentMessage
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
@@ -50,6 +49,10 @@ class UploadFailed(Exception):
     """The file could not be handed to Slack; a download link goes out instead."""
 
 
+def _asker(answering: Message | None) -> Asker | None:
+    return Asker.of(answering) if answering is not None else None
+
+
 def _error_code(error: SlackApiError) -> str:
     return str(error.response.get("error", "")) if error.response is not None else ""
 
@@ -61,7 +64,6 @@ class Outbound:
         self,
         client: AsyncWebClient,
         links: FileLinks,
-        askers: Askers,
         *,
         pacer: ChannelPacer,
         upload_limit: int = SLACK_FILE_LIMIT,
@@ -69,13 +71,16 @@ class Outbound:
     ) -> None:
         self._client = client
         self._links = links
-        self._askers = askers
         self._pacer = pacer
         self._upload_limit = upload_limit
         self._retry_handlers = retry_handlers or []
 
-    async def send(self, place: Place, reply: Reply) -> SentMessage:
-        asker = self._askers.current()
+    async def send(
+        self, place: Place, reply: Reply, *, answering: Message | None = None
+    ) -> SentMessage:
+        """Post `reply`; `answering` is the command it answers, whose asker a private reply
+        goes to and whom a public one names."""
+        asker = _asker(answering)
         if reply.private and not place.direct:
             return await self._ephemeral(place, reply, asker)
         notes = tuple(n for n in (asker_note(asker),) if n)
@@ -105,13 +110,15 @@ class Outbound:
         await self._post(Place(PLATFORM, user_id, direct=True), reply, notes)
         return True
 
-    async def update(self, sent: SentMessage, reply: Reply) -> None:
+    async def update(
+        self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
+    ) -> None:
         """Edit a posted message in place; what cannot be edited (an upload, an ephemeral
         answer, a new file) is posted anew instead, so nothing is lost."""
         if sent.extra.get("kind") != "message" or reply.attachment is not None:
-            await self.send(sent.place, reply)
+            await self.send(sent.place, reply, answering=answering)
             return
-        notes = tuple(n for n in (asker_note(self._askers.current()),) if n)
+        notes = tuple(n for n in (asker_note(_asker(answering)),) if n)
         channel = sent.extra.get("channel", sent.place.room_id)
         async with self._pacer.turn(channel):
             await self._client.chat_update(

@@ -1,24 +1,20 @@
-"""Slack users → Person (name, e-mail, time zone) from users.info, cached and coalesced."""
+"""Slack users → Person (name, e-mail, time zone): users.info, for the shared people cache."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.people import LookUp, People
 from adapters.slack.inbound import PLATFORM
 from bot.messages import Person
 
 log = logging.getLogger(__name__)
-
-# People rarely change e-mail or time zone; an hour keeps users.info calls rare.
-DEFAULT_TTL = 3600.0
 
 
 def person_from_user(user: Mapping[str, Any]) -> Person:
@@ -34,58 +30,20 @@ def person_from_user(user: Mapping[str, Any]) -> Person:
     )
 
 
-class People:
-    """Who a Slack user id is. Concurrent asks for one id make one users.info call; a
-    failed lookup gives a Person with the id alone (so rules by e-mail do not match) and
-    is not remembered, so the next command tries again."""
+def users_info(client: AsyncWebClient) -> LookUp:
+    """Look a user up with users.info; None (logged) when Slack cannot say."""
 
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        *,
-        ttl: float = DEFAULT_TTL,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client = client
-        self._ttl = ttl
-        self._clock = clock
-        self._known: dict[str, tuple[float, Person]] = {}
-        self._asking: dict[str, asyncio.Task[Person]] = {}
-
-    async def person(self, user_id: str) -> Person:
-        known = self._known.get(user_id)
-        if known is not None and known[0] > self._clock():
-            return known[1]
-        task = self._asking.get(user_id)
-        if task is None:
-            task = asyncio.create_task(self._look_up(user_id))
-            self._asking[user_id] = task
-            task.add_done_callback(lambda done: self._forget_task(user_id, done))
-        # Shielded: one caller giving up (a deadline for an acknowledgement) must not
-        # cancel the lookup that others wait for.
-        return await asyncio.shield(task)
-
-    def _forget_task(self, user_id: str, task: asyncio.Task[Person]) -> None:
-        if self._asking.get(user_id) is task:
-            del self._asking[user_id]
-
-    async def person_within(self, user_id: str, seconds: float) -> Person:
-        """The person if known within `seconds`, else the id alone (the lookup goes on)."""
+    async def look_up(user_id: str) -> Person | None:
         try:
-            async with asyncio.timeout(seconds):
-                return await self.person(user_id)
-        except TimeoutError:
-            return Person(PLATFORM, user_id)
-
-    async def _look_up(self, user_id: str) -> Person:
-        try:
-            answer = await self._client.users_info(user=user_id)
+            answer = await client.users_info(user=user_id)
         except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError) as error:
             log.warning("users.info failed user=%s error=%r", user_id, error)
-            return Person(PLATFORM, user_id)
+            return None
         user = answer.get("user")
-        if not isinstance(user, Mapping):
-            return Person(PLATFORM, user_id)
-        person = person_from_user(user)
-        self._known[user_id] = (self._clock() + self._ttl, person)
-        return person
+        return person_from_user(user) if isinstance(user, Mapping) else None
+
+    return look_up
+
+
+def slack_people(client: AsyncWebClient) -> People:
+    return People(PLATFORM, users_info(client))

@@ -13,27 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.routing import BaseRoute
 
 from adapters.webex.client import WebexClient, WebexError
-from adapters.webex.inbound import PLATFORM, Inbound, People
+from adapters.webex.inbound import PLATFORM, Inbound, webex_people
 from adapters.webex.markdown import render_markdown, split_markdown
 from adapters.webex.mentions import Identity
 from adapters.webex.outbound import FILE_LIMIT, NoRecipient, plan_messages
 from adapters.webex.transport import events_route
 from bot.config import WebexSettings
-from bot.messages import Person, Place, Reply, SentMessage
+from bot.messages import Message, Place, Reply, SentMessage
 from bot.outbox import Core
+from bot.runner import Delivery
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
-
-STOP_GRACE = 10.0  # seconds in-flight commands get to finish at shutdown
-SEEN = 1000  # recent deliveries remembered, so that one Webex sends twice runs once
 
 
 class WebexAdapter:
@@ -53,16 +50,10 @@ class WebexAdapter:
         self._secret = webhook_secret.encode()
         self._links = links
         self._file_limit = file_limit
-        self._inbound = Inbound(client, People(client))
+        self._inbound = Inbound(client, webex_people(client))
         self._core: Core | None = None
         self._identity: Identity | None = None
         self._identity_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._seen: deque[str] = deque(maxlen=SEEN)
-        # The person behind each running command, keyed by its task: the core answers from
-        # that task, so a private reply finds its asker, and a later delivery (a scheduler
-        # wake-up, another person's command in the same thread) can never be taken for them.
-        self._askers: dict[asyncio.Task[None], Person] = {}
 
     def routes(self) -> list[BaseRoute]:
         return [events_route(self._secret, self.accept)]
@@ -76,18 +67,9 @@ class WebexAdapter:
             log.error("webex identity lookup failed error=%s", error)
 
     async def stop(self) -> None:
+        # The core's runner has already let running commands finish (bot.app).
         self._core = None
-        if self._tasks:
-            _, unfinished = await asyncio.wait(self._tasks, timeout=STOP_GRACE)
-            for task in unfinished:
-                task.cancel()
-            await asyncio.gather(*unfinished, return_exceptions=True)
         await self._client.aclose()
-
-    async def drain(self) -> None:
-        """Wait until every delivery accepted so far has been handled."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
 
     async def identity(self) -> Identity:
         async with self._identity_lock:
@@ -101,43 +83,34 @@ class WebexAdapter:
     # Inbound ---------------------------------------------------------------------------
 
     def accept(self, delivery: Mapping[str, Any]) -> bool:
-        """Schedule a verified delivery; False if the bot has not started (or has stopped)."""
+        """Hand a verified delivery to the core; False if the bot is not running (not
+        started yet, or stopping), so that Webex delivers it again later."""
         core = self._core
-        if core is None:
+        if core is None or core.stopping:
             return False
         data = delivery.get("data")
+        # Webex may deliver one event twice: the same resource and id run once.
         key = f"{delivery.get('resource')}:{data.get('id') if isinstance(data, Mapping) else ''}"
-        if key in self._seen:
-            return True  # Webex delivered it twice: the command runs once
-        self._seen.append(key)
-        task = asyncio.create_task(self._handle(core, delivery))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        core.submit(Delivery(PLATFORM, key, lambda: self._read(delivery)))
         return True
 
-    async def _handle(self, core: Core, delivery: Mapping[str, Any]) -> None:
-        task = asyncio.current_task()
+    async def _read(self, delivery: Mapping[str, Any]) -> Message | None:
+        """The command a delivery names (fetched from Webex), or None to ignore it."""
         try:
-            message = await self._inbound.message(delivery, await self.identity())
-            if message is None or task is None:
-                return
-            self._askers[task] = message.person
-            await core.handle(message)
+            return await self._inbound.message(delivery, await self.identity())
         except WebexError as error:
             log.error(
                 "webex delivery not handled resource=%s error=%s", delivery.get("resource"), error
             )
-        except Exception:  # a task's failure must reach the log, not vanish with the task
-            log.exception("webex delivery failed resource=%s", delivery.get("resource"))
-        finally:
-            if task is not None:
-                self._askers.pop(task, None)
+            return None
 
     # Outbound --------------------------------------------------------------------------
 
-    async def send(self, place: Place, reply: Reply) -> SentMessage:
-        task = asyncio.current_task()
-        asker = self._askers.get(task) if task is not None else None
+    async def send(
+        self, place: Place, reply: Reply, *, answering: Message | None = None
+    ) -> SentMessage:
+        """Post `reply`; a private one in a group space goes to whoever asked `answering`."""
+        asker = answering.person if answering is not None else None
         try:
             # Planning stats the attachment and may resolve its path for a link: disk work.
             messages = await asyncio.to_thread(
@@ -182,7 +155,9 @@ class WebexAdapter:
                 raise
         return True
 
-    async def update(self, sent: SentMessage, reply: Reply) -> None:
+    async def update(
+        self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
+    ) -> None:
         chunks = split_markdown(render_markdown(reply))
         if reply.attachment is None and not reply.buttons and len(chunks) == 1:
             room = sent.extra.get("room_id", sent.place.room_id)
@@ -194,7 +169,7 @@ class WebexAdapter:
                     log.error("webex edit failed message=%s error=%s", sent.id, error)
                     raise
                 log.info("webex edit refused, posting anew message=%s error=%s", sent.id, error)
-        await self.send(sent.place, reply)
+        await self.send(sent.place, reply, answering=answering)
 
 
 def build_webex_adapter(

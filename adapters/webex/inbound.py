@@ -13,11 +13,10 @@ stay beside the question. One-to-one spaces are answered at top level.
 from __future__ import annotations
 
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from adapters.people import People
 from adapters.webex.cards import command_of
 from adapters.webex.client import Json, WebexClient, WebexError
 from adapters.webex.mentions import Identity, command_text, same_id
@@ -36,38 +35,26 @@ def place_of(message: Mapping[str, Any]) -> Place:
     return Place(PLATFORM, str(message["roomId"]), thread, direct)
 
 
-class People:
-    """Display name, e-mail and time zone per personId, kept for an hour."""
+def webex_people(client: WebexClient) -> People:
+    """The people cache, looking Webex persons up with GET /people/{id}."""
 
-    def __init__(self, client: WebexClient, ttl: float = 3600.0, size: int = 1000) -> None:
-        self._client = client
-        self._ttl = ttl
-        self._size = size
-        self._known: OrderedDict[str, tuple[float, Person]] = OrderedDict()
-
-    async def person(self, person_id: str, email: str | None = None) -> Person:
-        cached = self._known.get(person_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+    async def look_up(person_id: str) -> Person | None:
         try:
-            data = await self._client.person(person_id)
+            data = await client.person(person_id)
         except WebexError as error:
             # The command still runs: authorization by id (and e-mail, if we have it) works.
             log.warning("webex person lookup failed person=%s error=%s", person_id, error)
-            return Person(PLATFORM, person_id, email=email)
+            return None
         emails = data.get("emails") or []
-        person = Person(
+        return Person(
             PLATFORM,
             person_id,
             name=data.get("displayName"),
-            email=email or (str(emails[0]) if emails else None),
+            email=str(emails[0]) if emails else None,
             time_zone=data.get("timezone") or data.get("timeZone"),
         )
-        self._known[person_id] = (time.monotonic() + self._ttl, person)
-        self._known.move_to_end(person_id)
-        while len(self._known) > self._size:
-            self._known.popitem(last=False)
-        return person
+
+    return People(PLATFORM, look_up)
 
 
 Handler = Callable[[Mapping[str, Any], Identity], Awaitable[Message | None]]

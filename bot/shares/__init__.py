@@ -1,6 +1,6 @@
 """External stream shares: camera links for people without a dashboard account (seed 001)."""
 
-from bot.shares.delivery import Delivery, deliver
+from bot.shares.delivery import LinkDelivery, deliver
 from bot.shares.facts import camera_facts
 from bot.shares.model import (
     AccessEntry,
@@ -19,10 +19,10 @@ __all__ = [
     "AccessEntry",
     "AccessEvent",
     "CameraFacts",
-    "Delivery",
     "EndReason",
     "Grant",
     "Link",
+    "LinkDelivery",
     "NewLink",
     "NoActiveShare",
     "Share",

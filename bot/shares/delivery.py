@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Delivery:
+class LinkDelivery:
+    """How a new share link reached its recipient (bot.runner.Delivery is a command's)."""
+
     emailed: bool = False
     messaged: bool = False
     problems: tuple[str, ...] = field(default=())
@@ -25,7 +27,7 @@ class Delivery:
 
 async def deliver(
     new: NewLink, *, sharer: str, mailer: Mailer | None, outbox: Outbox, platform: str
-) -> Delivery:
+) -> LinkDelivery:
     problems: list[str] = []
     emailed = False
     if mailer is not None:
@@ -40,7 +42,7 @@ async def deliver(
     except Exception:
         log.exception("direct message with a share link failed")
         messaged = False
-    return Delivery(emailed, messaged, tuple(problems))
+    return LinkDelivery(emailed, messaged, tuple(problems))
 
 
 def _cameras(new: NewLink) -> str:
