@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -66,9 +67,13 @@ class SlackAdapter:
         return http_routes(self.app) if self._http else []
 
     async def start(self, core: Core) -> None:
+        # One session for the adapter's life: its connections stay open, so the first reply
+        # after a start does not pay for a new one (the SDK would open one per call).
+        self.client.session = aiohttp.ClientSession()
         try:
             identity = await self.client.auth_test()
         except SlackApiError as error:
+            await self._close_session()
             code = error.response.get("error") if error.response is not None else error
             raise RuntimeError(
                 f"Slack refused the bot token (MVBOT_SLACK_BOT_TOKEN): {code}"
@@ -88,6 +93,12 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.close()
         self._listeners.core = None
+        await self._close_session()
+
+    async def _close_session(self) -> None:
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     async def send(
         self, place: Place, reply: Reply, *, answering: Message | None = None
