@@ -245,11 +245,11 @@ async def test_a_read_that_could_not_be_stored_is_not_acknowledged_and_comes_aga
         ledger = bot.running.events.plate_ledger
         failed = asyncio.Event()
 
-        async def broken(read: Any) -> bool:
+        async def broken(reads: Any) -> list[bool]:
             failed.set()
             raise OSError("disk full")
 
-        monkeypatch.setattr(ledger, "store_read", broken)
+        monkeypatch.setattr(ledger, "store_reads", broken)
         await asyncio.to_thread(
             publisher().publish_read, GARAGE, "DEF-5150", datetime.now(UTC) - timedelta(seconds=30)
         )

@@ -1,7 +1,12 @@
 """The MQTT connection: paho-mqtt in its own thread, messages handed to asyncio, acked when stored.
 
-The session is persistent (fixed client id, clean_session False, QoS 1): the broker keeps
-our subscriptions and queues messages while mvbot is down. Messages are acknowledged by
+A durable connection's session is persistent (fixed client id, clean_session False, QoS 1):
+the broker keeps our subscriptions and queues messages while mvbot is down. A live one
+(Sense counts, only worth having as they happen) is a clean session at QoS 0. The two are
+separate connections because their filters overlap (`/merakimv/+/+` covers
+`/merakimv/+/lpr`) and a broker delivers a message once per matching subscription of a
+connection: on one connection every plate read would arrive twice. Within a connection a
+topic goes to exactly one handler, the first whose filter matches. Messages are acknowledged by
 hand, only once their handler returns, i.e. once what they carry is in the store; a
 message whose handler fails stays unacknowledged and the broker sends it again on the
 next connection. paho reconnects with exponential backoff; every (re)connection
@@ -58,7 +63,8 @@ class BrokerAddress:
 
 
 class MqttIngest:
-    """Subscribes `handlers` (topic filter → coroutine) on a persistent session."""
+    """Subscribes `handlers` (topic filter → coroutine) on a persistent session, or on a
+    clean one at QoS 0 when `live`."""
 
     def __init__(
         self,
@@ -68,13 +74,16 @@ class MqttIngest:
         client_id: str,
         ca_file: Path | None = None,
         backoff: tuple[int, int] = BACKOFF,
-        live: frozenset[str] = frozenset(),
+        live: bool = False,
+        elsewhere: frozenset[str] = frozenset(),
     ) -> None:
         self.address = BrokerAddress.from_url(url)
         self.handlers = dict(handlers)
-        # Filters whose messages are only worth having live (Sense counts): QoS 0, so the
-        # broker does not queue hours of them for a persistent session while mvbot is down.
+        # Only worth having live (Sense counts): QoS 0 on a clean session, so the broker
+        # does not queue hours of them while mvbot is down.
         self.live = live
+        # Filters another connection handles: their messages are dropped here unread.
+        self.elsewhere = elsewhere
         self.connected = asyncio.Event()
         self.connections = 0  # successful connections so far (reconnections included)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,7 +92,7 @@ class MqttIngest:
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=False,
+            clean_session=live,
             protocol=MQTTProtocolVersion.MQTTv311,
             manual_ack=True,
         )
@@ -140,7 +149,7 @@ class MqttIngest:
             log.warning("mqtt connection refused reason=%s", reason)
             return
         self._failures = 0
-        client.subscribe([(topic, 0 if topic in self.live else QOS) for topic in self.handlers])
+        client.subscribe([(topic, 0 if self.live else QOS) for topic in self.handlers])
         log.info(
             "mqtt connected session_present=%s topics=%s",
             bool(getattr(flags, "session_present", False)),
@@ -170,6 +179,8 @@ class MqttIngest:
         handler = next(
             (h for f, h in self.handlers.items() if paho.topic_matches_sub(f, topic)), None
         )
+        if any(paho.topic_matches_sub(f, topic) for f in self.elsewhere):
+            handler = None
         if handler is None or self._loop is None:
             client.ack(mid, qos)
             return

@@ -71,7 +71,7 @@ def _build(metadata: MetaData) -> tuple[Table, ...]:
         Column("serial", String(64), nullable=False),
         Column("camera", String(255), nullable=False),
         Column("plate", String(32), nullable=False),  # the most confident read's
-        Column("canonical", String(32), nullable=False),  # of the first read: the merge key
+        Column("canonical", String(32), nullable=False),  # of the plate it goes by
         Column("confidence", Float),
         Column("first_at", UTCDateTime, nullable=False),
         Column("last_at", UTCDateTime, nullable=False),
@@ -163,6 +163,10 @@ metadata = MetaData()
     hook_events,
     alerts,
 ) = _build(metadata)
+
+
+# Added by schema version 5 (bot.store.migrations), after version 3 built the table.
+Index("ix_plate_reads_sighting", plate_reads.c.sighting_id)
 
 
 def migrate_version_3(connection: Connection) -> None:

@@ -152,11 +152,20 @@ def _version_4(connection: Connection) -> None:
     frozen.create_all(connection)
 
 
+def _version_5(connection: Connection) -> None:
+    # Plate reads by sighting: a sighting's reads are read back when its window is not in
+    # memory (bot/events/sightings.py). Frozen: a stub of the table, the index alone.
+    frozen = MetaData()
+    reads = Table("plate_reads", frozen, Column("sighting_id", Integer))
+    Index("ix_plate_reads_sighting", reads.c.sighting_id).create(connection)
+
+
 MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (1, _version_1),
     (2, _version_2),
     (3, _version_3),  # plates, events and alerts (bot/events/tables.py)
     (4, _version_4),  # occupancy threshold alerts
+    (5, _version_5),  # plate reads indexed by sighting
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
