@@ -44,6 +44,9 @@ class Mosquitto:
         config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            # A message matching two of a client's subscriptions comes once per subscription,
+            # as MQTT 3.1.1 allows and as the brokers mvbot meets in the field do.
+            "allow_duplicate_messages true\n"
             "persistence true\n"
             f"persistence_location {self.directory}/\n"
             "log_dest stderr\n"

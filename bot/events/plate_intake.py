@@ -74,10 +74,32 @@ class PlateIngest:
         )
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY
+        self.handled = 0  # messages that ended stored, duplicate or malformed
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         metrics.describe("mvbot_mqtt_messages_total", "MQTT plate messages by outcome.")
 
     async def receive(self, topic: str, payload: bytes) -> None:
         """The MQTT handler: returning means the message may be acknowledged."""
+        await self._receive(topic, payload)
+        self.handled += 1
+        if self._waiters:
+            self._release()
+
+    async def handled_times(self, count: int) -> None:
+        """Return once `count` messages in all have been handled (for benches and tests)."""
+        if self.handled >= count:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((count, waiter))
+        await waiter
+
+    def _release(self) -> None:
+        for count, waiter in self._waiters:
+            if count <= self.handled and not waiter.done():
+                waiter.set_result(None)
+        self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
+
+    async def _receive(self, topic: str, payload: bytes) -> None:
         try:
             if len(payload) > self.max_payload:
                 raise Malformed("too_large", f"{len(payload)} bytes, over {self.max_payload}")
