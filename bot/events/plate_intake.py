@@ -70,7 +70,13 @@ class PlateIngest:
         self.clock = clock
         self.writer = ReadWriter(lambda: self.ledger.store_reads)
         self.processor = ReadProcessor(
-            ledger, self.rules, self._camera, access.may_see, self._deliver, metrics
+            ledger,
+            self.rules,
+            self._camera,
+            access.may_see,
+            self._deliver,
+            metrics,
+            quiet=self.writer.quiet,
         )
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY

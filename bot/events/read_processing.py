@@ -22,12 +22,14 @@ from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-BATCH = 500  # reads per transaction
+BATCH = 50  # reads per transaction
 POISON_AFTER = 3  # failed attempts after which a read is parked
 RETRY = Backoff(1.0, 30.0)  # between attempts at one failing read
 STORE_DOWN = Backoff(1.0, 30.0)  # between attempts while the store is unavailable
 
+QUIET_WAIT = 1.0  # seconds processing may wait for a burst to be stored first
 CameraOf = Callable[[str], Awaitable[CameraView]]
+Quiet = Callable[[float], Awaitable[None]]
 Deliver = Callable[[Processed], None]
 
 
@@ -49,6 +51,7 @@ class ReadProcessor:
         may_see: MaySee,
         deliver: Deliver,
         metrics: Metrics,
+        quiet: Quiet | None = None,
     ) -> None:
         self.ledger = ledger
         self.rules = rules
@@ -56,6 +59,7 @@ class ReadProcessor:
         self.may_see = may_see
         self.deliver = deliver
         self.metrics = metrics
+        self.quiet = quiet
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one merge at a time: the sighting index is shared
         self._worker: asyncio.Task[None] | None = None
@@ -110,6 +114,10 @@ class ReadProcessor:
         """Process everything stored after `cursor`, and the retries that are due."""
         while True:
             await self._retry_due()
+            if self.quiet is not None:
+                # Storing acknowledges messages and so lets the broker send more; the two
+                # share one database writer and one interpreter, so a burst is stored first.
+                await self.quiet(QUIET_WAIT)
             batch = await self.ledger.unprocessed(BATCH, after=cursor)
             if not batch:
                 return cursor

@@ -11,6 +11,7 @@ it, which is refused (counted as malformed and acknowledged) while the others ar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -45,7 +46,16 @@ class ReadWriter:
         self._store = store
         self._queue: deque[_Pending] = deque()
         self._ready = asyncio.Event()
+        self._idle = asyncio.Event()  # nothing waiting to be stored
+        self._idle.set()
         self._task: asyncio.Task[None] | None = None
+
+    async def quiet(self, longest: float) -> None:
+        """Return once nothing waits to be stored, or after `longest` seconds: processing
+        gives storing (and so acknowledging) the store first, but never starves."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(longest):
+                await self._idle.wait()
 
     async def submit(self, read: PlateRead) -> bool:
         """Store `read`; False if the same message was stored before. Raises Refused."""
@@ -53,6 +63,7 @@ class ReadWriter:
             self.start()
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(read, done))
+        self._idle.clear()
         self._ready.set()
         return await done
 
@@ -83,6 +94,7 @@ class ReadWriter:
                         if not pending.done.done():
                             pending.done.cancel()
                     raise
+            self._idle.set()
 
     async def _commit(self, batch: list[_Pending]) -> None:
         attempt = 0
