@@ -4,25 +4,15 @@ restarts, and garbage on the topic — with the simulator over HTTP and a Memory
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.memory import MemoryAdapter
-from bot.app import running_bot
 from bot.events.ledger import AlertStatus
-from bot.messages import Reply
-from simulator import SimulatorServer
-from simulator.mqtt import QUIET, FleetPublisher, PlateNoise
+from simulator.mqtt import PlateNoise
 from tests.bot_fixtures import (  # noqa: F401
-    SIMULATOR_SETTINGS,
     BotUnderTest,
-    bot_settings,
     bot_simulator_fixture,
     field_value,
     open_video,
@@ -30,80 +20,18 @@ from tests.bot_fixtures import (  # noqa: F401
     utc_ms,
 )
 from tests.mosquitto import Mosquitto, mosquitto_fixture  # noqa: F401
-
-GARAGE = "Q2GV-GRGE-0002"  # "Garage Entrance", tagged lpr
-DEADLINE = 40.0  # seconds any one delivery may take here
-ACCESS = {"default_role": "none", "operators": ["U1"], "viewers": ["U2"]}
-LAG = timedelta(seconds=float(SIMULATOR_SETTINGS["availability_lag"]))
-
-BotStart = Any
-
-
-def is_heads_up(reply: Reply) -> bool:
-    return (reply.title or "").startswith("Plate ")
-
-
-def is_clip(reply: Reply) -> bool:
-    return reply.attachment is not None and reply.attachment.kind == "video"
-
-
-def in_room(bot: BotUnderTest, room: str, match: Any) -> list[Reply]:
-    return [p.reply for p in bot.room.posted if p.place.room_id == room and match(p.reply)]
-
-
-@pytest.fixture(name="publisher")
-def publisher_fixture(mosquitto: Mosquitto, bot_simulator: SimulatorServer) -> Iterator[Any]:
-    """`publisher(noise)`: a started FleetPublisher with a fixed seed."""
-    started: list[FleetPublisher] = []
-
-    def start(noise: PlateNoise = QUIET) -> FleetPublisher:
-        publisher = FleetPublisher(mosquitto.url, bot_simulator.fleet, seed=6, noise=noise)
-        started.append(publisher.start())
-        return publisher
-
-    yield start
-    for publisher in started:
-        publisher.stop()
-
-
-@pytest.fixture(name="start_bot")
-def start_bot_fixture(
-    tmp_path: Path, mosquitto: Mosquitto, bot_simulator: SimulatorServer
-) -> BotStart:
-    """`async with start_bot(plates={...}) as bot:` — every start shares the database, the
-    data directory and the MQTT client id, as one mvbot restarted would."""
-    database = f"sqlite:///{tmp_path / 'mvbot.db'}"
-    client_id = f"mvbot-test-{uuid.uuid4().hex[:8]}"
-
-    @asynccontextmanager
-    async def start(plates: Mapping[str, Any] | None = None) -> AsyncIterator[BotUnderTest]:
-        settings = bot_settings(bot_simulator, database, tmp_path / "data", ACCESS).with_overrides(
-            {
-                "mqtt": {"url": mosquitto.url, "client_id": client_id},
-                "plates": {"snapshot": False, **(plates or {})},
-            }
-        )
-        room = MemoryAdapter()
-        async with running_bot(settings, [room]) as running:
-            bot = BotUnderTest(room, running, bot_simulator, settings)
-            assert running.events.mqtt is not None
-            await wait_connected(bot)
-            yield bot
-
-    return start
-
-
-async def wait_connected(bot: BotUnderTest) -> None:
-    mqtt = bot.running.events.mqtt
-    assert mqtt is not None
-    async with asyncio.timeout(10):
-        await mqtt.connected_times(1)
-
-
-async def settle(bot: BotUnderTest) -> None:
-    """Wait until every alert is told and every clip delivered."""
-    assert await bot.running.events.alerts.wait_idle(DEADLINE)
-    assert await bot.running.pending.wait_idle(DEADLINE)
+from tests.plate_fixtures import (  # noqa: F401
+    DEADLINE,
+    GARAGE,
+    LAG,
+    BotStart,
+    in_room,
+    is_clip,
+    is_heads_up,
+    publisher_fixture,
+    settle,
+    start_bot_fixture,
+)
 
 
 async def test_fifty_noisy_reads_give_one_heads_up_and_one_clip(
@@ -245,11 +173,11 @@ async def test_a_read_that_could_not_be_stored_is_not_acknowledged_and_comes_aga
         ledger = bot.running.events.plate_ledger
         failed = asyncio.Event()
 
-        async def broken(read: Any) -> bool:
+        async def broken(reads: Any) -> list[bool]:
             failed.set()
             raise OSError("disk full")
 
-        monkeypatch.setattr(ledger, "store_read", broken)
+        monkeypatch.setattr(ledger, "store_reads", broken)
         await asyncio.to_thread(
             publisher().publish_read, GARAGE, "DEF-5150", datetime.now(UTC) - timedelta(seconds=30)
         )

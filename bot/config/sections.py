@@ -357,9 +357,31 @@ class PlatesSettings(Section):
         default_factory=lambda: ["serial"],
         description="Fields that may hold the camera serial, before the topic is asked.",
     )
+    max_payload: int = Field(
+        default=65_536,
+        ge=256,
+        description="Plate messages larger than this many bytes are counted as malformed "
+        "and acknowledged unread.",
+    )
+    max_read_age: PositiveDuration = Field(
+        default=timedelta(days=365),
+        description="Reads timed longer ago than this (past any camera's retention) are "
+        "malformed; so are reads more than a day in the future.",
+    )
     merge_window: PositiveDuration = Field(
         default=timedelta(seconds=10),
         description="Reads of one plate on one camera this close together are one sighting.",
+    )
+    settle: Duration = Field(
+        default=timedelta(seconds=2),
+        description="How long a heads-up waits for more reads of the car before it names "
+        "the plate (it is edited if a later read changes it).",
+    )
+    settle_confidence: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="A read at least this confident is announced at once, without settling.",
     )
     cooldown: Duration = Field(
         default=timedelta(minutes=5),

@@ -1,18 +1,21 @@
 """Telling a room: a heads-up at once (with a snapshot when one can be had), then the clip.
 
-An alert is already stored (bot.events.ledger) when it gets here. Delivery posts the
-heads-up, records it, then stores the clip as a deferred job (bot.clips.deferred) that posts
-into the heads-up's thread once the footage is in the cloud, retrying "too recent". Each
-step is recorded before the next, so `resume` after a restart finishes what was begun
-without a second heads-up.
+An alert is already stored (bot.events.ledger) when it gets here. A plate heads-up first
+lets the sighting settle (a short wait for more reads of the car, skipped for a confident
+read) and names the plate the sighting goes by then; a later read that changes it edits
+the heads-up in place (`revise`). Delivery posts the heads-up, records it, then stores the
+clip as a deferred job (bot.clips.deferred) that posts into the heads-up's thread once the
+footage is in the cloud, retrying "too recent". Each step is recorded before the next, so
+`resume` after a restart finishes what was begun without a second heads-up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,13 +57,24 @@ class Alerts:
     """Delivers stored alerts; `post` returns at once, the work runs in a task."""
 
     def __init__(
-        self, services: Services, pending: PendingClips, ledger: AlertLedger, *, snapshots: bool
+        self,
+        services: Services,
+        pending: PendingClips,
+        ledger: AlertLedger,
+        *,
+        snapshots: bool,
+        settle: timedelta = timedelta(0),
+        settle_confidence: float = 1.0,
     ) -> None:
         self.services = services
         self.pending = pending
         self.ledger = ledger
         self.snapshots = snapshots
+        self.settle = settle
+        self.settle_confidence = settle_confidence
         self._active: dict[int, asyncio.Task[None]] = {}
+        self._revising: set[asyncio.Task[None]] = set()
+        self._revise_lock = asyncio.Lock()
         self._idle = asyncio.Condition()
 
     def post(self, alert_id: int) -> None:
@@ -68,6 +82,12 @@ class Alerts:
             return  # already on its way (a resume racing a fresh post)
         task = asyncio.create_task(self._run(alert_id), name=f"alert {alert_id}")
         self._active[alert_id] = task
+
+    def revise(self, sighting_ids: Sequence[int]) -> None:
+        """The plate of these sightings changed: edit the heads-ups already posted."""
+        task = asyncio.create_task(self._revise(list(sighting_ids)), name="revise heads-ups")
+        self._revising.add(task)
+        task.add_done_callback(self._revised)
 
     async def resume(self) -> int:
         """Finish every alert a previous run left half-told."""
@@ -80,13 +100,13 @@ class Alerts:
         """Wait until no alert is being delivered; False if `timeout` seconds pass first."""
         try:
             async with asyncio.timeout(timeout), self._idle:
-                await self._idle.wait_for(lambda: not self._active)
+                await self._idle.wait_for(lambda: not self._active and not self._revising)
         except TimeoutError:
             return False
         return True
 
     async def stop(self) -> None:
-        tasks = list(self._active.values())
+        tasks = [*self._active.values(), *self._revising]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -104,9 +124,11 @@ class Alerts:
             alert = await self.ledger.alert(alert_id)
             if alert is None or alert.status not in OPEN:
                 return
+            resumed = alert.status is AlertStatus.ANNOUNCED
+            if not resumed and alert.kind == "plate":
+                alert = await self._settled(alert)
             record, zone = await self._camera(alert.serial)
             heads_up_id = alert.heads_up_id
-            resumed = alert.status is AlertStatus.ANNOUNCED
             if not resumed:
                 sent = await self._announce(alert, record, zone)
                 if sent is None:
@@ -147,9 +169,80 @@ class Alerts:
             AlertStatus.ANNOUNCED,
             self._entry(alert, "ok", "heads-up posted"),
             heads_up_id=sent.id,
+            content=_told(alert.content, sent),
         )
         services.metrics.inc("mvbot_alerts_total", kind=alert.kind, outcome="announced")
         return sent
+
+    async def _settled(self, alert: Alert) -> Alert:
+        """The alert once its sighting has had time to settle, naming the plate it goes by."""
+        confidence = alert.content.get("confidence")
+        sure = isinstance(confidence, int | float) and confidence >= self.settle_confidence
+        if not sure:
+            wait = (alert.created_at + self.settle - self.services.clock()).total_seconds()
+            if wait > 0:
+                # More reads of the car arrive within a second or two; the first confident
+                # one is often not the best.
+                await asyncio.sleep(wait)
+        return await self._current(alert)
+
+    async def _current(self, alert: Alert) -> Alert:
+        """`alert` with the plate its sighting goes by now."""
+        if alert.sighting_id is None:
+            return alert
+        found = await self.ledger.sighting_plate(alert.sighting_id)
+        if found is None:
+            return alert
+        plate, confidence = found
+        content = dict(alert.content)
+        if plate != content.get("plate"):
+            content.update(plate=plate, raw=plate, confidence=confidence)
+        elif confidence is not None:
+            content["confidence"] = confidence
+        return dataclasses.replace(alert, content=content)
+
+    async def _revise(self, sighting_ids: list[int]) -> None:
+        async with self._revise_lock:
+            for alert_id in await self.ledger.told_of(sighting_ids):
+                try:
+                    await self._revise_one(alert_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("editing a heads-up failed alert=%s", alert_id)
+
+    async def _revise_one(self, alert_id: int) -> None:
+        active = self._active.get(alert_id)
+        if active is not None:  # still being delivered: let it record what it posted
+            await asyncio.wait([active])
+        stored = await self.ledger.alert(alert_id)
+        if stored is None or stored.heads_up_id is None:
+            return
+        told = stored.content.get("told") or {}
+        alert = await self._current(stored)
+        if not isinstance(told, Mapping) or told.get("plate") == alert.content.get("plate"):
+            return
+        record, zone = await self._camera(alert.serial)
+        reply = heads_up(alert, record, zone, self._ready_at(alert), None)
+        extra = told.get("extra") or {}
+        extra = {str(k): str(v) for k, v in extra.items()}
+        sent = SentMessage(alert.place, stored.heads_up_id, extra)
+        await self.services.outbox.update(sent, reply)
+        detail = f"heads-up edited: {told.get('plate')} → {alert.content.get('plate')}"
+        await self.ledger.advance(
+            alert.id,
+            stored.status,
+            self._entry(alert, "ok", detail),
+            content=_told(alert.content, sent),
+        )
+
+    def _revised(self, task: asyncio.Task[None]) -> None:
+        self._revising.discard(task)
+        asyncio.get_running_loop().create_task(self._notify_idle())
+
+    async def _notify_idle(self) -> None:
+        async with self._idle:
+            self._idle.notify_all()
 
     async def _defer_clip(self, alert: Alert, heads_up_id: str, *, resumed: bool) -> None:
         place = alert.place.in_thread(heads_up_id)
@@ -232,6 +325,11 @@ class Alerts:
             outcome=outcome,
             detail=detail,
         )
+
+
+def _told(content: Mapping[str, Any], sent: SentMessage) -> dict[str, Any]:
+    """The alert's content, noting which plate its heads-up named and how to edit it."""
+    return {**content, "told": {"plate": content.get("plate"), "extra": dict(sent.extra)}}
 
 
 def _what(alert: Alert) -> str:

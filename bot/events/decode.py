@@ -2,6 +2,9 @@
 
 LPR over MQTT has no published format (FACTS.md), so every field is looked up by a list
 of configurable names (dotted paths reach into objects); docs/events.md is the contract.
+Whatever a payload holds, decoding ends in a PlateRead that fits the store's columns or in
+Malformed: a message the store would refuse must never reach it (it would stay
+unacknowledged and, redelivered first after every restart, stall the ingest).
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config.sections import PlatesSettings
@@ -20,6 +24,15 @@ from bot.events.lpr import MAX_PLATE, normalise
 # Epoch numbers above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
 _MILLIS_FROM = 1e11
 _MAX_RAW = 64
+_MAX_SERIAL = 64  # the store's column
+_MAX_TOPIC = 255  # the store's column
+# A camera's clock may run a little fast; a read a day ahead is a broken clock or a forgery.
+FUTURE_SLACK = timedelta(days=1)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before any MV camera: a placeholder or garbage
+# Printable ASCII without spaces: Meraki serials are Q2XX-XXXX-XXXX; anything else in that
+# column (a NUL, which PostgreSQL refuses) is a broken message.
+_SERIAL = re.compile(r"[\x21-\x7e]{1,64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Malformed(ValueError):
@@ -64,9 +77,34 @@ class PlateRead:
 
 
 def decode_plate(
-    topic: str, payload: bytes, topic_filter: str, fields: FieldMap, received_at: datetime
+    topic: str,
+    payload: bytes,
+    topic_filter: str,
+    fields: FieldMap,
+    received_at: datetime,
+    *,
+    oldest: timedelta | None = None,
 ) -> PlateRead:
-    """The read a message carries; Malformed if it carries none."""
+    """The read a message carries; Malformed if it carries none, or one the store could not
+    hold, or one timed more than a day ahead of `received_at` or `oldest` before it."""
+    try:
+        return _decode(topic, payload, topic_filter, fields, received_at, oldest)
+    except Malformed:
+        raise
+    except RecursionError:
+        raise Malformed("too_deep", "the payload nests deeper than can be read") from None
+    except Exception as error:  # any payload must end as a read or as Malformed
+        raise Malformed("undecodable", f"reading it failed: {type(error).__name__}") from None
+
+
+def _decode(
+    topic: str,
+    payload: bytes,
+    topic_filter: str,
+    fields: FieldMap,
+    received_at: datetime,
+    oldest: timedelta | None,
+) -> PlateRead:
     try:
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
@@ -84,13 +122,21 @@ def decode_plate(
         serial = serial_from_topic(topic, topic_filter)
     if not serial:
         raise Malformed("no_serial", "neither the payload nor the topic names the camera")
+    serial = serial.strip().upper()
+    if not _SERIAL.fullmatch(serial):
+        raise Malformed("bad_serial", f"the serial is not 1–{_MAX_SERIAL} visible characters")
+    at = _time(_first(data, fields.time), received_at)
+    if at > received_at + FUTURE_SLACK:
+        raise Malformed("bad_time", "the time is more than a day in the future")
+    if at < EARLIEST or (oldest is not None and at < received_at - oldest):
+        raise Malformed("too_old", "the time is before any camera keeps footage")
     return PlateRead(
         key=hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest(),
-        topic=topic,
-        serial=serial.strip().upper(),
+        topic=_printable(topic)[:_MAX_TOPIC],
+        serial=serial,
         plate=plate,
-        raw=str(raw)[:_MAX_RAW],
-        at=_time(_first(data, fields.time), received_at),
+        raw=_printable(str(raw))[:_MAX_RAW],
+        at=at,
         confidence=_confidence(_first(data, fields.confidence)),
         region=_text(_first(data, fields.region)),
     )
@@ -148,7 +194,10 @@ def _time(value: Any, received_at: datetime) -> datetime:
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise Malformed("bad_time", "the time is neither a number nor ISO 8601") from None
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        try:
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except (OverflowError, ValueError):  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+            raise Malformed("bad_time", "the time is out of range") from None
     raise Malformed("bad_time", "the time is neither a number nor ISO 8601")
 
 
@@ -160,4 +209,12 @@ def _confidence(value: Any) -> float | None:
 
 
 def _text(value: Any) -> str | None:
-    return str(value)[:64] if isinstance(value, str | int) and str(value).strip() else None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = _printable(str(value)).strip()[:64]
+    return text or None
+
+
+def _printable(text: str) -> str:
+    """Without control characters: PostgreSQL refuses NUL in text, and logs mangle the rest."""
+    return _CONTROL.sub("", text)

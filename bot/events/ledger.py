@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.events.tables import alerts, hook_events
+from bot.events.tables import alerts, hook_events, plate_sightings
 from bot.messages import Place
 from bot.store.records import AuditEntry
 from bot.store.schema import audit_insert
@@ -55,6 +55,7 @@ class Alert:
     clip_job_id: str | None
     attempts: int
     created_at: datetime
+    sighting_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,22 @@ class AlertLedger:
         if status is not None:
             query = query.where(alerts.c.status == status.value)
         return [_alert(row) for row in await fetch(self._engine, query)]
+
+    async def sighting_plate(self, sighting_id: int) -> tuple[str, float | None] | None:
+        """The plate a sighting goes by now (its reads may have changed it), and how sure."""
+        query = select(plate_sightings.c.plate, plate_sightings.c.confidence).where(
+            plate_sightings.c.id == sighting_id
+        )
+        rows = await fetch(self._engine, query)
+        return (rows[0].plate, rows[0].confidence) if rows else None
+
+    async def told_of(self, sighting_ids: Sequence[int]) -> list[int]:
+        """The alerts whose heads-up about these sightings is posted."""
+        query = select(alerts.c.id).where(
+            alerts.c.sighting_id.in_(list(sighting_ids)),
+            alerts.c.status.in_([AlertStatus.ANNOUNCED.value, AlertStatus.CLIP_PENDING.value]),
+        )
+        return [row.id for row in await fetch(self._engine, query.order_by(alerts.c.id))]
 
     async def events(self) -> list[Row[Any]]:
         return await fetch(self._engine, select(hook_events).order_by(hook_events.c.id))
@@ -264,4 +281,5 @@ def _alert(row: Row[Any]) -> Alert:
         clip_job_id=row.clip_job_id,
         attempts=row.attempts,
         created_at=row.created_at,
+        sighting_id=row.sighting_id,
     )

@@ -1,7 +1,12 @@
 """The MQTT connection: paho-mqtt in its own thread, messages handed to asyncio, acked when stored.
 
-The session is persistent (fixed client id, clean_session False, QoS 1): the broker keeps
-our subscriptions and queues messages while mvbot is down. Messages are acknowledged by
+A durable connection's session is persistent (fixed client id, clean_session False, QoS 1):
+the broker keeps our subscriptions and queues messages while mvbot is down. A live one
+(Sense counts, only worth having as they happen) is a clean session at QoS 0. The two are
+separate connections because their filters overlap (`/merakimv/+/+` covers
+`/merakimv/+/lpr`) and a broker delivers a message once per matching subscription of a
+connection: on one connection every plate read would arrive twice. Within a connection a
+topic goes to exactly one handler, the first whose filter matches. Messages are acknowledged by
 hand, only once their handler returns, i.e. once what they carry is in the store; a
 message whose handler fails stays unacknowledged and the broker sends it again on the
 next connection. paho reconnects with exponential backoff; every (re)connection
@@ -11,10 +16,11 @@ subscribes again, in case the broker lost the session.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
+import functools
 import logging
 import ssl
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +37,7 @@ Handler = Callable[[str, bytes], Coroutine[Any, Any, None]]
 QOS = 1
 KEEPALIVE = 30
 BACKOFF = (1, 60)  # seconds: first and longest wait between reconnection attempts
+ROUTES_KEPT = 10_000  # topics whose handler is remembered
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,8 @@ class BrokerAddress:
 
 
 class MqttIngest:
-    """Subscribes `handlers` (topic filter → coroutine) on a persistent session."""
+    """Subscribes `handlers` (topic filter → coroutine) on a persistent session, or on a
+    clean one at QoS 0 when `live`."""
 
     def __init__(
         self,
@@ -68,22 +76,28 @@ class MqttIngest:
         client_id: str,
         ca_file: Path | None = None,
         backoff: tuple[int, int] = BACKOFF,
-        live: frozenset[str] = frozenset(),
+        live: bool = False,
+        elsewhere: frozenset[str] = frozenset(),
     ) -> None:
         self.address = BrokerAddress.from_url(url)
         self.handlers = dict(handlers)
-        # Filters whose messages are only worth having live (Sense counts): QoS 0, so the
-        # broker does not queue hours of them for a persistent session while mvbot is down.
+        # Only worth having live (Sense counts): QoS 0 on a clean session, so the broker
+        # does not queue hours of them while mvbot is down.
         self.live = live
+        # Filters another connection handles: their messages are dropped here unread.
+        self.elsewhere = elsewhere
         self.connected = asyncio.Event()
         self.connections = 0  # successful connections so far (reconnections included)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._inflight: set[concurrent.futures.Future[None]] = set()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._arrived: deque[tuple[Handler, str, bytes, int, int]] = deque()
+        self._scheduled = False
+        self._routes: dict[str, Handler | None] = {}
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=False,
+            clean_session=live,
             protocol=MQTTProtocolVersion.MQTTv311,
             manual_ack=True,
         )
@@ -119,8 +133,9 @@ class MqttIngest:
 
     async def stop(self) -> None:
         """Disconnect; messages whose handler has not finished stay unacknowledged."""
-        for future in list(self._inflight):
-            future.cancel()
+        for task in list(self._inflight):
+            task.cancel()
+        self._arrived.clear()
         await asyncio.to_thread(self._disconnect)
         self.connected.clear()
 
@@ -140,7 +155,7 @@ class MqttIngest:
             log.warning("mqtt connection refused reason=%s", reason)
             return
         self._failures = 0
-        client.subscribe([(topic, 0 if topic in self.live else QOS) for topic in self.handlers])
+        client.subscribe([(topic, 0 if self.live else QOS) for topic in self.handlers])
         log.info(
             "mqtt connected session_present=%s topics=%s",
             bool(getattr(flags, "session_present", False)),
@@ -166,25 +181,47 @@ class MqttIngest:
         self._call(self.connected.clear)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        topic, payload, mid, qos = message.topic, bytes(message.payload), message.mid, message.qos
-        handler = next(
-            (h for f, h in self.handlers.items() if paho.topic_matches_sub(f, topic)), None
-        )
+        topic = message.topic
+        handler = self._route(topic)
         if handler is None or self._loop is None:
-            client.ack(mid, qos)
+            client.ack(message.mid, message.qos)
             return
-        try:
-            future: concurrent.futures.Future[None] = asyncio.run_coroutine_threadsafe(
-                handler(topic, payload), self._loop
-            )
-        except RuntimeError:  # the event loop is closing: the broker will send it again
-            return
-        self._inflight.add(future)
-        future.add_done_callback(lambda done: self._handled(done, topic, mid, qos))
+        # Handed over in bulk: one wake-up of the event loop per burst, not per message,
+        # keeps this thread free to read the socket (docs/benchmarks.md, plate ingest).
+        self._arrived.append((handler, topic, bytes(message.payload), message.mid, message.qos))
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                self._loop.call_soon_threadsafe(self._dispatch)
+            except RuntimeError:  # the event loop is closing: the broker will send it again
+                self._scheduled = False
 
-    def _handled(
-        self, done: concurrent.futures.Future[None], topic: str, mid: int, qos: int
-    ) -> None:
+    def _route(self, topic: str) -> Handler | None:
+        """The one handler of a topic (the first filter that matches), or None; cached, as a
+        fleet has few topics."""
+        if topic in self._routes:
+            return self._routes[topic]
+        handler = None
+        if not any(paho.topic_matches_sub(f, topic) for f in self.elsewhere):
+            handler = next(
+                (h for f, h in self.handlers.items() if paho.topic_matches_sub(f, topic)), None
+            )
+        if len(self._routes) >= ROUTES_KEPT:
+            self._routes.clear()
+        self._routes[topic] = handler
+        return handler
+
+    def _dispatch(self) -> None:
+        """In the event loop: start a handler for each message that arrived."""
+        self._scheduled = False
+        assert self._loop is not None
+        while self._arrived:
+            handler, topic, payload, mid, qos = self._arrived.popleft()
+            task = self._loop.create_task(handler(topic, payload))
+            self._inflight.add(task)
+            task.add_done_callback(functools.partial(self._handled, topic=topic, mid=mid, qos=qos))
+
+    def _handled(self, done: asyncio.Task[None], *, topic: str, mid: int, qos: int) -> None:
         self._inflight.discard(done)
         if done.cancelled():
             return

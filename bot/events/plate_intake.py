@@ -1,9 +1,10 @@
 """Plate ingest: an MQTT message → a stored read (then acked) → sighting, matches, alerts.
 
 `receive` is the MQTT handler: it returns (and so the message is acknowledged) once the
-read is stored, or once a malformed message has been counted. A single worker then
-processes stored reads in order, so that two reads of one car never race to start two
-sightings; `catch_up` at start processes what a crash left behind.
+read is committed (bot.events.read_writer groups reads into few commits), or once a
+message that can never be a read — too large, undecodable, refused by the store — has
+been counted and logged as malformed. Only a store that is unavailable keeps a message
+unacknowledged. Processing runs behind, in bot.events.read_processing.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from bot.config.sections import PlatesSettings
 from bot.events.announce import Alerts
 from bot.events.decode import FieldMap, Malformed, decode_plate
 from bot.events.lpr import Tolerance
-from bot.events.sightings import CameraView, PlateLedger, PlateRules
+from bot.events.read_processing import ReadProcessor
+from bot.events.read_writer import ReadRefused, ReadWriter
+from bot.events.sightings import CameraView, PlateLedger, PlateRules, Processed
 from bot.meraki import MerakiError
 from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 MALFORMED_LOG_EVERY = 60.0  # seconds between log lines about malformed messages
-RETRY_WAIT = 5.0  # seconds before reads that failed to process are tried again
-POISON_AFTER = 3  # failed attempts after which a read is set aside
 DIRECTORY_RETRY = (1.0, 60.0)  # seconds: first and longest wait for the camera directory
 
 
@@ -58,6 +59,8 @@ class PlateIngest:
     ) -> None:
         self.topic = settings.topic
         self.fields = FieldMap.from_settings(settings)
+        self.max_payload = settings.max_payload
+        self.oldest = settings.max_read_age
         self.rules = plate_rules(settings)
         self.ledger = ledger
         self.alerts = alerts
@@ -65,85 +68,82 @@ class PlateIngest:
         self.access = access
         self.metrics = metrics
         self.clock = clock
-        self._wake = asyncio.Event()
-        # The broker hands a session's messages over in order; storing them one at a time
-        # keeps that order, so the first read of a car is the first one processed.
-        self._storing = asyncio.Lock()
-        self._worker: asyncio.Task[None] | None = None
-        self._failures: dict[int, int] = {}  # read id → failed attempts, in this process
+        self.writer = ReadWriter(lambda: self.ledger.store_reads)
+        self.processor = ReadProcessor(
+            ledger,
+            self.rules,
+            self._camera,
+            access.may_see,
+            self._deliver,
+            metrics,
+            quiet=self.writer.quiet,
+        )
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY
+        self.handled = 0  # messages that ended stored, duplicate or malformed
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         metrics.describe("mvbot_mqtt_messages_total", "MQTT plate messages by outcome.")
 
     async def receive(self, topic: str, payload: bytes) -> None:
         """The MQTT handler: returning means the message may be acknowledged."""
+        await self._receive(topic, payload)
+        self.handled += 1
+        if self._waiters:
+            self._release()
+
+    async def handled_times(self, count: int) -> None:
+        """Return once `count` messages in all have been handled (for benches and tests)."""
+        if self.handled >= count:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((count, waiter))
+        await waiter
+
+    def _release(self) -> None:
+        for count, waiter in self._waiters:
+            if count <= self.handled and not waiter.done():
+                waiter.set_result(None)
+        self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
+
+    async def _receive(self, topic: str, payload: bytes) -> None:
         try:
-            read = decode_plate(topic, payload, self.topic, self.fields, self.clock())
+            if len(payload) > self.max_payload:
+                raise Malformed("too_large", f"{len(payload)} bytes, over {self.max_payload}")
+            read = decode_plate(
+                topic, payload, self.topic, self.fields, self.clock(), oldest=self.oldest
+            )
+            stored = await self.writer.submit(read)
         except Malformed as error:
             self._malformed(topic, error)
             return
-        async with self._storing:
-            stored = await self.ledger.store_read(read)
+        except ReadRefused as error:
+            self._malformed(topic, Malformed("refused", f"the store refused it ({error})"))
+            return
         if stored:
             self.metrics.inc("mvbot_mqtt_messages_total", outcome="stored")
-            self._wake.set()
+            self.processor.wake()
         else:
             self.metrics.inc("mvbot_mqtt_messages_total", outcome="duplicate")
 
     def start(self) -> None:
         """Process stored reads, those left from before a restart first."""
-        self._worker = asyncio.create_task(self._work(), name="plate ingest")
-        self._wake.set()
+        self.writer.start()
+        self.processor.start()
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-            self._worker = None
+        await self.writer.stop()
+        await self.processor.stop()
 
     async def catch_up(self) -> int:
         """Process every stored read not processed yet; how many were."""
-        done = 0
-        while batch := await self.ledger.unprocessed():
-            for read_id, serial in batch:
-                done += await self._process(read_id, serial)
-        return done
+        return await self.processor.catch_up()
 
-    async def _process(self, read_id: int, serial: str) -> bool:
-        """Process one read; False if it was set aside after failing every time."""
-        camera = await self._camera(serial)
-        try:
-            alert_ids = await self.ledger.process(read_id, camera, self.rules, self.access.may_see)
-        except Exception:
-            failures = self._failures.get(read_id, 0) + 1
-            if failures < POISON_AFTER:
-                self._failures[read_id] = failures
-                raise  # the store may be down: keep the read for the next attempt
-            # One read that always fails must not hold up every read after it.
-            log.exception("plate read %s fails every time; set aside", read_id)
-            await self.ledger.set_aside(read_id)
-            self._failures.pop(read_id, None)
-            self.metrics.inc("mvbot_mqtt_messages_total", outcome="failed")
-            return False
-        self._failures.pop(read_id, None)
-        for alert_id in alert_ids:
+    def _deliver(self, done: Processed) -> None:
+        for alert_id in done.alert_ids:
             self.metrics.inc("mvbot_alerts_total", kind="plate", outcome="matched")
             self.alerts.post(alert_id)
-        return True
-
-    async def _work(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.catch_up()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The reads stay stored and unprocessed; the next message or start retries.
-                log.exception("processing plate reads failed; retrying shortly")
-                await asyncio.sleep(RETRY_WAIT)
-                self._wake.set()
+        if done.revised:
+            self.alerts.revise(done.revised)
 
     async def _camera(self, serial: str) -> CameraView:
         wait, longest = DIRECTORY_RETRY

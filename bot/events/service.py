@@ -34,19 +34,22 @@ class EventServices:
     alerts: Alerts
     plates: PlateIngest
     intake: EventIntake
-    mqtt: MqttIngest | None
+    mqtt: MqttIngest | None  # plates: durable
+    live_mqtt: MqttIngest | None = None  # Sense counts: live only
 
     async def start(self) -> None:
         """Finish what a previous run left (alerts, unprocessed reads), then listen."""
         resumed = await self.alerts.resume()
         self.plates.start()
-        if self.mqtt is not None:
-            await self.mqtt.start()
+        for connection in (self.mqtt, self.live_mqtt):
+            if connection is not None:
+                await connection.start()
         log.info("events started alerts_resumed=%d mqtt=%s", resumed, self.mqtt is not None)
 
     async def stop(self) -> None:
-        if self.mqtt is not None:
-            await self.mqtt.stop()
+        for connection in (self.live_mqtt, self.mqtt):
+            if connection is not None:
+                await connection.stop()
         await self.plates.stop()
         await self.alerts.stop()
 
@@ -69,7 +72,14 @@ def build_events(
     """`sense` (a topic filter and its handler) shares the connection for live Sense counts."""
     engine = services.store.engine
     alert_ledger = AlertLedger(engine)
-    alerts = Alerts(services, pending, alert_ledger, snapshots=plates.snapshot)
+    alerts = Alerts(
+        services,
+        pending,
+        alert_ledger,
+        snapshots=plates.snapshot,
+        settle=plates.settle,
+        settle_confidence=plates.settle_confidence,
+    )
     plate_ledger = PlateLedger(engine)
     ingest = PlateIngest(
         plates,
@@ -83,19 +93,22 @@ def build_events(
     intake = EventIntake(
         events, alert_ledger, alerts, services.catalog, services.access, services.metrics
     )
-    broker = None
+    broker = live = None
     if mqtt.url is not None:
-        # Plates first: the first filter that matches a topic handles it.
-        handlers: dict[str, Handler] = {plates.topic: ingest.receive}
-        if sense is not None:
-            handlers[sense[0]] = sense[1]
+        url = mqtt.url.get_secret_value()
         broker = MqttIngest(
-            mqtt.url.get_secret_value(),
-            handlers,
-            client_id=mqtt.client_id,
-            ca_file=mqtt.ca_file,
-            live=frozenset({sense[0]}) if sense else frozenset(),
+            url, {plates.topic: ingest.receive}, client_id=mqtt.client_id, ca_file=mqtt.ca_file
         )
+        if sense is not None:
+            # Its own connection: the Sense filter covers the plate topic (see bot.events.mqtt).
+            live = MqttIngest(
+                url,
+                {sense[0]: sense[1]},
+                client_id=f"{mqtt.client_id}-live",
+                ca_file=mqtt.ca_file,
+                live=True,
+                elsewhere=frozenset({plates.topic}),
+            )
     return EventServices(
         plates_settings=plates,
         watchlist=Watchlist(engine),
@@ -105,4 +118,5 @@ def build_events(
         plates=ingest,
         intake=intake,
         mqtt=broker,
+        live_mqtt=live,
     )

@@ -1,65 +1,51 @@
-"""Plate reads in the store: kept as they arrive, then merged into sightings and matched.
+"""Plate reads in the store: kept as they arrive (many per commit), then merged into sightings.
 
-`store_read` is all that happens before the broker gets its acknowledgement; `process`
-then runs in one transaction per read: merge into a sighting, find the rooms that watch
-the plate or follow the camera, and store one alert per room (or why it stays quiet),
-each with its audit row. A read left unprocessed by a crash is processed at the next start.
+`store_reads` is all that happens before the broker gets its acknowledgements; `process`
+then merges a batch of stored reads in one transaction: each joins the sighting one of
+whose reads it matches (bot.events.evidence, kept in memory and read back from the store
+when a window is not), the sighting takes its best-supported plate, and the rooms that
+watch a plate or follow the camera get an alert row (bot.events.plate_matching), each with
+its audit row. A read left unprocessed by a crash is processed at the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.events.decode import PlateRead
-from bot.events.ledger import AlertStatus, NewAlert, alert_entry, alert_values, insert_alert
-from bot.events.lpr import PlatePattern, Sighting, Tolerance, canonical, in_cooldown
-from bot.events.tables import (
-    alerts,
-    plate_cooldowns,
-    plate_follows,
-    plate_mutes,
-    plate_reads,
-    plate_sightings,
-    plate_watches,
+from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
+from bot.events.lpr import canonical
+from bot.events.plate_matching import (
+    CameraView,
+    MaySee,
+    PlateRules,
+    SightingNow,
+    match_rooms,
 )
-from bot.messages import Place
+from bot.events.tables import plate_follows, plate_reads, plate_sightings, plate_watches
 from bot.store.records import AuditEntry
 from bot.store.schema import audit_insert
 from bot.store.work import fetch
 
-MaySee = Callable[[tuple[str, ...], Place], bool]
+__all__ = ["CameraView", "MaySee", "PlateLedger", "PlateRules", "Processed"]
 
-
-@dataclass(frozen=True)
-class CameraView:
-    """What matching needs to know of the camera that read a plate."""
-
-    serial: str
-    name: str
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PlateRules:
-    window: timedelta = timedelta(seconds=10)
-    cooldown: timedelta = timedelta(minutes=5)
-    tolerance: Tolerance = field(default_factory=Tolerance)
-    min_confidence: float = 0.0
-    pre_roll: timedelta = timedelta(seconds=15)
-    post_roll: timedelta = timedelta(seconds=15)
+CHUNK = 500  # ids per IN (…) list, well under every database's limit on parameters
 
 
 @dataclass
-class _Room:
-    watches: list[Row[Any]]
-    follow: bool = False
+class Processed:
+    """What processing a batch of reads decided."""
+
+    alert_ids: list[int] = field(default_factory=list)  # alerts with a room to tell
+    revised: list[int] = field(default_factory=list)  # sightings whose plate changed
 
 
 class PlateLedger:
@@ -67,16 +53,19 @@ class PlateLedger:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._index: EvidenceIndex | None = None
+        self._rules: PlateRules | None = None
 
-    async def store_read(self, read: PlateRead) -> bool:
-        """Keep a read for processing; False when this very message was stored before."""
-        return await asyncio.to_thread(self._store_read, read)
+    async def store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
+        """Keep reads for processing, in one transaction; for each, False when this very
+        message was stored before (a redelivery)."""
+        return await asyncio.to_thread(self._store_reads, reads)
 
-    async def unprocessed(self, limit: int = 200) -> list[tuple[int, str]]:
-        """(read id, serial) of reads not processed yet, oldest first."""
+    async def unprocessed(self, limit: int = 200, after: int = 0) -> list[tuple[int, str]]:
+        """(read id, serial) of reads not processed yet with ids above `after`, oldest first."""
         query = (
             select(plate_reads.c.id, plate_reads.c.serial)
-            .where(plate_reads.c.processed.is_(False))
+            .where(plate_reads.c.processed.is_(False), plate_reads.c.id > after)
             .order_by(plate_reads.c.id)
             .limit(limit)
         )
@@ -84,9 +73,19 @@ class PlateLedger:
 
     async def process(
         self, read_id: int, camera: CameraView, rules: PlateRules, may_see: MaySee
-    ) -> list[int]:
-        """Merge and match one read; the ids of the alerts that now have a room to tell."""
-        return await asyncio.to_thread(self._process, read_id, camera, rules, may_see)
+    ) -> Processed:
+        """Merge and match one read."""
+        return await self.process_batch([read_id], {camera.serial: camera}, rules, may_see)
+
+    async def process_batch(
+        self,
+        read_ids: Sequence[int],
+        cameras: Mapping[str, CameraView],
+        rules: PlateRules,
+        may_see: MaySee,
+    ) -> Processed:
+        """Merge and match these reads, in order, in one transaction (all or nothing)."""
+        return await asyncio.to_thread(self._process, read_ids, cameras, rules, may_see)
 
     async def set_aside(self, read_id: int) -> None:
         """Mark a read that cannot be processed as done without a sighting, and audit it."""
@@ -99,51 +98,47 @@ class PlateLedger:
         query = select(plate_sightings).order_by(plate_sightings.c.id)
         return await fetch(self._engine, query)
 
-    def _store_read(self, read: PlateRead) -> bool:
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    insert(plate_reads).values(
-                        key=read.key,
-                        topic=read.topic[:255],
-                        serial=read.serial,
-                        plate=read.plate,
-                        raw=read.raw,
-                        confidence=read.confidence,
-                        region=read.region,
-                        at=read.at,
-                        received_at=datetime.now(UTC),
-                        processed=False,
-                        sighting_id=None,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+    def _store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
+        now = datetime.now(UTC)
+        with self._engine.begin() as connection:
+            keys = list({read.key for read in reads})
+            known: set[str] = set()
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                query = select(plate_reads.c.key).where(plate_reads.c.key.in_(chunk))
+                known.update(connection.execute(query).scalars())
+            rows, stored = [], []
+            for read in reads:
+                fresh = read.key not in known
+                stored.append(fresh)
+                if fresh:
+                    known.add(read.key)  # the same message twice in one batch
+                    rows.append(_read_row(read, now))
+            if rows:
+                # Another mvbot on the same database may store the same message meanwhile.
+                connection.execute(_insert_ignoring_duplicates(connection), rows)
+        return stored
+
+    def _rules_index(self, rules: PlateRules) -> EvidenceIndex:
+        if self._index is None or self._rules != rules:
+            self._index = EvidenceIndex(rules.window, rules.tolerance, rules.min_confidence)
+            self._rules = rules
+        return self._index
 
     def _process(
-        self, read_id: int, camera: CameraView, rules: PlateRules, may_see: MaySee
-    ) -> list[int]:
-        with self._engine.begin() as connection:
-            # Writing first takes SQLite's write lock before anything is read, so that a
-            # read stored meanwhile cannot make this transaction's later writes fail.
-            claimed = connection.execute(
-                update(plate_reads)
-                .where(plate_reads.c.id == read_id, plate_reads.c.processed.is_(False))
-                .values(processed=True)
-            ).rowcount
-            if not claimed:
-                return []
-            read = connection.execute(select(plate_reads).where(plate_reads.c.id == read_id)).one()
-            sighting = _merge(connection, read, camera, rules)
-            connection.execute(
-                update(plate_reads)
-                .where(plate_reads.c.id == read_id)
-                .values(sighting_id=sighting.id)
-            )
-            if read.confidence is not None and read.confidence < rules.min_confidence:
-                return []
-            return _match(connection, read, sighting, camera, rules, may_see)
+        self,
+        read_ids: Sequence[int],
+        cameras: Mapping[str, CameraView],
+        rules: PlateRules,
+        may_see: MaySee,
+    ) -> Processed:
+        index = self._rules_index(rules)
+        try:
+            with self._engine.begin() as connection:
+                return _Batch(connection, index, rules, may_see, cameras).run(read_ids)
+        except BaseException:
+            index.clear()  # it may hold what was rolled back: the store is the truth
+            raise
 
     def _set_aside(self, read_id: int) -> None:
         with self._engine.begin() as connection:
@@ -161,177 +156,201 @@ class PlateLedger:
             connection.execute(audit_insert(entry))
 
 
-def _merge(connection: Connection, read: Row[Any], camera: CameraView, rules: PlateRules) -> Any:
-    """The sighting the read belongs to, updated with it, or a new one."""
-    window = rules.window
-    candidates = connection.execute(
-        select(plate_sightings)
-        .where(
-            plate_sightings.c.serial == read.serial,
-            plate_sightings.c.last_at >= read.at - window,
-            plate_sightings.c.first_at <= read.at + window,
+class _Batch:
+    """One transaction's worth of reads: merged through the index, written back at the end."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        index: EvidenceIndex,
+        rules: PlateRules,
+        may_see: MaySee,
+        cameras: Mapping[str, CameraView],
+    ) -> None:
+        self.connection = connection
+        self.index = index
+        self.rules = rules
+        self.may_see = may_see
+        self.cameras = cameras
+        self.before: dict[int, str] = {}  # plate of each sighting that existed before
+        self.touched: dict[int, Evidence] = {}
+
+    def run(self, read_ids: Sequence[int]) -> Processed:
+        connection = self.connection
+        claimed: list[int] = []
+        for start in range(0, len(read_ids), CHUNK):
+            chunk = list(read_ids[start : start + CHUNK])
+            # Writing first takes SQLite's write lock before anything is read, so that reads
+            # stored meanwhile cannot make this transaction's later writes fail.
+            claimed += connection.execute(
+                update(plate_reads)
+                .where(plate_reads.c.id.in_(chunk), plate_reads.c.processed.is_(False))
+                .values(processed=True)
+                .returning(plate_reads.c.id)
+            ).scalars()
+        result = Processed()
+        if not claimed:
+            return result
+        claimed.sort()
+        rows: list[Row[Any]] = []
+        for start in range(0, len(claimed), CHUNK):
+            query = select(plate_reads).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
+            rows += connection.execute(query).all()
+        rows.sort(key=lambda row: row.id)
+        watches = connection.execute(select(plate_watches)).all()
+        followers: dict[str, list[Row[Any]]] = defaultdict(list)
+        for follow in connection.execute(select(plate_follows)):
+            followers[follow.serial].append(follow)
+        links = []
+        for read in rows:
+            camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
+            evidence = self._merge(read, camera)
+            links.append({"read_id": read.id, "sighting": evidence.id})
+            if read.confidence is not None and read.confidence < self.rules.min_confidence:
+                continue
+            plate, confidence = evidence.best()
+            now = SightingNow(evidence.id, plate, confidence, evidence.confident)
+            result.alert_ids += match_rooms(
+                connection, read, now, camera, self.rules, self.may_see, watches, followers
+            )
+        connection.execute(
+            update(plate_reads)
+            .where(plate_reads.c.id == bindparam("read_id"))
+            .values(sighting_id=bindparam("sighting")),
+            links,
         )
-        .order_by(plate_sightings.c.last_at.desc())
-    ).all()
-    for row in candidates:
-        shape = Sighting(row.serial, row.canonical, row.first_at, row.last_at)
-        if shape.takes(read.serial, read.plate, read.at, window, rules.tolerance):
-            better = (read.confidence or 0.0) > (row.confidence or 0.0)
-            connection.execute(
-                update(plate_sightings)
-                .where(plate_sightings.c.id == row.id)
-                .values(
-                    reads=row.reads + 1,
-                    first_at=min(row.first_at, read.at),
-                    last_at=max(row.last_at, read.at),
-                    plate=read.plate if better else row.plate,
-                    confidence=read.confidence if better else row.confidence,
+        self._write_sightings()
+        result.revised = [
+            sighting_id
+            for sighting_id, plate in self.before.items()
+            if self.touched[sighting_id].best()[0] != plate
+        ]
+        return result
+
+    def _merge(self, read: Row[Any], camera: CameraView) -> Evidence:
+        index = self.index
+        for key in index.missing(index.bucket_keys(read.serial, read.at)):
+            index.loaded(key, self._load(key))
+        evidence = index.find(read.serial, read.plate, read.at)
+        if evidence is None:
+            return self._new(read, camera)
+        if evidence.id not in self.touched:
+            self.before[evidence.id] = evidence.best()[0]
+            self.touched[evidence.id] = evidence
+        index.extend(evidence, read.plate, read.confidence, read.at)
+        return evidence
+
+    def _new(self, read: Row[Any], camera: CameraView) -> Evidence:
+        sighting_id = self.connection.execute(
+            insert(plate_sightings)
+            .values(
+                serial=read.serial,
+                camera=camera.name,
+                plate=read.plate,
+                canonical=read.plate,  # written properly with the rest at the end
+                confidence=read.confidence,
+                first_at=read.at,
+                last_at=read.at,
+                reads=1,
+            )
+            .returning(plate_sightings.c.id)
+        ).scalar_one()
+        self.connection.execute(
+            audit_insert(
+                AuditEntry(
+                    platform="mqtt",
+                    person_id=read.serial,
+                    command=f"plate {read.plate} at {camera.name}",
+                    action="plate.sighting",
+                    outcome="ok",
+                    detail=f"sighting {sighting_id} at {read.at.isoformat()}",
                 )
             )
-            return row
-    sighting_id = connection.execute(
-        insert(plate_sightings)
-        .values(
-            serial=read.serial,
-            camera=camera.name,
-            plate=read.plate,
-            canonical=canonical(read.plate),
-            confidence=read.confidence,
-            first_at=read.at,
-            last_at=read.at,
-            reads=1,
         )
-        .returning(plate_sightings.c.id)
-    ).scalar_one()
-    connection.execute(
-        audit_insert(
-            AuditEntry(
-                platform="mqtt",
-                person_id=read.serial,
-                command=f"plate {read.plate} at {camera.name}",
-                action="plate.sighting",
-                outcome="ok",
-                detail=f"sighting {sighting_id} at {read.at.isoformat()}",
+        evidence = Evidence(sighting_id, read.serial, read.at, read.at)
+        evidence.add(read.plate, read.confidence, read.at, self.rules.min_confidence)
+        self.index.register(evidence)
+        self.touched[sighting_id] = evidence
+        return evidence
+
+    def _load(self, key: BucketKey) -> list[Evidence]:
+        """A window's sightings as the store has them (this transaction's writes included,
+        but for reads linked at the end: those sightings are in memory already)."""
+        start, end = self.index.window_bounds(key)
+        rows = self.connection.execute(
+            select(plate_sightings).where(
+                plate_sightings.c.serial == key[0],
+                plate_sightings.c.last_at >= datetime.fromtimestamp(start, UTC),
+                plate_sightings.c.first_at <= datetime.fromtimestamp(end, UTC),
             )
-        )
-    )
-    return connection.execute(
-        select(plate_sightings).where(plate_sightings.c.id == sighting_id)
-    ).one()
+        ).all()
+        fresh = {row.id: row for row in rows if self.index.known(row.id) is None}
+        found = [e for e in (self.index.known(row.id) for row in rows) if e is not None]
+        ids = list(fresh)
+        reads: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
+        for begin in range(0, len(ids), CHUNK):
+            query = select(
+                plate_reads.c.sighting_id, plate_reads.c.plate, plate_reads.c.confidence
+            ).where(plate_reads.c.sighting_id.in_(ids[begin : begin + CHUNK]))
+            for read in self.connection.execute(query):
+                reads[read.sighting_id].append((read.plate, read.confidence))
+        for sighting_id, row in fresh.items():
+            evidence = Evidence(sighting_id, row.serial, row.first_at, row.last_at)
+            for plate, confidence in reads[sighting_id] or [(row.plate, row.confidence)]:
+                evidence.add(plate, confidence, row.first_at, self.rules.min_confidence)
+            found.append(evidence)
+        return found
+
+    def _write_sightings(self) -> None:
+        rows = []
+        for evidence in self.touched.values():
+            plate, confidence = evidence.best()
+            rows.append(
+                {
+                    "b_sighting": evidence.id,
+                    "b_plate": plate,
+                    "b_canonical": canonical(plate),
+                    "b_confidence": confidence,
+                    "b_first_at": evidence.first_at,
+                    "b_last_at": evidence.last_at,
+                    "b_reads": evidence.reads,
+                }
+            )
+        if rows:
+            self.connection.execute(
+                update(plate_sightings)
+                .where(plate_sightings.c.id == bindparam("b_sighting"))
+                .values(
+                    plate=bindparam("b_plate"),
+                    canonical=bindparam("b_canonical"),
+                    confidence=bindparam("b_confidence"),
+                    first_at=bindparam("b_first_at"),
+                    last_at=bindparam("b_last_at"),
+                    reads=bindparam("b_reads"),
+                ),
+                rows,
+            )
 
 
-def _match(
-    connection: Connection,
-    read: Row[Any],
-    sighting: Row[Any],
-    camera: CameraView,
-    rules: PlateRules,
-    may_see: MaySee,
-) -> list[int]:
-    rooms: dict[tuple[str, str], _Room] = {}
-    for watch in connection.execute(select(plate_watches)):
-        if PlatePattern(watch.pattern).matches(read.plate, rules.tolerance):
-            rooms.setdefault((watch.platform, watch.room_id), _Room([])).watches.append(watch)
-    followers = select(plate_follows).where(plate_follows.c.serial == read.serial)
-    for follow in connection.execute(followers):
-        rooms.setdefault((follow.platform, follow.room_id), _Room([])).follow = True
-    told = {
-        (row.platform, row.room_id)
-        for row in connection.execute(
-            select(alerts.c.platform, alerts.c.room_id).where(alerts.c.sighting_id == sighting.id)
-        )
-    }
-    ready: list[int] = []
-    for (platform, room_id), room in rooms.items():
-        if (platform, room_id) in told:
-            continue  # one sighting, one heads-up per room, however many reads follow
-        place = Place(platform, room_id)
-        new = _decide(connection, place, room, read, sighting, camera, rules, may_see)
-        values = alert_values(
-            "plate",
-            new,
-            read.serial,
-            camera.name,
-            read.at,
-            (rules.pre_roll, rules.post_roll),
-            sighting_id=sighting.id,
-        )
-        alert_id = insert_alert(
-            connection, values, alert_entry(new, f"plate {read.plate} at {camera.name}")
-        )
-        if new.status is AlertStatus.PENDING:
-            ready.append(alert_id)
-    return ready
-
-
-def _decide(
-    connection: Connection,
-    place: Place,
-    room: _Room,
-    read: Row[Any],
-    sighting: Row[Any],
-    camera: CameraView,
-    rules: PlateRules,
-    may_see: MaySee,
-) -> NewAlert:
-    content = {
+def _read_row(read: PlateRead, now: datetime) -> dict[str, Any]:
+    return {
+        "key": read.key,
+        "topic": read.topic,
+        "serial": read.serial,
         "plate": read.plate,
         "raw": read.raw,
         "confidence": read.confidence,
         "region": read.region,
-        "watches": [{"pattern": w.pattern, "note": w.note} for w in room.watches],
-        "follow": room.follow,
+        "at": read.at,
+        "received_at": now,
+        "processed": False,
+        "sighting_id": None,
     }
-    if not may_see(camera.tags, place):
-        return NewAlert(place, AlertStatus.HIDDEN, content, f"{camera.name} is restricted")
-    mutes = connection.execute(
-        select(plate_mutes).where(
-            plate_mutes.c.platform == place.platform,
-            plate_mutes.c.room_id == place.room_id,
-            plate_mutes.c.until > datetime.now(UTC),
-        )
-    ).all()
-    if any(rules.tolerance.same(m.canonical, canonical(read.plate)) for m in mutes):
-        return NewAlert(place, AlertStatus.MUTED, content, "muted in this room")
-    keys: dict[str, timedelta] = {
-        f"watch:{w.id}": timedelta(seconds=w.cooldown_s)
-        if w.cooldown_s is not None
-        else rules.cooldown
-        for w in room.watches
-    }
-    if room.follow:
-        keys[f"follow:{read.serial}:{sighting.canonical}"] = rules.cooldown
-    last = {
-        row.key: row.last_at
-        for row in connection.execute(
-            select(plate_cooldowns).where(
-                plate_cooldowns.c.platform == place.platform,
-                plate_cooldowns.c.room_id == place.room_id,
-                plate_cooldowns.c.key.in_(list(keys)),
-            )
-        )
-    }
-    if all(in_cooldown(last.get(key), read.at, cooldown) for key, cooldown in keys.items()):
-        return NewAlert(place, AlertStatus.SUPPRESSED, content, "within the cooldown")
-    for key in keys:
-        _remember(connection, place, key, read.at, key in last)
-    return NewAlert(place, AlertStatus.PENDING, content)
 
 
-def _remember(connection: Connection, place: Place, key: str, at: datetime, known: bool) -> None:
-    if known:
-        connection.execute(
-            update(plate_cooldowns)
-            .where(
-                plate_cooldowns.c.platform == place.platform,
-                plate_cooldowns.c.room_id == place.room_id,
-                plate_cooldowns.c.key == key,
-            )
-            .values(last_at=at)
-        )
-    else:
-        connection.execute(
-            insert(plate_cooldowns).values(
-                platform=place.platform, room_id=place.room_id, key=key, last_at=at
-            )
-        )
+def _insert_ignoring_duplicates(connection: Connection) -> Any:
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
+    if connection.dialect.name == "sqlite":
+        return sqlite.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
+    return insert(plate_reads)

@@ -65,7 +65,7 @@ plate_sightings = Table(
     Column("serial", String(64), nullable=False),
     Column("camera", String(255), nullable=False),
     Column("plate", String(32), nullable=False),  # the most confident read's
-    Column("canonical", String(32), nullable=False),  # of the first read: the merge key
+    Column("canonical", String(32), nullable=False),  # of the plate it goes by
     Column("confidence", Float),
     Column("first_at", UTCDateTime, nullable=False),
     Column("last_at", UTCDateTime, nullable=False),
@@ -90,6 +90,7 @@ plate_reads = Table(
     Column("processed", Boolean, nullable=False),
     Column("sighting_id", Integer),
     Index("ix_plate_reads_processed", "processed", "id"),
+    Index("ix_plate_reads_sighting", "sighting_id"),  # schema version 7
 )
 
 plate_cooldowns = Table(

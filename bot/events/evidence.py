@@ -1,0 +1,235 @@
+"""Sightings as evidence: every read a sighting holds, indexed so a new read finds its car at once.
+
+A read joins a sighting when it matches *any* read already in it (same camera, within the
+merge window of the sighting, within the tolerance or a partial read of it), so a first
+read that dropped a character cannot split one car into two sightings. The sighting is
+named by its best-supported plate: the spelling whose reads add up to the most confidence.
+
+Finding the sighting must not cost more as more cars pass: sightings are kept per camera
+and time bucket (one merge window wide), and inside a bucket by keys two matching plates
+always share — their deletion variants (within the edit distance) and their fragments (a
+partial read is a fragment of the whole). Only the few sightings under a shared key are
+compared in full. Pure: bot.events.sightings loads buckets from the store and writes back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import combinations
+
+from bot.events.lpr import PARTIAL_MIN, Tolerance, canonical
+
+UNSURE = 0.5  # the weight of a read that came without a confidence
+MAX_BUCKETS = 20_000  # camera-windows kept in memory; older ones are read again when needed
+
+BucketKey = tuple[str, int]  # (camera serial, window number)
+
+
+@dataclass
+class Support:
+    """How well one spelling of the plate is supported by the reads of a sighting."""
+
+    score: float = 0.0
+    best: float | None = None  # its most confident read
+    reads: int = 0
+
+    def add(self, confidence: float | None) -> None:
+        self.score += UNSURE if confidence is None else confidence
+        self.reads += 1
+        if confidence is not None and (self.best is None or confidence > self.best):
+            self.best = confidence
+
+
+@dataclass
+class Evidence:
+    """One sighting: its reads by spelling, the canonical forms they match by, its span."""
+
+    id: int
+    serial: str
+    first_at: datetime
+    last_at: datetime
+    spellings: dict[str, Support] = field(default_factory=dict)
+    canonicals: set[str] = field(default_factory=set)
+    confident: set[str] = field(default_factory=set)  # spellings that may alert a room
+    buckets: set[BucketKey] = field(default_factory=set)
+
+    @property
+    def reads(self) -> int:
+        return sum(s.reads for s in self.spellings.values())
+
+    def add(self, plate: str, confidence: float | None, at: datetime, threshold: float) -> None:
+        self.spellings.setdefault(plate, Support()).add(confidence)
+        self.canonicals.add(canonical(plate))
+        if confidence is None or confidence >= threshold:
+            self.confident.add(plate)
+        self.first_at, self.last_at = min(self.first_at, at), max(self.last_at, at)
+
+    def best(self) -> tuple[str, float | None]:
+        """The plate the sighting goes by, and its most confident read's confidence."""
+        plate, support = max(
+            self.spellings.items(),
+            key=lambda item: (item[1].score, len(item[0]), item[1].best or 0),
+        )
+        return plate, support.best
+
+    def takes(self, plate: str, at: datetime, window: timedelta, tolerance: Tolerance) -> bool:
+        key = canonical(plate)
+        return self.first_at - window <= at <= self.last_at + window and any(
+            tolerance.part_of(known, key) for known in self.canonicals
+        )
+
+
+def near_keys(key: str, tolerance: Tolerance) -> set[str]:
+    """`key` with up to `tolerance.distance` characters deleted: two plates within that edit
+    distance always share one (plates shorter than the minimum only share themselves)."""
+    if len(key) < tolerance.min_length:
+        return {key}
+    keys = {key}
+    for count in range(1, min(tolerance.distance, len(key) - 1) + 1):
+        for gone in combinations(range(len(key)), count):
+            keys.add("".join(ch for i, ch in enumerate(key) if i not in gone))
+    return keys
+
+
+def fragments(key: str) -> set[str]:
+    """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
+    return {
+        key[start:end]
+        for start in range(len(key))
+        for end in range(start + PARTIAL_MIN, len(key) + 1)
+    }
+
+
+@dataclass
+class _WindowBucket:
+    loaded: bool = False
+    near: dict[str, set[int]] = field(default_factory=dict)
+    whole: dict[str, set[int]] = field(default_factory=dict)
+    parts: dict[str, set[int]] = field(default_factory=dict)
+    members: set[int] = field(default_factory=set)
+
+
+class EvidenceIndex:
+    """Sightings in memory by camera and window, and by match key inside each window."""
+
+    def __init__(self, window: timedelta, tolerance: Tolerance, threshold: float) -> None:
+        self.window = window
+        self.tolerance = tolerance
+        self.threshold = threshold  # reads at least this confident may alert a room
+        self._width = max(window.total_seconds(), 1e-3)
+        self._buckets: OrderedDict[BucketKey, _WindowBucket] = OrderedDict()
+        self._sightings: dict[int, Evidence] = {}
+
+    def bucket_keys(self, serial: str, at: datetime) -> list[BucketKey]:
+        """The windows a sighting that may take a read at `at` must touch."""
+        low = self._number(at - self.window)
+        high = self._number(at + self.window)
+        return [(serial, n) for n in range(low, high + 1)]
+
+    def window_bounds(self, key: BucketKey) -> tuple[float, float]:
+        """A window's start and end as epoch seconds."""
+        return key[1] * self._width, (key[1] + 1) * self._width
+
+    def missing(self, keys: Iterable[BucketKey]) -> list[BucketKey]:
+        """Which of these windows have not been loaded from the store."""
+        return [k for k in keys if not (k in self._buckets and self._buckets[k].loaded)]
+
+    def known(self, sighting_id: int) -> Evidence | None:
+        return self._sightings.get(sighting_id)
+
+    def loaded(self, key: BucketKey, sightings: Iterable[Evidence]) -> None:
+        """Take a window as the store has it; sightings already in memory win."""
+        bucket = self._bucket(key)
+        for evidence in sightings:
+            self.register(self._sightings.setdefault(evidence.id, evidence))
+        bucket.loaded = True
+        self._evict()
+
+    def find(self, serial: str, plate: str, at: datetime) -> Evidence | None:
+        """The sighting a read belongs to (the latest of several), or None."""
+        key = canonical(plate)
+        found: set[int] = set()
+        for bucket_key in self.bucket_keys(serial, at):
+            bucket = self._buckets.get(bucket_key)
+            if bucket is None:
+                continue
+            self._buckets.move_to_end(bucket_key)
+            for near in near_keys(key, self.tolerance):
+                found |= bucket.near.get(near, set())
+            found |= bucket.parts.get(key, set())  # the read is part of a known plate
+            for part in fragments(key):  # a known partial read is part of this one
+                found |= bucket.whole.get(part, set())
+        fitting = [
+            e
+            for e in (self._sightings[i] for i in found if i in self._sightings)
+            if e.serial == serial and e.takes(plate, at, self.window, self.tolerance)
+        ]
+        return max(fitting, key=lambda e: (e.last_at, e.id), default=None)
+
+    def register(self, evidence: Evidence) -> None:
+        """Index a sighting in every window its span touches."""
+        self._sightings[evidence.id] = evidence
+        self._index(evidence, self._numbers(evidence), evidence.canonicals)
+
+    def extend(
+        self, evidence: Evidence, plate: str, confidence: float | None, at: datetime
+    ) -> None:
+        """Add a read to a sighting, indexing only what is new: its plate everywhere the
+        sighting is, and every plate in the windows the sighting newly reaches."""
+        before = self._numbers(evidence)
+        key = canonical(plate)
+        fresh = key not in evidence.canonicals
+        evidence.add(plate, confidence, at, self.threshold)
+        after = self._numbers(evidence)
+        if fresh:
+            self._index(evidence, before, {key})
+        self._index(evidence, range(after.start, before.start), evidence.canonicals)
+        self._index(evidence, range(before.stop, after.stop), evidence.canonicals)
+
+    def _numbers(self, evidence: Evidence) -> range:
+        return range(self._number(evidence.first_at), self._number(evidence.last_at) + 1)
+
+    def _index(self, evidence: Evidence, numbers: Iterable[int], plates: Iterable[str]) -> None:
+        plates = list(plates)
+        for number in numbers:
+            key = (evidence.serial, number)
+            bucket = self._bucket(key)
+            evidence.buckets.add(key)
+            bucket.members.add(evidence.id)
+            for plate in plates:
+                for near in near_keys(plate, self.tolerance):
+                    bucket.near.setdefault(near, set()).add(evidence.id)
+                bucket.whole.setdefault(plate, set()).add(evidence.id)
+                for part in fragments(plate):
+                    bucket.parts.setdefault(part, set()).add(evidence.id)
+
+    def clear(self) -> None:
+        """Forget everything: after a failed transaction, the store is the truth again."""
+        self._buckets.clear()
+        self._sightings.clear()
+
+    def __iter__(self) -> Iterator[Evidence]:
+        return iter(self._sightings.values())
+
+    def _bucket(self, key: BucketKey) -> _WindowBucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _WindowBucket()
+        return bucket
+
+    def _number(self, at: datetime) -> int:
+        return int(at.timestamp() // self._width)
+
+    def _evict(self) -> None:
+        while len(self._buckets) > MAX_BUCKETS:
+            key, bucket = self._buckets.popitem(last=False)
+            for sighting_id in bucket.members:
+                evidence = self._sightings.get(sighting_id)
+                if evidence is None:
+                    continue
+                evidence.buckets.discard(key)
+                if not evidence.buckets:
+                    del self._sightings[sighting_id]

@@ -1,0 +1,208 @@
+"""Stored plate reads → sightings and alerts, in batches, off the path that stores them.
+
+One worker processes reads in the order they were stored, a batch per transaction, so that
+two reads of one car never race to start two sightings. A read whose processing fails is
+taken out of the line and tried again with backoff while the reads behind it go on; after
+its last try it is parked: marked processed without a sighting, audited, counted in
+`/metrics` and logged. When the store itself is unavailable nothing is counted against
+any read: the worker waits and tries the same batch again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.events.faults import Backoff, is_transient
+from bot.events.sightings import CameraView, MaySee, PlateLedger, PlateRules, Processed
+from bot.telemetry.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+BATCH = 50  # reads per transaction
+POISON_AFTER = 3  # failed attempts after which a read is parked
+RETRY = Backoff(1.0, 30.0)  # between attempts at one failing read
+STORE_DOWN = Backoff(1.0, 30.0)  # between attempts while the store is unavailable
+
+QUIET_WAIT = 1.0  # seconds processing may wait for a burst to be stored first
+CameraOf = Callable[[str], Awaitable[CameraView]]
+Quiet = Callable[[float], Awaitable[None]]
+Deliver = Callable[[Processed], None]
+
+
+@dataclass
+class _Retry:
+    serial: str
+    failures: int = 0
+    due: float = 0.0  # time.monotonic()
+
+
+class ReadProcessor:
+    """Processes stored reads; `wake` after storing some."""
+
+    def __init__(
+        self,
+        ledger: PlateLedger,
+        rules: PlateRules,
+        camera_of: CameraOf,
+        may_see: MaySee,
+        deliver: Deliver,
+        metrics: Metrics,
+        quiet: Quiet | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.rules = rules
+        self.camera_of = camera_of
+        self.may_see = may_see
+        self.deliver = deliver
+        self.metrics = metrics
+        self.quiet = quiet
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # one merge at a time: the sighting index is shared
+        self._worker: asyncio.Task[None] | None = None
+        self._retries: dict[int, _Retry] = {}  # read id → its failures so far
+        self._timer: asyncio.TimerHandle | None = None
+        metrics.describe("mvbot_plate_reads_total", "Stored plate reads by processing outcome.")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        """Process stored reads, those left from before a restart first."""
+        self._worker = asyncio.create_task(self._work(), name="plate processing")
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+
+    async def catch_up(self) -> int:
+        """Process every stored read not processed yet, one at a time and in order; a read
+        that fails raises (it is kept for the next call) until its last try parks it.
+        Returns how many reads were processed."""
+        done = 0
+        while batch := await self.ledger.unprocessed():
+            for read_id, serial in batch:
+                done += await self._one(read_id, serial, strict=True)
+        return done
+
+    async def _work(self) -> None:
+        cursor, down = 0, 0
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                cursor = await self._drain(cursor)
+                down = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                down += 1
+                wait = STORE_DOWN.wait(down)
+                log.warning("processing plate reads failed error=%r; again in %.0fs", error, wait)
+                await asyncio.sleep(wait)
+                self._wake.set()
+
+    async def _drain(self, cursor: int) -> int:
+        """Process everything stored after `cursor`, and the retries that are due."""
+        while True:
+            await self._retry_due()
+            if self.quiet is not None:
+                # Storing acknowledges messages and so lets the broker send more; the two
+                # share one database writer and one interpreter, so a burst is stored first.
+                await self.quiet(QUIET_WAIT)
+            batch = await self.ledger.unprocessed(BATCH, after=cursor)
+            if not batch:
+                return cursor
+            waiting = [(i, s) for i, s in batch if i not in self._retries]
+            cameras = await self._cameras(serial for _, serial in waiting)
+            ids = [read_id for read_id, _ in waiting]
+            if ids:
+                async with self._lock:
+                    try:
+                        done = await self.ledger.process_batch(
+                            ids, cameras, self.rules, self.may_see
+                        )
+                    except Exception as error:
+                        if is_transient(error):
+                            raise  # the store is down: the same batch, later
+                        done = None
+                if done is None:
+                    # One read spoils the batch: take them one by one to find it.
+                    for read_id, serial in waiting:
+                        await self._one(read_id, serial, strict=False)
+                else:
+                    self._delivered(done, len(ids))
+            cursor = batch[-1][0]
+
+    async def _retry_due(self) -> None:
+        now = time.monotonic()
+        for read_id, retry in [(i, r) for i, r in self._retries.items() if r.due <= now]:
+            await self._one(read_id, retry.serial, strict=False)
+        self._arm()
+
+    async def _one(self, read_id: int, serial: str, *, strict: bool) -> bool:
+        """Process one read; False if it failed (and is kept for later, or parked)."""
+        camera = await self.camera_of(serial)
+        try:
+            async with self._lock:
+                done = await self.ledger.process(read_id, camera, self.rules, self.may_see)
+        except Exception as error:
+            if is_transient(error) and not strict:
+                raise
+            retry = self._retries.get(read_id) or _Retry(serial)
+            retry.failures += 1
+            if retry.failures < POISON_AFTER:
+                retry.due = time.monotonic() + RETRY.wait(retry.failures)
+                self._retries[read_id] = retry
+                log.warning(
+                    "plate read %s failed attempt=%d error=%r; tried again later",
+                    read_id,
+                    retry.failures,
+                    error,
+                )
+                if strict:
+                    raise
+                self._arm()
+                return False
+            await self._park(read_id, error)
+            return False
+        self._retries.pop(read_id, None)
+        self._delivered(done, 1)
+        return True
+
+    async def _park(self, read_id: int, error: BaseException) -> None:
+        # One read that always fails must not hold up every read after it.
+        log.error(
+            "plate read %s failed %d times, parked (kept, not processed) error=%r",
+            read_id,
+            POISON_AFTER,
+            error,
+        )
+        await self.ledger.set_aside(read_id)
+        self._retries.pop(read_id, None)
+        self.metrics.inc("mvbot_plate_reads_total", outcome="parked")
+
+    def _delivered(self, done: Processed, count: int) -> None:
+        self.metrics.inc("mvbot_plate_reads_total", count, outcome="processed")
+        self.deliver(done)
+
+    def _arm(self) -> None:
+        """Wake the worker when the next retry is due."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._retries:
+            due = min(r.due for r in self._retries.values())
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(max(due - time.monotonic(), 0.0), self._wake.set)
+
+    async def _cameras(self, serials: Iterable[str]) -> Mapping[str, CameraView]:
+        return {serial: await self.camera_of(serial) for serial in set(serials)}

@@ -1,0 +1,129 @@
+"""Group commit of plate reads: every message that arrived while the last commit ran goes
+into the next one, and each is acknowledged only once the transaction holding it commits.
+
+An idle bot commits a read the moment it arrives; a burst commits hundreds per transaction,
+which is what lets plate ingest keep up with the broker (docs/benchmarks.md). Failures
+split two ways (bot.events.faults): the store being unavailable keeps the batch, unacked,
+and tries again with backoff; anything else is narrowed down to the message that causes
+it, which is refused (counted as malformed and acknowledged) while the others are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.events.decode import PlateRead
+from bot.events.faults import Backoff, is_transient
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000  # reads per transaction: bounds the time one commit holds the store
+STORE_BACKOFF = Backoff(0.5, 30.0)
+
+StoreReads = Callable[[Sequence[PlateRead]], Awaitable[list[bool]]]
+
+
+class ReadRefused(Exception):
+    """The store refused this one read while it took others: the read cannot be kept."""
+
+
+@dataclass
+class _Pending:
+    read: PlateRead
+    done: asyncio.Future[bool]
+
+
+class ReadWriter:
+    """Stores reads in batches; `submit` returns once its read is committed."""
+
+    def __init__(self, store: Callable[[], StoreReads]) -> None:
+        # Looked up at each commit, so the store behind it can be swapped (tests do).
+        self._store = store
+        self._queue: deque[_Pending] = deque()
+        self._ready = asyncio.Event()
+        self._idle = asyncio.Event()  # nothing waiting to be stored
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def quiet(self, longest: float) -> None:
+        """Return once nothing waits to be stored, or after `longest` seconds: processing
+        gives storing (and so acknowledging) the store first, but never starves."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(longest):
+                await self._idle.wait()
+
+    async def submit(self, read: PlateRead) -> bool:
+        """Store `read`; False if the same message was stored before. Raises ReadRefused."""
+        if self._task is None:
+            self.start()
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(read, done))
+        self._idle.clear()
+        self._ready.set()
+        return await done
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="plate read writer")
+
+    async def stop(self) -> None:
+        """Stop; reads not committed yet are never acknowledged (the broker keeps them)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        while self._queue:
+            self._queue.popleft().done.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            while self._queue:
+                count = min(len(self._queue), MAX_BATCH)
+                batch = [self._queue.popleft() for _ in range(count)]
+                try:
+                    await self._commit(batch)
+                except BaseException:
+                    for pending in batch:
+                        if not pending.done.done():
+                            pending.done.cancel()
+                    raise
+            self._idle.set()
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        attempt = 0
+        while True:
+            try:
+                stored = await self._store()([p.read for p in batch])
+            except Exception as error:
+                if is_transient(error):
+                    attempt += 1
+                    wait = STORE_BACKOFF.wait(attempt)
+                    log.warning(
+                        "storing %d plate reads failed error=%r; trying again in %.1fs",
+                        len(batch),
+                        error,
+                        wait,
+                    )
+                    await asyncio.sleep(wait)
+                    continue
+                if len(batch) > 1:
+                    # One message spoils the batch: store the rest, find the one.
+                    half = len(batch) // 2
+                    await self._commit(batch[:half])
+                    await self._commit(batch[half:])
+                    return
+                if not batch[0].done.done():
+                    reason = f"{type(error).__name__}: {error}"[:300]
+                    batch[0].done.set_exception(ReadRefused(reason))
+                return
+            for pending, fresh in zip(batch, stored, strict=True):
+                if not pending.done.done():
+                    pending.done.set_result(fresh)
+            return
