@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.web.bodies import CappedRoute
+
 log = logging.getLogger(__name__)
 
 PATH = "/webex/events"
@@ -81,4 +83,4 @@ def events_route(secret: bytes, accept: Callable[[Mapping[str, Any]], bool]) -> 
             return Response(status_code=503)  # not started yet: Webex will deliver again
         return Response(status_code=200)
 
-    return Route(PATH, signed(secret, delivery), methods=["POST"])
+    return CappedRoute(PATH, signed(secret, delivery), cap=MAX_BODY)

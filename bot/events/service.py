@@ -81,7 +81,13 @@ def build_events(
         services.clock,
     )
     intake = EventIntake(
-        events, alert_ledger, alerts, services.catalog, services.access, services.metrics
+        events,
+        alert_ledger,
+        alerts,
+        services.catalog,
+        services.access,
+        services.metrics,
+        clock=services.clock,
     )
     broker = None
     if mqtt.url is not None:
