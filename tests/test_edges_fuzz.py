@@ -26,6 +26,8 @@ from tests.share_fixtures import sqlite_database_fixture  # noqa: F401
 
 EXAMPLES = int(os.environ.get("MVBOT_TEST_FUZZ_EXAMPLES", "300"))
 SEED = int(os.environ.get("MVBOT_TEST_FUZZ_SEED", "13"))
+# Every answer here is immediate; a request still unanswered after this hangs.
+ANSWER_WITHIN = 15.0
 SMALLEST_CAP = MAX_FORM  # the PIN form's: every other route reads at least this much
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")
@@ -158,7 +160,11 @@ async def test_no_input_gets_a_5xx_or_changes_anything(
     # content-length is set by the client from the body; a contradicting one is h11's to refuse.
     given_headers: dict[str, Any] = {k: v for k, v in sent.items() if k != "content-length"}
     try:
-        response = await edge.http.request(method, path, headers=given_headers, content=data)
+        response = await edge.http.request(
+            method, path, headers=given_headers, content=data, timeout=ANSWER_WITHIN
+        )
+    except httpx.TimeoutException:
+        raise AssertionError(f"no answer within {ANSWER_WITHIN} s: {method} {path}") from None
     except httpx.TransportError:
         # A body past the route's cap is answered 413 and the connection closed while the
         # client may still be writing: it sees the close, not the answer. Nothing else may.

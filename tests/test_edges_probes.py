@@ -250,3 +250,18 @@ def test_a_wrong_database_port_is_one_line_without_a_traceback(tmp_path: Path) -
     [line] = [text for text in done.stderr.splitlines() if "cannot start" in text]
     assert f"127.0.0.1:{port}" in line and "MVBOT_DATABASE_URL" in line
     assert len(done.stderr.splitlines()) <= 3, done.stderr
+
+
+def test_start_up_failures_outside_mvbot_are_one_line_and_bugs_keep_their_trace() -> None:
+    import errno
+
+    from bot.telemetry.startup import startup_failure
+
+    url = "postgresql+psycopg://mvbot:hunter22@db.internal:5432/mvbot"
+    in_use = OSError(errno.EADDRINUSE, "Address already in use")
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+    for error, hint in ((in_use, "MVBOT_HTTP_PORT"), (refused, "MVBOT_SLACK_API_URL")):
+        line = startup_failure(error, url)
+        assert line is not None and hint in line and "\n" not in line
+    assert startup_failure(KeyError("bug"), url) is None
+    assert startup_failure(RecursionError(), url) is None

@@ -62,7 +62,13 @@ def signed(secret: bytes, handler: VerifiedHandler) -> Endpoint:
         if body is None:
             return Response(status_code=413)
         if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), secret):
-            log.warning("webex delivery with a bad signature rejected")
+            log.warning(
+                "webex request refused method=%s route=%s size=%d why=bad or missing %s",
+                request.method,
+                PATH,
+                len(body),
+                SIGNATURE_HEADER,
+            )
             return Response(status_code=401)
         return await handler(request, body)
 

@@ -76,11 +76,9 @@ class EventIntake:
     async def meraki(self, data: Mapping[str, Any], raw: bytes) -> Answer:
         """A Meraki webhook alert; any alert with a camera serial and a time gets a clip."""
         serial = bounded_text(data, "deviceSerial", MAX_SERIAL)
-        kind = (
-            bounded_text(data, "alertTypeId", MAX_TYPE)
-            or bounded_text(data, "alertType", MAX_TYPE)
-            or "alert"
-        )
+        # alertType is Meraki's wording for people: cut to fit, where an id is refused.
+        title = (_text(data.get("alertType")) or "")[:MAX_TITLE]
+        kind = bounded_text(data, "alertTypeId", MAX_TYPE) or title[:MAX_TYPE] or "alert"
         alert_data = data.get("alertData")
         stamp = alert_data.get("timestamp") if isinstance(alert_data, dict) else None
         at = self._when(stamp, "alertData.timestamp") if stamp is not None else None
@@ -102,7 +100,7 @@ class EventIntake:
             key=key,
             source="meraki",
             type=kind,
-            title=_text(data.get("alertType")) or kind,
+            title=title or kind,
             details=details,
             serial=serial.upper() if serial else None,
             camera=None,

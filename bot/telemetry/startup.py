@@ -8,11 +8,16 @@ keeps its traceback.
 from __future__ import annotations
 
 import errno
+import socket
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from bot.meraki import MerakiError
+
+_UNREACHABLE = frozenset(
+    {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT}
+)
 
 
 def startup_failure(error: BaseException, database_url: str) -> str | None:
@@ -31,6 +36,13 @@ def startup_failure(error: BaseException, database_url: str) -> str | None:
         )
     if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
         return f"the web server cannot listen: {error.strerror} — check MVBOT_HTTP_HOST"
+    unreachable = isinstance(error, OSError) and error.errno in _UNREACHABLE
+    if unreachable or isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+        # Raised by a chat SDK's first call (aiohttp's connection errors are OSErrors).
+        return (
+            f"a service mvbot needs cannot be reached: {error} — check MVBOT_SLACK_API_URL, "
+            "MVBOT_WEBEX_API_URL, MVBOT_MERAKI_BASE_URL and this host's network and DNS"
+        )
     if isinstance(error, PermissionError | FileNotFoundError | NotADirectoryError):
         where = f" ({error.filename})" if error.filename else ""
         return f"a file cannot be opened{where}: {error.strerror} — check MVBOT_DATA_DIR"
