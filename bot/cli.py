@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from simulator import Fleet, SimulatorConfig
 
 
@@ -117,7 +118,27 @@ def _run(args: argparse.Namespace) -> int:
         print("Run `mvbot check-config` for the whole list.", file=sys.stderr)
         return 2
     configure_logging("INFO", secrets=settings.secret_values())
-    return run(settings)
+    try:
+        return run(settings)
+    except Exception as error:
+        return _startup_failed(error, settings)
+
+
+def _startup_failed(error: Exception, settings: Settings) -> int:
+    """One line for the operator instead of a traceback (which goes to the log at DEBUG)."""
+    import logging
+
+    from bot.config.problems import secret_pattern
+    from bot.store import configured_database_url
+    from bot.telemetry.startup import startup_failure
+
+    line = startup_failure(error, configured_database_url(settings.store))
+    if line is None:
+        raise error
+    logging.getLogger("bot.cli").debug("start-up failed", exc_info=error)
+    pattern = secret_pattern(settings.secret_values())
+    print(f"mvbot cannot start: {pattern.sub('***', line) if pattern else line}", file=sys.stderr)
+    return 1
 
 
 def _webex_register(args: argparse.Namespace) -> int:

@@ -65,7 +65,12 @@ async def _serve(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
-        async with web_server(app, settings.http.host, settings.http.port) as server:
+        async with web_server(
+            app,
+            settings.http.host,
+            settings.http.port,
+            trusted_proxies=settings.http.trusted_proxies,
+        ) as server:
             log.info("web server listening url=%s", server.url)
             if running.shares.public_url is None:
                 running.shares.public_url = server.url
@@ -79,8 +84,10 @@ def web_app(
     settings: Settings, running: Running, links: FileLinks, adapters: Sequence[WebAdapter]
 ) -> Starlette:
     """Health, metrics, file links, the share viewer, hooks and the adapters' own routes."""
+    token = settings.http.metrics_token
     return create_app(
         metrics=running.services.metrics,
+        metrics_token=token.get_secret_value() if token else None,
         health=lambda: health(running),
         links=links,
         routes=[

@@ -54,6 +54,7 @@ class SlackAdapter:
         *,
         http: bool,
         socket: SocketMode | None,
+        signing_secret: str = "",
     ) -> None:
         self.client = client
         self.app = app
@@ -61,10 +62,11 @@ class SlackAdapter:
         self._outbound = outbound
         self._http = http
         self._socket = socket
+        self._signing_secret = signing_secret
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes for mvbot's web app: /slack/events in HTTP mode, else none."""
-        return http_routes(self.app) if self._http else []
+        return http_routes(self.app, self._signing_secret) if self._http else []
 
     async def start(self, core: Core) -> None:
         # One session for the adapter's life: its connections stay open, so the first reply
@@ -163,4 +165,5 @@ def build_slack_adapter(
         outbound,
         http=secret is not None,
         socket=SocketMode(app, token.get_secret_value()) if token else None,
+        signing_secret=secret.get_secret_value() if secret else "",
     )

@@ -142,7 +142,7 @@ class WebexClient:
             failures += 1
             if failures > self._failure_retries:
                 raise WebexError(operation, status, reason) from None
-            wait = self._backoff * 2 ** (failures - 1) * random.uniform(0.5, 1.0)
+            wait = self._backoff * 2 ** (failures - 1) * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not a secret)
             log.warning(
                 "webex call failed, retrying operation=%s status=%s wait=%.2fs",
                 operation,

@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.web.bodies import CappedRoute
+
 log = logging.getLogger(__name__)
 
 PATH = "/webex/events"
@@ -60,7 +62,13 @@ def signed(secret: bytes, handler: VerifiedHandler) -> Endpoint:
         if body is None:
             return Response(status_code=413)
         if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), secret):
-            log.warning("webex delivery with a bad signature rejected")
+            log.warning(
+                "webex request refused method=%s route=%s size=%d why=bad or missing %s",
+                request.method,
+                PATH,
+                len(body),
+                SIGNATURE_HEADER,
+            )
             return Response(status_code=401)
         return await handler(request, body)
 
@@ -81,4 +89,4 @@ def events_route(secret: bytes, accept: Callable[[Mapping[str, Any]], bool]) -> 
             return Response(status_code=503)  # not started yet: Webex will deliver again
         return Response(status_code=200)
 
-    return Route(PATH, signed(secret, delivery), methods=["POST"])
+    return CappedRoute(PATH, signed(secret, delivery), cap=MAX_BODY)

@@ -23,6 +23,7 @@ from bot.grammar.when import TIME_FORMS_HELP, parse_when, resolve
 from bot.messages import Field, Hyperlink, Person, Reply, Tone, literal
 from bot.router import Command
 from bot.shares import NoActiveShare, Share, ShareService, camera_facts, deliver
+from bot.shares.addresses import NotAnAddress, checked_address
 from bot.shares.mail import Mailer
 from bot.store import Outcome
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from bot.router import Request
 
 MAX_EXTEND = timedelta(days=7)
+# The widths of shares.recipient_name (255) and what a reason usefully holds.
+MAX_OPTION = {"name": 255, "reason": 1000}
 LOG_ROWS = 25
 
 SHARE_HELP = CommandHelp(
@@ -148,9 +151,13 @@ def parse_share(tokens: Sequence[str]) -> ShareArgs:
         if not value:
             raise ParseError(f'Give the {key} in quotes, e.g. `{key} "…"`.')
         options[key] = join_words(value)
-    return ShareArgs(
-        tuple(cameras), _email(tokens[cut + 1]), options.get("name"), options.get("reason"), pin
-    )
+        if len(options[key]) > MAX_OPTION[key]:
+            raise ParseError(f"The {key} is too long: at most {MAX_OPTION[key]} characters.")
+    try:
+        email = checked_address(_email(tokens[cut + 1]))
+    except NotAnAddress as error:
+        raise ParseError(f"'{echo(tokens[cut + 1])}' is not an e-mail address: {error}") from None
+    return ShareArgs(tuple(cameras), email, options.get("name"), options.get("reason"), pin)
 
 
 def parse_extend(tokens: Sequence[str]) -> tuple[str, timedelta]:

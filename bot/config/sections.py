@@ -98,6 +98,17 @@ class HttpSettings(Section):
         description="URL people and chat platforms reach the web server at; "
         "share and download links are built on it.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token /metrics asks for (Prometheus `authorization`); "
+        "unset: /metrics is open to whoever reaches the port.",
+    )
+    trusted_proxies: CommaList = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (uvicorn's forwarded_allow_ips); "
+        "empty: none, the peer address is the client's.",
+    )
 
 
 class MqttSettings(Section):

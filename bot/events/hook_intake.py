@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +23,19 @@ from bot.cameras.directory import CameraLookupError, CameraRecord
 from bot.config.sections import EventsSettings
 from bot.events.announce import Alerts
 from bot.events.decode import epoch_moment
+from bot.events.hook_fields import (
+    MAX_CAMERA,
+    MAX_DETAIL,
+    MAX_NETWORK,
+    MAX_ROOMS,
+    MAX_SERIAL,
+    MAX_TITLE,
+    MAX_TYPE,
+    InvalidEvent,
+    bounded_text,
+    in_range,
+    room_text,
+)
 from bot.events.ledger import AlertLedger, AlertStatus, IncomingEvent, NewAlert
 from bot.events.routing import EventFacts, parse_room, routed_rooms
 from bot.messages import Place
@@ -31,10 +44,6 @@ from bot.telemetry.metrics import Metrics
 log = logging.getLogger(__name__)
 
 MAX_ROLL = timedelta(minutes=5)
-
-
-class InvalidEvent(ValueError):
-    """A body that is JSON but not an event; `str()` says what is wrong (HTTP 400)."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,10 @@ class EventIntake:
         catalog: CameraCatalog,
         access: AccessPolicy,
         metrics: Metrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.ledger = ledger
         self.alerts = alerts
         self.catalog = catalog
@@ -64,15 +75,17 @@ class EventIntake:
 
     async def meraki(self, data: Mapping[str, Any], raw: bytes) -> Answer:
         """A Meraki webhook alert; any alert with a camera serial and a time gets a clip."""
-        serial = _text(data.get("deviceSerial"))
-        kind = _text(data.get("alertTypeId")) or _text(data.get("alertType")) or "alert"
+        serial = bounded_text(data, "deviceSerial", MAX_SERIAL)
+        # alertType is Meraki's wording for people: cut to fit, where an id is refused.
+        title = (_text(data.get("alertType")) or "")[:MAX_TITLE]
+        kind = bounded_text(data, "alertTypeId", MAX_TYPE) or title[:MAX_TYPE] or "alert"
         alert_data = data.get("alertData")
         stamp = alert_data.get("timestamp") if isinstance(alert_data, dict) else None
-        at = _moment(stamp) if stamp is not None else None
+        at = self._when(stamp, "alertData.timestamp") if stamp is not None else None
         if at is None and data.get("occurredAt") is not None:
-            at = _moment(data.get("occurredAt"))
+            at = self._when(data.get("occurredAt"), "occurredAt")
         details = {
-            key: str(data[key])
+            key: str(data[key])[:MAX_DETAIL]
             for key in ("alertLevel", "deviceName", "networkName", "alertId")
             if data.get(key) not in (None, "")
         }
@@ -87,11 +100,11 @@ class EventIntake:
             key=key,
             source="meraki",
             type=kind,
-            title=_text(data.get("alertType")) or kind,
+            title=title or kind,
             details=details,
             serial=serial.upper() if serial else None,
             camera=None,
-            network_id=_text(data.get("networkId")),
+            network_id=bounded_text(data, "networkId", MAX_NETWORK),
             at=at,
             pre_roll=self.settings.meraki_pre_roll,
             post_roll=self.settings.meraki_post_roll,
@@ -107,10 +120,12 @@ class EventIntake:
     async def generic(self, data: Mapping[str, Any], raw: bytes) -> Answer:
         """mvbot's own event JSON (docs/events.md): access control, POS, IoT."""
         camera = _required_text(data, "camera")
-        title = _required_text(data, "title")[:200]
+        if len(camera) > MAX_CAMERA:
+            raise InvalidEvent(f"'camera' is longer than {MAX_CAMERA} characters")
+        title = _required_text(data, "title")[:MAX_TITLE]
         if "time" not in data:
             raise InvalidEvent("'time' is missing: ISO 8601 with a zone, or epoch seconds")
-        at = _moment(data["time"])
+        at = self._when(data["time"], "time")
         if at is None:
             raise InvalidEvent("'time' must be ISO 8601 with a zone, or epoch seconds")
         rooms = _rooms(data.get("rooms"))
@@ -127,7 +142,7 @@ class EventIntake:
         event = IncomingEvent(
             key=key,
             source="generic",
-            type=(_text(data.get("type")) or "event")[:64],
+            type=(_text(data.get("type")) or "event")[:MAX_TYPE],
             title=title,
             details=_details(data.get("details")),
             serial=None,
@@ -146,6 +161,11 @@ class EventIntake:
                 return answer
             return Answer(422, {**answer.body, "error": str(error)})
         return await self._route(_with_camera(event, record), record, rooms)
+
+    def _when(self, value: Any, name: str) -> datetime | None:
+        """The moment a field names, refused when it is out of range; None if not a time."""
+        moment = _moment(value)
+        return None if moment is None else in_range(moment, name, self.clock())
 
     async def _route(
         self, event: IncomingEvent, record: CameraRecord, named: list[Place] | None
@@ -211,9 +231,9 @@ def _moment(value: Any) -> datetime | None:
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip())
-        except ValueError:
+            return moment.astimezone(UTC) if moment.tzinfo else None
+        except (ValueError, OverflowError):  # OverflowError: year 9999 west of UTC
             return None
-        return moment.astimezone(UTC) if moment.tzinfo else None
     return None
 
 
@@ -234,8 +254,10 @@ def _rooms(value: Any) -> list[Place] | None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidEvent("'rooms' must be a list of platform:room strings")
+    if len(value) > MAX_ROOMS:
+        raise InvalidEvent(f"'rooms' names more than {MAX_ROOMS} rooms")
     try:
-        return [parse_room(v) for v in value]
+        return [parse_room(room_text(v)) for v in value]
     except ValueError as error:
         raise InvalidEvent(str(error)) from None
 
@@ -244,7 +266,7 @@ def _details(value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if isinstance(value, str):
-        return {"details": value[:500]}
+        return {"details": value[:MAX_DETAIL]}
     if isinstance(value, dict):
-        return {str(k)[:64]: str(v)[:500] for k, v in list(value.items())[:20]}
+        return {str(k)[:64]: str(v)[:MAX_DETAIL] for k, v in list(value.items())[:20]}
     raise InvalidEvent("'details' must be an object or a string")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -19,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.events.hook_intake import Answer, EventIntake, InvalidEvent
+from bot.events.hook_fields import InvalidEvent, json_object
+from bot.events.hook_intake import Answer, EventIntake
 from bot.meraki import MerakiError
 from bot.telemetry.metrics import Metrics
+from bot.web.bodies import CappedRoute
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,9 @@ def hook_routes(intake: EventIntake, secret: SecretStr, metrics: Metrics) -> lis
         body = await _body(request)
         if body is None:
             return _answer(metrics, "meraki", 413, "the body is too large")
-        data = _json_object(body)
-        if data is None:
-            return _answer(metrics, "meraki", 400, "the body is not a JSON object")
+        data = json_object(body)
+        if isinstance(data, str):
+            return _answer(metrics, "meraki", 400, data)
         if not shared_secret_valid(data, key):
             return _answer(metrics, "meraki", 401, "wrong or missing sharedSecret")
         return await _accept(metrics, "meraki", intake.meraki, data, body)
@@ -70,14 +71,14 @@ def hook_routes(intake: EventIntake, secret: SecretStr, metrics: Metrics) -> lis
             return _answer(metrics, "events", 413, "the body is too large")
         if not signature_valid(body, request.headers.get(SIGNATURE_HEADER), key):
             return _answer(metrics, "events", 401, f"wrong or missing {SIGNATURE_HEADER}")
-        data = _json_object(body)
-        if data is None:
-            return _answer(metrics, "events", 400, "the body is not a JSON object")
+        data = json_object(body)
+        if isinstance(data, str):
+            return _answer(metrics, "events", 400, data)
         return await _accept(metrics, "events", intake.generic, data, body)
 
     return [
-        Route("/hooks/meraki", meraki, methods=["POST"]),
-        Route("/hooks/events", events, methods=["POST"]),
+        CappedRoute("/hooks/meraki", meraki, cap=MAX_BODY),
+        CappedRoute("/hooks/events", events, cap=MAX_BODY),
     ]
 
 
@@ -110,14 +111,6 @@ async def _body(request: Request) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _answer(metrics: Metrics, hook: str, status: int, error: str) -> JSONResponse:

@@ -91,7 +91,13 @@ def build_events(
         services.clock,
     )
     intake = EventIntake(
-        events, alert_ledger, alerts, services.catalog, services.access, services.metrics
+        events,
+        alert_ledger,
+        alerts,
+        services.catalog,
+        services.access,
+        services.metrics,
+        clock=services.clock,
     )
     broker = live = None
     if mqtt.url is not None:

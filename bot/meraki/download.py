@@ -51,7 +51,7 @@ class MediaDownloader:
     ) -> None:
         self._http = http
         self._policy = policy or RetryPolicy()
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
 
     async def fetch(
         self,

@@ -77,7 +77,7 @@ class ApiTransport:
         self.budget = budget
         self._timeout = timeout
         self.policy = policy or RetryPolicy()
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
         self._pages: Coalescer[Page] = Coalescer()
         self._lists: Coalescer[list[Any]] = Coalescer()
 

@@ -10,6 +10,8 @@ import asyncio
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
@@ -61,7 +63,12 @@ class Mailer:
     def _message(self, email: Email) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self._sender
-        message["To"] = email.to
+        try:
+            # Built by the email package, which refuses what is not one address (a list,
+            # a header injection), where assigning the text would pass it on as written.
+            message["To"] = Address(addr_spec=email.to)
+        except (ValueError, HeaderParseError):
+            raise MailError(f"'{email.to}' is not one e-mail address") from None
         message["Subject"] = email.subject
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)

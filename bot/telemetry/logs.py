@@ -7,21 +7,27 @@ import re
 import sys
 from collections.abc import Iterable
 
+from bot.config.problems import secret_pattern
+
 # Query strings of media and share URLs carry tokens; a room or a log must not see them.
 _URL_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces every configured secret, bearer token and URL query string with '***'."""
+    """Replaces every configured secret, bearer token and URL query string with '***'.
+
+    A secret is replaced where it stands as a whole token, so a short one ('abcd') never
+    eats into words that merely contain it; one shorter than four characters is not
+    masked at all (bot.config.problems.MIN_MASKED)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._secrets = secret_pattern(secrets)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
+        if self._secrets is not None:
+            text = self._secrets.sub("***", text)
         text = _BEARER.sub(r"\1***", text)
         return _URL_QUERY.sub(r"\1?***", text)
 

@@ -55,7 +55,9 @@ class FileLinks:
     def resolve(self, token: str, *, now: float | None = None) -> Path | None:
         """The file a token names, or None if it is forged, expired or missing."""
         body, _, signature = token.partition(".")
-        if not hmac.compare_digest(signature, self._sign(body)):
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a URL may hold any.
+        given = signature.encode("utf-8", "replace")
+        if not hmac.compare_digest(given, self._sign(body).encode()):
             return None
         try:
             expires_text, _, relative = _unb64(body).decode().partition(":")
@@ -70,4 +72,5 @@ class FileLinks:
         return path
 
     def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:20])
+        signed = body.encode("utf-8", "replace")
+        return _b64(hmac.new(self._key, signed, hashlib.sha256).digest()[:20])

@@ -16,7 +16,9 @@ from bot.web.viewer.page import message_page
 from bot.web.viewer.ratelimit import RateLimiter
 
 PIN_COOKIE = "mvbot_pin"
-VIEW_MEMORY = 600.0  # one "link viewed" row per link, camera, address and browser per 10 min
+# One "link viewed" row per link, camera and address per 10 minutes. The browser is not
+# part of it: a link holder rotating User-Agent must not add a row per request.
+VIEW_MEMORY = 600.0
 # Responses carry a bearer token's worth of access: no cache may keep them, no page they
 # link to may learn the URL (Referer), and no other site may frame them.
 SECURITY_HEADERS = {
@@ -113,6 +115,6 @@ def camera(visit: Visit, serial: str) -> Share | Response:
 
 
 async def log_view(viewer: Viewer, visit: Visit, share: Share) -> None:
-    key = (visit.grant.link.id, share.serial, visit.address, visit.user_agent)
+    key = (visit.grant.link.id, share.serial, visit.address)
     if viewer.views.first(*key):
         await viewer.shares.viewed(visit.grant, share, visit.address, visit.user_agent)

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from bot.shares import Share
 from bot.shares.credentials import pin_matches, pin_proof
+from bot.web.bodies import CappedRoute
 from bot.web.viewer.guard import (
     PIN_COOKIE,
     SECURITY_HEADERS,
@@ -134,7 +135,7 @@ def viewer_routes(viewer: Viewer) -> list[Route]:
     return [
         Route("/s/-/{name}", static),
         Route("/s/{token}", page, methods=["GET"]),
-        Route("/s/{token}", enter_pin, methods=["POST"]),
+        CappedRoute("/s/{token}", enter_pin, cap=MAX_FORM),
         Route("/s/{token}/{serial}.m3u8", hls_playlist),
         Route("/s/{token}/{serial}/live.json", live),
         Route("/s/{token}/{serial}/{seq:int}.{kind:str}", segment),

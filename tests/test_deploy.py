@@ -1,0 +1,55 @@
+"""The deployment example is safe as shipped: mvbot on loopback behind a TLS proxy it alone
+trusts, a broker that wants a password and keeps its queue, a settings file mvbot accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import check_settings, load_settings
+
+DEPLOY = Path(__file__).parent.parent / "manifest" / "deploy"
+
+
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_only_the_proxy_and_the_broker_are_published_beyond_loopback() -> None:
+    services = compose()["services"]
+    assert services["mvbot"]["ports"] == ["127.0.0.1:8080:8080"]
+    assert "ports" not in services["postgres"]
+    public = {name for name, service in services.items() if service.get("ports")}
+    assert public == {"mvbot", "caddy", "mosquitto"}
+    assert all(p.startswith("127.0.0.1:") for p in services["mvbot"]["ports"])
+
+
+def test_the_proxy_terminates_tls_hides_metrics_and_is_the_only_trusted_one() -> None:
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    assert "{$MVBOT_DOMAIN} {" in caddyfile  # a site address: Caddy gets the certificate
+    assert "reverse_proxy mvbot:8080" in caddyfile
+    assert "respond @private 404" in caddyfile and "@private path /metrics" in caddyfile
+    caddy_address = compose()["services"]["caddy"]["networks"]["edge"]["ipv4_address"]
+    env = {"MVBOT_MERAKI_API_KEY": "deploy-test-key"}
+    settings = load_settings(env, config_file=DEPLOY / "mvbot.toml")
+    assert settings.http.trusted_proxies == [caddy_address]
+    assert check_settings(env, config_file=DEPLOY / "mvbot.toml") == []
+
+
+def test_the_broker_wants_a_password_and_persists_its_queue() -> None:
+    lines = {
+        line.split(maxsplit=1)[0]: line.split(maxsplit=1)[1]
+        for line in (DEPLOY / "mosquitto.conf").read_text().splitlines()
+        if line.strip() and not line.startswith("#") and " " in line
+    }
+    assert lines["allow_anonymous"] == "false"
+    assert lines["password_file"] == "/mosquitto/config/passwd"
+    assert lines["persistence"] == "true"
+    mounts = compose()["services"]["mosquitto"]["volumes"]
+    assert any(m.endswith(":/mosquitto/config/passwd:ro") for m in mounts)
+    assert any(m.startswith("mosquitto-data:") for m in mounts)
+    assert "command" not in compose()["services"]["mosquitto"]  # not the no-auth config
