@@ -132,7 +132,9 @@ def share_starter_fixture(
             )
             app = create_app(metrics=Metrics(), health=_healthy, routes=viewer_routes(viewer))
             async with (
-                web_server(app, "127.0.0.1", 0) as server,
+                # As behind a reverse proxy on the same host: browsers' addresses arrive in
+                # X-Forwarded-For from loopback ([http] trusted_proxies).
+                web_server(app, "127.0.0.1", 0, trusted_proxies=["127.0.0.1"]) as server,
                 httpx.AsyncClient(base_url=server.url, timeout=30) as http,
             ):
                 running.shares.public_url = server.url
