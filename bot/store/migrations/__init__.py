@@ -19,6 +19,7 @@ from bot.store.migrations import (
     v004_occupancy_alerts,
     v005_pin_attempts,
     v006_scheduler_jobs,
+    v007_commands,
 )
 from bot.store.schema import schema_version
 
@@ -32,6 +33,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (4, v004_occupancy_alerts.upgrade),
     (5, v005_pin_attempts.upgrade),
     (6, v006_scheduler_jobs.upgrade),
+    (7, v007_commands.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
