@@ -72,7 +72,7 @@ def start(tmp_path: Path) -> Callable[..., object]:
 
     @asynccontextmanager
     async def process(
-        patience: Patience = Patience(), clock: Callable[[], datetime] | None = None
+        patience: Patience | None = None, clock: Callable[[], datetime] | None = None
     ) -> AsyncIterator[Process]:
         room = MemoryAdapter(platform="slack")
         outbox = Outbox()
@@ -91,7 +91,7 @@ def start(tmp_path: Path) -> Callable[..., object]:
         journal = CommandJournal(store.engine)
         bot = Bot(services, Router([Command(FETCH, Role.VIEWER, fetch)]))
         extra = {"clock": clock} if clock else {}
-        runner = Runner(bot, journal=journal, patience=patience, **extra)
+        runner = Runner(bot, journal=journal, patience=patience or Patience(), **extra)
         await room.start(runner)
         try:
             yield Process(runner, room, store, journal)
