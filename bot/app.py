@@ -13,11 +13,12 @@ from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
+from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
 from bot.occupancy import SENSE_TOPIC, Occupancy
 from bot.outbox import Adapter, Outbox
-from bot.runner import STOP_GRACE, Runner
+from bot.runner import STOP_GRACE, Patience, Runner
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.shares import ShareService, ShareStore
@@ -152,12 +153,15 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(scheduler.shutdown)
         await pending.resume()
         await shares.resume()
-        runner = Runner(bot)
+        patience = Patience(settings.store.resume_attempts, settings.store.resume_within)
+        runner = Runner(bot, journal=CommandJournal(store.engine), patience=patience)
         for adapter in adapters:
             await adapter.start(runner)
             stack.push_async_callback(adapter.stop)
         # Stopped before the adapters close their clients: running commands still answer.
         stack.push_async_callback(runner.stop, STOP_GRACE)
+        # After the adapters start, so that the commands a restart cut short can answer.
+        await runner.resume(outbox.redelivery)
         await occupancy.start()
         stack.push_async_callback(occupancy.stop)
         # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.

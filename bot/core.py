@@ -10,9 +10,10 @@ from bot.access import Role
 from bot.errors import Refused, UserError
 from bot.grammar.tokens import ParseError, split_command
 from bot.grammar.usage import unknown_command
+from bot.inflight import Tracker
 from bot.meraki.errors import MerakiError
 from bot.meraki.explain import explain
-from bot.messages import Message, Reply, Tone
+from bot.messages import Message, Reply, SentMessage, Tone, literal
 from bot.router import Command, Request, Router
 from bot.services import Services
 from bot.store import AuditEntry, Outcome
@@ -31,18 +32,63 @@ class Bot:
         self.services = services
         self.router = router
 
-    async def handle(self, message: Message) -> Outcome:
+    async def handle(self, message: Message, tracker: Tracker | None = None) -> Outcome:
+        """Run `message` and audit it; `tracker` is its stored row (bot.runner), finished
+        with the audit row in one transaction."""
         try:
-            outcome, detail, command = await self._run(message)
+            outcome, detail, command = await self._run(message, tracker)
         except Exception as error:
             # Only a reply that could not be posted gets here (the platform is down): the
             # command is still audited, as failed.
             log.exception("reply not delivered platform=%s", message.place.platform)
             outcome, detail, command = Outcome.FAILED, f"reply not delivered: {error}", None
-        await self._audit(message, command, outcome, detail)
+        earlier = tracker.take_earlier() if tracker is not None else None
+        if earlier is not None:
+            # The interrupted run's progress message was not taken over by this one.
+            text = f"`{literal(message.text)}` was interrupted by a restart — answered below."
+            await self._settle(message, earlier, Reply(text))
+        entry = self._audit_entry(message, command, outcome, detail)
+        if tracker is not None:
+            await tracker.finish(outcome is Outcome.FAILED, entry)
+        else:
+            await self.services.store.add_audit(entry)
         name = command.name if command else "unknown"
         self.services.metrics.inc("mvbot_commands_total", command=name, outcome=outcome.value)
         return outcome
+
+    async def abandon(self, message: Message, tracker: Tracker, reason: str) -> None:
+        """Answer a command that restarts cut short too often or too long ago with a clear
+        failure (in its progress message, if it has one), and audit it as failed."""
+        text = (
+            f"`{literal(message.text)}` was interrupted by a restart and I gave up on it "
+            f"({reason}) — please ask again."
+        )
+        reply = Reply(text, tone=Tone.ERROR)
+        earlier = tracker.take_earlier()
+        if earlier is not None:
+            await self._settle(message, earlier, reply)
+        else:
+            try:
+                await self.services.outbox.send(message.place, reply, answering=message)
+            except Exception:
+                log.exception("give-up not delivered platform=%s", message.place.platform)
+        try:
+            command = self.router.find(split_command(message.text)[0])
+        except ParseError:
+            command = None
+        await tracker.finish(True, self._audit_entry(message, command, Outcome.FAILED, text))
+        self.services.metrics.inc(
+            "mvbot_commands_total",
+            command=command.name if command else "unknown",
+            outcome=Outcome.FAILED.value,
+        )
+
+    async def _settle(self, message: Message, sent: SentMessage, reply: Reply) -> None:
+        """Edit a progress message to its final state; a failure is logged, not raised."""
+        try:
+            await self.services.outbox.update(sent, reply, answering=message)
+        except Exception:
+            log.exception("progress message not settled platform=%s", message.place.platform)
 
     async def preview(self, message: Message) -> str:
         """A one-line acknowledgement for platforms that must answer within seconds.
@@ -69,21 +115,24 @@ class Bot:
         except Exception:  # a preview never fails the command: `handle` reports problems
             return generic
 
-    async def _run(self, message: Message) -> tuple[Outcome, str, Command | None]:
+    async def _run(
+        self, message: Message, tracker: Tracker | None
+    ) -> tuple[Outcome, str, Command | None]:
         services = self.services
+
+        async def answer(reply: Reply) -> None:
+            reply = tracker.announce(reply) if tracker is not None else reply
+            await services.outbox.send(message.place, reply, answering=message)
+
         try:
             name, tokens = split_command(message.text)
         except ParseError as error:
-            await services.outbox.send(
-                message.place, Reply(str(error), tone=Tone.ERROR), answering=message
-            )
+            await answer(Reply(str(error), tone=Tone.ERROR))
             return Outcome.FAILED, str(error), None
         command = self.router.find(name)
         if command is None:
             text = str(unknown_command(name, [c.name for c in self.router.commands]))
-            await services.outbox.send(
-                message.place, Reply(text, tone=Tone.ERROR), answering=message
-            )
+            await answer(Reply(text, tone=Tone.ERROR))
             return Outcome.FAILED, text, None
         role = services.access.role_of(message.person, message.place)
         if role < command.role:
@@ -92,11 +141,9 @@ class Bot:
                 f"{'no role' if role is Role.NONE else 'the ' + role.label + ' role'} here. "
                 "Ask an mvbot admin to grant it."
             )
-            await services.outbox.send(
-                message.place, Reply(text, tone=Tone.REFUSED), answering=message
-            )
+            await answer(Reply(text, tone=Tone.REFUSED))
             return Outcome.REFUSED, text, command
-        request = Request(services, message, role, command)
+        request = Request(services, message, role, command, tracker)
         try:
             outcome = await command.handler(request, list(tokens))
             return outcome, "", command
@@ -117,19 +164,18 @@ class Bot:
             await request.say(Reply(text, tone=Tone.ERROR))
             return Outcome.FAILED, f"internal error ref={ref}", command
 
-    async def _audit(
-        self, message: Message, command: Command | None, outcome: Outcome, detail: str
-    ) -> None:
+    @staticmethod
+    def _audit_entry(
+        message: Message, command: Command | None, outcome: Outcome, detail: str
+    ) -> AuditEntry:
         person, place = message.person, message.place
-        await self.services.store.add_audit(
-            AuditEntry(
-                platform=place.platform,
-                person_id=person.id,
-                person_email=person.email,
-                place_id=place.room_id,
-                command=message.text,
-                action=command.name if command else "",
-                outcome=outcome.value,
-                detail=detail,
-            )
+        return AuditEntry(
+            platform=place.platform,
+            person_id=person.id,
+            person_email=person.email,
+            place_id=place.room_id,
+            command=message.text,
+            action=command.name if command else "",
+            outcome=outcome.value,
+            detail=detail,
         )

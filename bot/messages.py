@@ -64,6 +64,33 @@ class Message:
     # the command as typed, the button pressed); opaque to the core, like SentMessage.extra.
     extra: Mapping[str, str] = field(default_factory=dict, hash=False)
 
+    def to_json(self) -> dict[str, Any]:
+        """The command as the store keeps it while it runs (bot.inflight)."""
+        return {
+            "text": self.text,
+            "person": asdict(self.person),
+            "place": self.place.to_json(),
+            "id": self.id,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Message:
+        person = data["person"]
+        return cls(
+            data["text"],
+            Person(
+                person["platform"],
+                person["id"],
+                person.get("name"),
+                person.get("email"),
+                person.get("time_zone"),
+            ),
+            Place.from_json(data["place"]),
+            data.get("id"),
+            {str(k): str(v) for k, v in (data.get("extra") or {}).items()},
+        )
+
 
 class Tone(StrEnum):
     """How a reply should look: adapters pick colours and icons from it."""
@@ -157,3 +184,12 @@ class SentMessage:
     place: Place
     id: str
     extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The posted message as the store keeps it, to edit it after a restart."""
+        return {"place": self.place.to_json(), "id": self.id, "extra": dict(self.extra)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SentMessage:
+        extra = {str(k): str(v) for k, v in (data.get("extra") or {}).items()}
+        return cls(Place.from_json(data["place"]), str(data["id"]), extra)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from bot.messages import Message, Place, Reply, SentMessage
 from bot.runner import Delivery
@@ -27,6 +28,13 @@ class Core(Protocol):
     async def preview(self, message: Message) -> str:
         """A one-line, immediate acknowledgement ("Fetching Lobby 14:30–14:32…"), for
         platforms that must answer within seconds; it neither runs nor audits anything."""
+        ...
+
+    async def accept(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
+        """Store the command, then run it like `submit`: acknowledge the platform only
+        after this returns, so that nothing acknowledged is lost in a crash. None for a
+        repeat (already stored: a redelivery or a replay) or when stopping; raises when it
+        could not be stored (answer so that the platform retries)."""
         ...
 
 
@@ -64,6 +72,15 @@ class DirectMessenger(Protocol):
         ...
 
 
+@runtime_checkable
+class Redelivering(Protocol):
+    """An adapter that can read a command it stored again after a restart (optional)."""
+
+    def redelivery(self, key: str, raw: Mapping[str, Any]) -> Delivery | None:
+        """The delivery `raw` (Delivery.raw) describes; None if it cannot be read."""
+        ...
+
+
 class NoAdapter(LookupError):
     """A reply was addressed to a platform that this process does not run."""
 
@@ -94,6 +111,14 @@ class Outbox:
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
     ) -> None:
         await self._adapter(sent.place.platform).update(sent, reply, answering=answering)
+
+    def redelivery(self, platform: str, key: str, raw: Mapping[str, Any]) -> Delivery | None:
+        """A stored command's delivery built again by its platform's adapter (bot.runner's
+        `Redeliver`); None when no adapter for it runs here or it cannot be read."""
+        adapter: object = self._adapters.get(platform)
+        if not isinstance(adapter, Redelivering):
+            return None
+        return adapter.redelivery(key, raw)
 
     async def send_direct(self, platform: str, email: str, reply: Reply) -> bool:
         """Message the person with `email` directly on `platform`; False when that platform's

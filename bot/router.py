@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from bot.access import Role
 from bot.grammar.usage import CommandHelp
-from bot.messages import Message, Reply, SentMessage
+from bot.inflight import Tracker
+from bot.messages import Message, Reply, SentMessage, Tone
 from bot.services import Services
 from bot.store import Outcome
 
@@ -38,8 +39,24 @@ class Request:
     message: Message
     role: Role
     command: Command
+    tracker: Tracker | None = None  # the stored command, when the runner stored it
 
     async def say(self, reply: Reply) -> SentMessage:
+        """Post `reply`. A progress message ("Fetching…") is recorded on the stored command,
+        so that a run after a restart edits it rather than leaving it behind."""
+        tracker = self.tracker
+        if tracker is not None:
+            if reply.tone is Tone.PROGRESS:
+                earlier = tracker.take_earlier()
+                if earlier is not None:
+                    await self.update(earlier, reply)
+                    return earlier
+                sent = await self.services.outbox.send(
+                    self.message.place, reply, answering=self.message
+                )
+                await tracker.posted(sent)
+                return sent
+            reply = tracker.announce(reply)
         return await self.services.outbox.send(self.message.place, reply, answering=self.message)
 
     async def update(self, sent: SentMessage, reply: Reply) -> None:

@@ -1,25 +1,30 @@
-"""The command runner: every platform's commands run, are deduplicated and stopped here."""
+"""The command runner: every platform's commands are stored, run, deduplicated and stopped here."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
+from bot.inflight import CommandJournal, CommandRecord, CommandStatus, Tracker
 from bot.messages import Message
 from bot.store import Outcome
 
 log = logging.getLogger(__name__)
 
-# Seconds running commands get to finish when the bot stops, on every platform; a deferred
-# clip is in the store by then and survives the restart.
+# Seconds running commands get to finish when the bot stops, on every platform; what is
+# still running then is cancelled, stays in the store, and is resumed at the next start.
 STOP_GRACE = 10.0
-# Deliveries remembered for spotting repeats: platforms redeliver within minutes, and a
-# thousand commands is far more than a few minutes of traffic.
+# Deliveries remembered in memory for spotting repeats without asking the store: platforms
+# redeliver within minutes, and a thousand commands is far more than a few minutes.
 REMEMBERED = 1000
+# Finished commands are pruned from the store at most this often.
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -30,44 +35,81 @@ class Delivery:
     `read` turns it into the Message to run, or None when there is nothing to run. It
     runs inside the command's task, so slow reading (Webex fetches the message, Slack
     looks up the person) holds up neither the platform's request nor other commands.
+    `raw` is what the adapter needs to build the delivery again after a restart
+    (`Redeliver`), `message` the command when the adapter already holds it in full.
     """
 
     platform: str
     id: str | None
     read: Callable[[], Awaitable[Message | None]]
+    raw: Mapping[str, Any] | None = None
+    message: Message | None = None
 
     @classmethod
-    def of(cls, message: Message) -> Delivery:
-        """A command the adapter already holds in full (the console, tests): never a repeat."""
+    def of(cls, message: Message, delivery_id: str | None = None) -> Delivery:
+        """A command the adapter already holds in full (the console, tests, a resumed one)."""
 
         async def read() -> Message:
             return message
 
-        return cls(message.place.platform, None, read)
+        return cls(message.place.platform, delivery_id, read, None, message)
+
+
+# Builds a stored delivery again from its platform, key and raw form (None: it cannot).
+Redeliver = Callable[[str, str, Mapping[str, Any]], Delivery | None]
+
+
+@dataclass(frozen=True)
+class Patience:
+    """When a command cut short by restarts is answered with a failure instead of run again."""
+
+    attempts: int = 2  # runs started: a command that crashed the bot twice is not run a third
+    age: timedelta = timedelta(minutes=30)  # an answer this late is no longer what was asked
 
 
 class CommandHandler(Protocol):
     """What the runner runs commands with: the Bot, or a stand-in in tests."""
 
-    async def handle(self, message: Message) -> Outcome: ...
+    async def handle(self, message: Message, tracker: Tracker | None = None) -> Outcome: ...
 
     async def preview(self, message: Message) -> str: ...
+
+    async def abandon(self, message: Message, tracker: Tracker, reason: str) -> None: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Runner:
     """Runs each submitted command in a task of its own and keeps track of them all.
 
-    Adapters only translate and transport: they hand every command here (`submit`) and
-    the runner owns the work from then on, so every platform drops repeats, stops and
-    reports failures the same way.
+    Adapters only translate and transport: they hand every command here (`accept`, or
+    `submit` when there is nothing to acknowledge) and the runner owns the work from then
+    on, so every platform drops repeats, stops and reports failures the same way. With a
+    `journal`, a command is stored before `accept` returns, so a repeat is refused across
+    restarts and `resume` finishes what a crash or a stop cut short.
     """
 
-    def __init__(self, bot: CommandHandler, *, remember: int = REMEMBERED) -> None:
+    def __init__(
+        self,
+        bot: CommandHandler,
+        *,
+        remember: int = REMEMBERED,
+        journal: CommandJournal | None = None,
+        patience: Patience = Patience(),
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
         self._bot = bot
         self._remember = remember
+        self._ledger = journal
+        self._patience = patience
+        self._clock = clock
+        self._owner = uuid.uuid4().hex  # this process, on the rows it runs
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._tasks: set[asyncio.Task[Outcome | None]] = set()
         self._stopping = False
+        self._pruned_at = clock()
 
     @property
     def stopping(self) -> bool:
@@ -75,17 +117,61 @@ class Runner:
         return self._stopping
 
     def submit(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
-        """Start running `delivery`; None if it repeats a recent one or the runner is stopping."""
+        """Start running `delivery`; None if it repeats a recent one or the runner is stopping.
+        It is stored inside its task: for adapters with no acknowledgement to hold back."""
         if self._stopping or not self._first_time(delivery):
             return None
-        task = asyncio.create_task(self._run(delivery))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._start(self._store_and_run(delivery))
+
+    async def accept(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
+        """Store `delivery`, then start running it; None if it repeats one stored before (or
+        seen recently) or the runner is stopping. Acknowledge the platform after this
+        returns; if it raises (the store is down), answer so that the platform retries."""
+        if self._stopping or not self._first_time(delivery):
+            return None
+        try:
+            key = await self._store(delivery)
+        except BaseException:
+            self._forget_seen(delivery)  # not stored: the platform's retry must get through
+            raise
+        if key is None:
+            return None
+        return self._start(self._run(delivery, key))
 
     async def preview(self, message: Message) -> str:
         """The bot's one-line acknowledgement (see `Bot.preview`)."""
         return await self._bot.preview(message)
+
+    async def resume(self, redeliver: Redeliver) -> int:
+        """Run again, or answer with a clear failure, every stored command not finished (a
+        crash or a stop cut it short); the number taken up. Call once the adapters run."""
+        journal = self._ledger
+        if journal is None:
+            return 0
+        await journal.forget()
+        count = 0
+        for record in await journal.unfinished():
+            if not await journal.claim(record.platform, record.key, self._owner):
+                continue  # finished meanwhile, or already this process's
+            self._seen[(record.platform, record.key)] = None
+            count += 1
+            reason = self._too_late(record)
+            if reason is not None:
+                self._start(self._abandon(journal, record, reason))
+                continue
+            if record.message is not None:
+                delivery: Delivery | None = Delivery.of(record.message, record.key)
+            else:
+                delivery = redeliver(record.platform, record.key, record.raw or {})
+            if delivery is None:
+                await journal.finish(
+                    record.platform, record.key, CommandStatus.FAILED, detail="unreadable"
+                )
+                continue
+            self._start(self._run(delivery, record.key, resumed=record))
+        if count:
+            log.info("commands resumed after a restart count=%d", count)
+        return count
 
     async def idle(self) -> None:
         """Return once every command submitted so far has finished (answered and audited)."""
@@ -94,7 +180,7 @@ class Runner:
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Refuse new commands, let running ones finish for `grace` seconds, then cancel
-        the rest and wait for them to unwind."""
+        the rest and wait for them to unwind (they stay stored, to be resumed)."""
         self._stopping = True
         if not self._tasks:
             return
@@ -104,6 +190,12 @@ class Runner:
         if late:
             log.warning("commands cancelled at stop count=%d grace=%.0fs", len(late), grace)
             await asyncio.wait(late)
+
+    def _start(self, work: Coroutine[Any, Any, Outcome | None]) -> asyncio.Task[Outcome | None]:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def _first_time(self, delivery: Delivery) -> bool:
         if delivery.id is None:
@@ -116,12 +208,84 @@ class Runner:
             self._seen.popitem(last=False)
         return True
 
-    async def _run(self, delivery: Delivery) -> Outcome | None:
+    def _forget_seen(self, delivery: Delivery) -> None:
+        if delivery.id is not None:
+            self._seen.pop((delivery.platform, delivery.id), None)
+
+    async def _store(self, delivery: Delivery) -> str | None:
+        """The key the delivery is stored under (None: stored before, a repeat); without a
+        journal, its own id or a new one."""
+        key = delivery.id or f"local:{uuid.uuid4().hex}"
+        if self._ledger is None:
+            return key
+        added = await self._ledger.add(delivery.platform, key, delivery.raw, delivery.message)
+        return key if added else None
+
+    async def _store_and_run(self, delivery: Delivery) -> Outcome | None:
+        try:
+            key = await self._store(delivery)
+        except Exception:
+            log.exception("command not stored platform=%s", delivery.platform)
+            key = None  # run it all the same: the person is waiting
+        else:
+            if key is None:
+                return None
+        return await self._run(delivery, key)
+
+    async def _run(
+        self, delivery: Delivery, key: str | None, *, resumed: CommandRecord | None = None
+    ) -> Outcome | None:
+        journal = self._ledger
         try:
             message = await delivery.read()
             if message is None:
+                if journal is not None and key is not None:
+                    await journal.finish(delivery.platform, key, CommandStatus.DONE)
                 return None
-            return await self._bot.handle(message)
+            if journal is None or key is None:
+                return await self._bot.handle(message)
+            await journal.start(delivery.platform, key, message, self._owner)
+            tracker = Tracker(
+                journal,
+                delivery.platform,
+                key,
+                resumed=resumed is not None,
+                earlier=resumed.progress if resumed else None,
+            )
+            outcome = await self._bot.handle(message, tracker)
+            await self._prune(journal)
+            return outcome
         except Exception:  # a task's failure must reach the log, not vanish with the task
             log.exception("command failed platform=%s delivery=%s", delivery.platform, delivery.id)
             return None
+
+    async def _prune(self, journal: CommandJournal) -> None:
+        if self._clock() - self._pruned_at > PRUNE_EVERY:
+            self._pruned_at = self._clock()
+            await journal.forget()
+
+    def _too_late(self, record: CommandRecord) -> str | None:
+        if record.attempts >= self._patience.attempts:
+            return f"it was interrupted {record.attempts} times"
+        if self._clock() - record.accepted_at > self._patience.age:
+            minutes = int(self._patience.age.total_seconds() // 60)
+            return f"it was asked more than {minutes} min ago"
+        return None
+
+    async def _abandon(
+        self, journal: CommandJournal, record: CommandRecord, reason: str
+    ) -> Outcome | None:
+        try:
+            if record.message is None:  # never read: there is no one to tell
+                await journal.finish(
+                    record.platform, record.key, CommandStatus.FAILED, detail=reason
+                )
+                return None
+            tracker = Tracker(
+                journal, record.platform, record.key, resumed=True, earlier=record.progress
+            )
+            await self._bot.abandon(record.message, tracker, reason)
+        except Exception:
+            log.exception("giving up a command failed platform=%s", record.platform)
+            return None
+        return Outcome.FAILED

@@ -76,7 +76,12 @@ class ApiGate:
             return
         faults = self.state.faults
         if faults.latency > 0:
-            await asyncio.sleep(faults.latency)
+            held = RequestRecord(admitted, method, path, 0, self.org_id)
+            self.state.delay(held)
+            try:
+                await asyncio.sleep(faults.latency)
+            finally:
+                self.state.undelay(held)
         if faults.error_rate > 0 and self.state.draw() < faults.error_rate:
             status = 500 if self.state.draw() < 0.5 else 503
             log(status, self.org_id)

@@ -7,6 +7,7 @@ import random
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.config import Faults
@@ -75,6 +76,10 @@ class SimulatorState:
         self._faults = faults
         self._rng = random.Random(faults.seed)
         self._grants: dict[str, MediaGrant] = {}
+        # Requests the latency fault is holding back right now, for tests that act while a
+        # client waits (a crash mid-request) without sleeping.
+        self.delayed: list[RequestRecord] = []
+        self._delayed_changed = threading.Condition(self._lock)
 
     @property
     def faults(self) -> Faults:
@@ -96,6 +101,26 @@ class SimulatorState:
             self.requests.append(record)
             if len(self.requests) > _MAX_RECORDS:
                 del self.requests[: _MAX_RECORDS // 2]
+
+    def delay(self, record: RequestRecord) -> None:
+        with self._delayed_changed:
+            self.delayed.append(record)
+            self._delayed_changed.notify_all()
+
+    def undelay(self, record: RequestRecord) -> None:
+        with self._delayed_changed:
+            self.delayed.remove(record)
+            self._delayed_changed.notify_all()
+
+    def wait_delayed(
+        self, match: Callable[[list[RequestRecord]], bool], timeout: float
+    ) -> list[RequestRecord]:
+        """Block until `match(delayed)` holds (a snapshot of the list); TimeoutError if
+        `timeout` seconds pass first. Call it from a thread, not the server's loop."""
+        with self._delayed_changed:
+            if not self._delayed_changed.wait_for(lambda: match(list(self.delayed)), timeout):
+                raise TimeoutError("the simulator never held those requests")
+            return list(self.delayed)
 
     def grant(self, grant: MediaGrant, now: float) -> str:
         """Register a download and return its unguessable token (192 random bits)."""

@@ -17,7 +17,10 @@ PACKAGES = ("bot", "adapters", "simulator")
 # Lowest first: a module may import its own layer and the ones before it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leaf", ("simulator", "bot.grammar", "bot.messages", "bot.errors")),
-    ("infrastructure", ("bot.config", "bot.store", "bot.meraki", "bot.media", "bot.scheduler")),
+    (
+        "infrastructure",
+        ("bot.config", "bot.store", "bot.inflight", "bot.meraki", "bot.media", "bot.scheduler"),
+    ),
     ("telemetry", ("bot.telemetry",)),
     ("web", ("bot.web",)),
     ("directory", ("bot.access", "bot.cameras")),

@@ -265,3 +265,18 @@ async def test_a_command_while_the_bot_stops_is_told_to_try_again_and_runs_nothi
     assert answer.text == "mvbot is restarting — try again in a moment."
     assert not fake.to("chat.postMessage")
     assert await slack.running.services.store.audit_rows() == []
+
+
+async def test_a_replayed_signed_slash_command_runs_once(slack: SlackBot, fake: FakeSlack) -> None:
+    fields = slash_command("cameras", user="U1", channel="C1", response_url=fake.response_url())
+    body = form_body(fields)
+    headers = signed_headers(body)
+    first = await slack.post(body, headers)
+    # The same signed request again, well within its five minutes: taken, but nothing runs.
+    replay = await slack.post(body, headers)
+    assert first.status_code == 200 and "text" in first.json()
+    assert replay.status_code == 200 and replay.content == b""
+    await slack.running.runner.idle()
+    assert len([c for c in fake.calls if message_to("C1")(c)]) == 1
+    audit = await slack.running.services.store.audit_rows()
+    assert [row.command for row in audit] == ["cameras"]

@@ -8,6 +8,7 @@ import hmac
 import html
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +56,19 @@ class WebexBot:
 async def webex_bot(
     fake_webex: FakeWebex, bot_simulator: SimulatorServer, tmp_path: Path
 ) -> AsyncIterator[WebexBot]:
-    bob_id = fake_webex.add_person("Bob Diaz", "bob@example.com", person_id=BOB_ID_NAME)["id"]
+    async with started_webex_bot(fake_webex, bot_simulator, tmp_path) as bot:
+        yield bot
+
+
+@asynccontextmanager
+async def started_webex_bot(
+    fake_webex: FakeWebex, bot_simulator: SimulatorServer, tmp_path: Path
+) -> AsyncIterator[WebexBot]:
+    """mvbot with its Webex adapter; started again on the same path, a restarted process."""
+    bob_id = fake_webex.people.get(BOB_ID_NAME) or fake_webex.add_person(
+        "Bob Diaz", "bob@example.com", person_id=BOB_ID_NAME
+    )
+    bob_id = bob_id["id"]
     data_dir = tmp_path / "data"
     settings = bot_settings(
         bot_simulator,
@@ -292,3 +305,21 @@ async def test_a_delivery_while_the_bot_stops_is_refused_so_webex_sends_it_again
     assert (await webex_bot.deliver(ask(fake, ann, "help"))).status_code == 503
     assert fake.posted == []
     assert await webex_bot.running.services.store.audit_rows() == []
+
+
+async def test_a_delivery_webex_repeats_after_a_restart_runs_once(
+    fake_webex: FakeWebex, bot_simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    ann = fake_webex.add_person("Ann Lee", ANN_EMAIL)
+    delivery = ask(fake_webex, ann, "cameras")
+    async with started_webex_bot(fake_webex, bot_simulator, tmp_path) as first:
+        assert (await first.deliver(delivery)).status_code == 200
+        await first.running.runner.idle()
+        assert len(fake_webex.posted) == 1
+    async with started_webex_bot(fake_webex, bot_simulator, tmp_path) as second:
+        # Webex never heard the first 200 (say) and delivers again after the restart.
+        assert (await second.deliver(delivery)).status_code == 200
+        await second.running.runner.idle()
+        assert len(fake_webex.posted) == 1
+        audit = await second.running.services.store.audit_rows()
+        assert [row.command for row in audit] == ["cameras"]

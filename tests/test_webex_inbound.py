@@ -96,7 +96,7 @@ def test_the_signature_is_hex_hmac_sha1_of_the_raw_body() -> None:
 async def test_the_route_runs_nothing_for_a_bad_signature() -> None:
     accepted: list[Mapping[str, Any]] = []
 
-    def accept(delivery: Mapping[str, Any]) -> bool:
+    async def accept(delivery: Mapping[str, Any]) -> bool:
         accepted.append(delivery)
         return True
 

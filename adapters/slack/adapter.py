@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -24,6 +26,7 @@ from adapters.slack.transport import SocketMode, http_routes
 from bot.config import SlackSettings
 from bot.messages import Message, Place, Reply, SentMessage
 from bot.outbox import Core
+from bot.runner import Delivery
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,10 @@ class SlackAdapter:
     async def send_direct(self, email: str, reply: Reply) -> bool:
         """Message a workspace member found by e-mail (bot.outbox.DirectMessenger)."""
         return await self._outbound.send_direct(email, reply)
+
+    def redelivery(self, key: str, raw: Mapping[str, Any]) -> Delivery:
+        """A command stored before a restart, to be read again (bot.outbox.Redelivering)."""
+        return self._listeners.redelivery(key, raw)
 
 
 def build_slack_adapter(

@@ -64,6 +64,30 @@ class Incoming:
     def asker(self) -> Asker:
         return Asker(self.user_id, self.response_url, self.typed, self.pressed)
 
+    def to_json(self) -> dict[str, Any]:
+        """What the runner stores to read the command again after a restart."""
+        return {
+            "user_id": self.user_id,
+            "text": self.text,
+            "place": self.place.to_json(),
+            "id": self.id,
+            "response_url": self.response_url,
+            "typed": self.typed,
+            "pressed": self.pressed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Incoming:
+        return cls(
+            user_id=str(data["user_id"]),
+            text=str(data["text"]),
+            place=Place.from_json(data["place"]),
+            id=data.get("id"),
+            response_url=data.get("response_url"),
+            typed=data.get("typed"),
+            pressed=data.get("pressed"),
+        )
+
 
 def plain_text(text: str) -> str:
     """What the person typed, from Slack's formatted text: labels for links, addresses for

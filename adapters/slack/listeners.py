@@ -1,9 +1,21 @@
-"""Bolt listeners: acknowledge at once, then hand each command to the core's runner."""
+"""Bolt listeners: store each command with the core's runner, then acknowledge it.
+
+Every request is stored (`Core.accept`) before Slack hears back, under a key Slack cannot
+repeat for another command, so a redelivery or a replay runs nothing:
+
+- a slash command: its `trigger_id`, which the request signature covers, in HTTP mode and
+  Socket Mode alike; a replay of the signed body within its five minutes carries the same
+  one and is answered 200 with an empty body, as for a command already handled;
+- an event (a mention, a direct message): its `event_id`, which Slack's retries keep;
+- a button press: the presser and the action's `action_ts`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -23,12 +35,15 @@ from bot.messages import Message
 from bot.outbox import Core
 from bot.runner import Delivery
 
+log = logging.getLogger(__name__)
+
 # Slack drops a slash command that is not answered within 3 s; the acknowledgement must
 # leave with time to spare for the round trip, whatever the core or users.info are doing.
 ACK_BUDGET = 2.0
 PERSON_WAIT = 0.8  # of ACK_BUDGET: who asks matters to the preview (their role)
 STARTING = "mvbot is starting — try again in a moment."
 STOPPING = "mvbot is restarting — try again in a moment."
+NOT_STORED = "mvbot could not take this command just now — try again in a moment."
 
 
 class Listeners:
@@ -51,34 +66,47 @@ class Listeners:
         if core is None or core.stopping:
             await ack(text=STARTING if core is None else STOPPING)
             return
+        key = f"command:{incoming.id}" if incoming.id else None
+        try:
+            task = await core.accept(self._delivery(incoming, key))
+        except Exception:
+            log.exception("slash command not stored")
+            await ack(text=NOT_STORED, response_type="ephemeral")
+            return
+        if task is None:
+            await ack()  # a replay, or Slack's retry of one already running: nothing new
+            return
         await ack(text=await self._preview(core, incoming), response_type="ephemeral")
-        # Slash commands are not redelivered, so they carry no id to drop repeats by.
-        core.submit(self._delivery(incoming, None))
 
     async def on_mention(
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
+        await self._accept(body, from_mention(body.get("event", {}), context.bot_user_id))
         await ack()
-        self._accept(body, from_mention(body.get("event", {}), context.bot_user_id))
 
     async def on_message(
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
+        await self._accept(body, from_direct(body.get("event", {}), context.bot_user_id))
         await ack()
-        self._accept(body, from_direct(body.get("event", {}), context.bot_user_id))
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         if self.core is not None:
             for incoming in from_actions(body):
-                self.core.submit(self._delivery(incoming, None))
+                key = f"action:{incoming.user_id}:{incoming.id}" if incoming.id else None
+                await self.core.accept(self._delivery(incoming, key))
+        await ack()
 
-    def _accept(self, body: dict[str, Any], incoming: Incoming | None) -> None:
+    def redelivery(self, key: str, raw: Mapping[str, Any]) -> Delivery:
+        """A stored command, to be read again after a restart (bot.outbox.Redelivering)."""
+        return self._delivery(Incoming.from_json(raw), key)
+
+    async def _accept(self, body: dict[str, Any], incoming: Incoming | None) -> None:
+        # Raising leaves the event unacknowledged: Slack delivers it again (same event_id).
         if incoming is None or self.core is None:
             return
-        # Slack delivers an event again when it doubts the first delivery: same event_id.
         event_id = body.get("event_id")
-        self.core.submit(self._delivery(incoming, str(event_id) if event_id else None))
+        await self.core.accept(self._delivery(incoming, str(event_id) if event_id else None))
 
     async def _preview(self, core: Core, incoming: Incoming) -> str:
         try:
@@ -92,4 +120,4 @@ class Listeners:
         async def read() -> Message:
             return incoming.message(await self._people.person(incoming.user_id))
 
-        return Delivery(PLATFORM, delivery_id, read)
+        return Delivery(PLATFORM, delivery_id, read, incoming.to_json())

@@ -82,17 +82,29 @@ class WebexAdapter:
 
     # Inbound ---------------------------------------------------------------------------
 
-    def accept(self, delivery: Mapping[str, Any]) -> bool:
-        """Hand a verified delivery to the core; False if the bot is not running (not
-        started yet, or stopping), so that Webex delivers it again later."""
+    async def accept(self, delivery: Mapping[str, Any]) -> bool:
+        """Store a verified delivery with the core, which then runs it; False if the bot is
+        not running (not started yet, or stopping) or could not store it, so that Webex
+        delivers it again later. A repeat is True: it was stored before."""
         core = self._core
         if core is None or core.stopping:
             return False
         data = delivery.get("data")
-        # Webex may deliver one event twice: the same resource and id run once.
+        # Webex may deliver one event twice, before or after a restart: the same resource
+        # and id run once. The message itself is fetched in the command's task.
         key = f"{delivery.get('resource')}:{data.get('id') if isinstance(data, Mapping) else ''}"
-        core.submit(Delivery(PLATFORM, key, lambda: self._read(delivery)))
-        return True
+        try:
+            await core.accept(self.redelivery(key, delivery))
+        except Exception:
+            log.exception("webex delivery not stored resource=%s", delivery.get("resource"))
+            return False
+        return not core.stopping
+
+    def redelivery(self, key: str, raw: Mapping[str, Any]) -> Delivery:
+        """The command a stored delivery names, read (again) from Webex when it runs
+        (bot.outbox.Redelivering)."""
+        delivery = dict(raw)
+        return Delivery(PLATFORM, key, lambda: self._read(delivery), delivery)
 
     async def _read(self, delivery: Mapping[str, Any]) -> Message | None:
         """The command a delivery names (fetched from Webex), or None to ignore it."""

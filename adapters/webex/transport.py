@@ -3,8 +3,9 @@
 Webex signs each delivery with `X-Spark-Signature`, the hex HMAC-SHA1 of the raw body
 keyed with the webhook secret. `signed` checks it, in constant time, before anything
 else reads the body; a missing or wrong signature gets 401 and nothing more happens.
-A verified delivery is handed to `accept` (which only schedules the work) and answered
-200 straight away, so a slow clip never makes Webex retry or disable the webhook.
+A verified delivery is handed to `accept`, which stores it and schedules the work, and is
+answered 200 once it is stored, so a slow clip never makes Webex retry or disable the
+webhook and a crash right after the answer loses nothing.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def signed(secret: bytes, handler: VerifiedHandler) -> Endpoint:
     return endpoint
 
 
-def events_route(secret: bytes, accept: Callable[[Mapping[str, Any]], bool]) -> Route:
-    """The route; `accept(delivery)` schedules the work and says whether the bot is ready."""
+def events_route(secret: bytes, accept: Callable[[Mapping[str, Any]], Awaitable[bool]]) -> Route:
+    """The route; `accept(delivery)` stores the work and says whether the bot took it."""
 
     async def delivery(request: Request, body: bytes) -> Response:
         try:
@@ -85,8 +86,8 @@ def events_route(secret: bytes, accept: Callable[[Mapping[str, Any]], bool]) -> 
             return Response(status_code=400)
         if not isinstance(payload, dict):
             return Response(status_code=400)
-        if not accept(payload):
-            return Response(status_code=503)  # not started yet: Webex will deliver again
+        if not await accept(payload):
+            return Response(status_code=503)  # not started or not stored: Webex retries
         return Response(status_code=200)
 
     return CappedRoute(PATH, signed(secret, delivery), cap=MAX_BODY)

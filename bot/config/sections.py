@@ -84,6 +84,17 @@ class StoreSettings(Section):
         description="How long clips, snapshots and charts stay in the data directory "
         "(download links last one day, so keep this longer).",
     )
+    resume_attempts: int = Field(
+        default=2,
+        ge=1,
+        description="Runs a command gets before a restart that cut it short answers it with "
+        "a failure instead of running it again.",
+    )
+    resume_within: PositiveDuration = Field(
+        default=timedelta(minutes=30),
+        description="How old a command cut short by a restart may be and still be run again "
+        "at start; an older one is answered with a failure.",
+    )
 
 
 class HttpSettings(Section):
