@@ -20,6 +20,7 @@ from bot.store.migrations import (
     v005_pin_attempts,
     v006_scheduler_jobs,
     v007_plate_reads_by_sighting,
+    v008_posts,
 )
 from bot.store.schema import schema_version
 
@@ -34,6 +35,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (5, v005_pin_attempts.upgrade),
     (6, v006_scheduler_jobs.upgrade),
     (7, v007_plate_reads_by_sighting.upgrade),
+    (8, v008_posts.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
