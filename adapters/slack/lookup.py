@@ -14,13 +14,18 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import Place, SentMessage
+from bot.outbox import CannotLookUp
 
 EVENT_TYPE = "mvbot_post"
 PAGE = 200  # messages per history page (Slack recommends no more than 200)
 PAGES = 10  # a crash is minutes old at most: ten pages of one channel reach far enough
+# Answers that mean "this token may not read here" (a scope not granted, a direct message
+# with someone else): mvbot cannot tell, so it posts.
+REFUSALS = frozenset({"missing_scope", "not_in_channel", "channel_not_found", "not_allowed"})
 
 
 def key_metadata(key: str) -> dict[str, Any]:
@@ -41,7 +46,20 @@ def marked_filename(filename: str, key: str) -> str:
 async def find_post(
     client: AsyncWebClient, place: Place, key: str, since: datetime
 ) -> SentMessage | None:
-    """The bot's post with `key` in `place` since `since` (newest first), or None."""
+    """The bot's post with `key` in `place` since `since` (newest first), or None; raises
+    CannotLookUp where Slack will not let the bot read the conversation."""
+    try:
+        return await _search(client, place, key, since)
+    except SlackApiError as error:
+        code = str(error.response.get("error", "")) if error.response is not None else ""
+        if code in REFUSALS:
+            raise CannotLookUp(f"Slack refused the lookup: {code}") from None
+        raise
+
+
+async def _search(
+    client: AsyncWebClient, place: Place, key: str, since: datetime
+) -> SentMessage | None:
     token = marker(key)
     cursor: str | None = None
     oldest = f"{since.timestamp():.6f}"
