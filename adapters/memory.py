@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.messages import Message, Person, Place, Reply, SentMessage
 from bot.outbox import Core
@@ -18,6 +19,8 @@ class Posted:
     reply: Reply
     edit_of: str | None = None  # the id of the message this one replaced
     answering: Message | None = None  # the command it answers (None: deferred work)
+    key: str | None = None  # an automatic post's idempotency key
+    id: str = ""
 
 
 class MemoryAdapter:
@@ -57,10 +60,23 @@ class MemoryAdapter:
         return [p.reply for p in self.posted[before:]]
 
     async def send(
-        self, place: Place, reply: Reply, *, answering: Message | None = None
+        self,
+        place: Place,
+        reply: Reply,
+        *,
+        answering: Message | None = None,
+        key: str | None = None,
     ) -> SentMessage:
-        await self._record(Posted(place, reply, answering=answering))
-        return SentMessage(place, str(next(self._ids)))
+        sent = SentMessage(place, str(next(self._ids)))
+        await self._record(Posted(place, reply, answering=answering, key=key, id=sent.id))
+        return sent
+
+    async def find(self, place: Place, key: str, since: datetime) -> SentMessage | None:
+        """The post with `key` in `place` (bot.outbox.PostFinder): this adapter is the platform."""
+        for posted in self.posted:
+            if posted.key == key and posted.place == place:
+                return SentMessage(place, posted.id)
+        return None
 
     async def update(
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None

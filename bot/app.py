@@ -25,6 +25,7 @@ from bot.shares import ShareService, ShareStore
 from bot.shares.mail import Mailer
 from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
+from bot.store.posts import PostLedger
 from bot.telemetry.metrics import Metrics
 
 # Loading the camera directory at start spares the first command its wait (about a second);
@@ -90,7 +91,8 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         )
         stack.push_async_callback(meraki.aclose)
         await stack.enter_async_context(sweeping(files, settings.store.media_keep))
-        outbox = Outbox()
+        # Automatic posts keep their idempotency keys in the store: at most once across restarts.
+        outbox = Outbox(PostLedger(store.engine))
         for adapter in adapters:
             outbox.add(adapter)
         scheduler = Scheduler(database_url)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from bot.messages import Message, Place, Reply, SentMessage
 from bot.runner import Delivery
 from bot.store import Outcome
+from bot.store.posts import PostLedger
+
+log = logging.getLogger(__name__)
+
+# A platform's clock and ours may differ: a lookup starts this long before the intent.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 class Core(Protocol):
@@ -54,8 +62,16 @@ class Adapter(Protocol):
     async def stop(self) -> None: ...
 
     async def send(
-        self, place: Place, reply: Reply, *, answering: Message | None = None
-    ) -> SentMessage: ...
+        self,
+        place: Place,
+        reply: Reply,
+        *,
+        answering: Message | None = None,
+        key: str | None = None,
+    ) -> SentMessage:
+        """Post `reply`; `key`, when given, is the post's idempotency key, which an adapter
+        that can (`PostFinder`) leaves on the post where `find` can read it back."""
+        ...
 
     async def update(
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
@@ -81,15 +97,35 @@ class Redelivering(Protocol):
         ...
 
 
+@runtime_checkable
+class PostFinder(Protocol):
+    """An adapter that can tell whether a post with an idempotency key exists (optional)."""
+
+    async def find(self, place: Place, key: str, since: datetime) -> SentMessage | None:
+        """The post carrying `key` in `place`, posted at or after `since`; None if there is
+        none. Raises CannotLookUp where the platform will not say."""
+        ...
+
+
+class CannotLookUp(Exception):
+    """The platform cannot tell whether a post exists here: the caller posts (at least once)."""
+
+
 class NoAdapter(LookupError):
     """A reply was addressed to a platform that this process does not run."""
 
 
 class Outbox:
-    """Routes each reply to the adapter of its place's platform."""
+    """Routes each reply to the adapter of its place's platform.
 
-    def __init__(self) -> None:
+    A post with a `key` goes out at most once, and is not lost: the intent is stored
+    before the post and the message after it; an intent found without its message (a
+    crash, a timeout) is looked up on the platform before posting again.
+    """
+
+    def __init__(self, posts: PostLedger | None = None) -> None:
         self._adapters: dict[str, Adapter] = {}
+        self._posts = posts
 
     def add(self, adapter: Adapter) -> None:
         if adapter.platform in self._adapters:
@@ -103,9 +139,56 @@ class Outbox:
             raise NoAdapter(f"no adapter runs for platform {platform!r}") from None
 
     async def send(
-        self, place: Place, reply: Reply, *, answering: Message | None = None
+        self,
+        place: Place,
+        reply: Reply,
+        *,
+        answering: Message | None = None,
+        key: str | None = None,
     ) -> SentMessage:
-        return await self._adapter(place.platform).send(place, reply, answering=answering)
+        """Post `reply` to `place`; with a `key` (an automatic post's idempotency key), a key
+        posted before is not posted again: its message is returned instead."""
+        adapter = self._adapter(place.platform)
+        if key is None or self._posts is None:
+            return await adapter.send(place, reply, answering=answering, key=key)
+        record = await self._posts.intend(key, place)
+        if record.sent is not None:
+            return record.sent
+        if not record.new:
+            found = await self._find(adapter, place, key, record.intended_at)
+            if found is not None:
+                return found
+        sent = await adapter.send(place, reply, answering=answering, key=key)
+        await self._posts.posted(key, sent)
+        return sent
+
+    async def sent(self, place: Place, key: str) -> SentMessage | None:
+        """The message `key` was posted as, if it is known to be posted (asking the platform
+        when an earlier attempt's outcome is unknown); None if it may still be posted."""
+        if self._posts is None:
+            return None
+        record = await self._posts.record(key)
+        if record is None or record.sent is not None:
+            return record.sent if record else None
+        return await self._find(self._adapter(place.platform), place, key, record.intended_at)
+
+    async def _find(
+        self, adapter: Adapter, place: Place, key: str, intended_at: datetime
+    ) -> SentMessage | None:
+        """Ask the platform for a post whose outcome was lost; record it when found."""
+        assert self._posts is not None
+        if not isinstance(adapter, PostFinder):
+            log.info("cannot look up an earlier post, posting key=%s", key)
+            return None
+        try:
+            found = await adapter.find(place, key, intended_at - CLOCK_SKEW)
+        except CannotLookUp as error:
+            log.info("cannot look up an earlier post, posting key=%s why=%s", key, error)
+            return None
+        if found is not None:
+            log.info("found an earlier post, not posting again key=%s message=%s", key, found.id)
+            await self._posts.posted(key, found)
+        return found
 
     async def update(
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None

@@ -2,7 +2,9 @@
 
 `FakeSlack` answers the Web API methods the adapter calls (auth.test, users.info,
 users.lookupByEmail, chat.postMessage, chat.update, chat.postEphemeral, the
-files_upload_v2 trio with an upload URL on itself, apps.connections.open), the
+files_upload_v2 trio with an upload URL on itself, apps.connections.open, and
+conversations.history / conversations.replies over what the bot posted, with message
+metadata when asked for `include_all_metadata` as Slack does), the
 response_urls it hands out, and a Socket Mode WebSocket. It records every request as a
 `Call`, can hold a method until released, answer 429 with Retry-After, or refuse a
 channel as Slack does when the bot is not a member. Tests wait on `wait_for`, never on
@@ -84,10 +86,14 @@ class FakeSlack:
         self._faults: dict[str, _Fault] = {}
         self._held: dict[str, asyncio.Event] = {}
         self._refused: set[str] = set()
+        self._answered_first: set[str] = set()
         self._ts = itertools.count(1)
         self._socket: WebSocket | None = None
         self._socket_open = asyncio.Event()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        # What the bot posted, per channel, as conversations.history would list it.
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self._file_names: dict[str, str] = {}
 
     # Controls ----------------------------------------------------------------------
 
@@ -103,9 +109,13 @@ class FakeSlack:
     ) -> None:
         self._faults[method] = _Fault(status, retry_after, times)
 
-    def hold(self, method: str) -> asyncio.Event:
-        """Requests for `method` wait (after being recorded) until the event is set."""
+    def hold(self, method: str, *, answered: bool = False) -> asyncio.Event:
+        """Requests for `method` wait (after being recorded) until the event is set; with
+        `answered`, Slack acts on them first (the message exists) and only the answer
+        waits, as when the bot dies before it hears back."""
         self._held[method] = gate = asyncio.Event()
+        if answered:
+            self._answered_first.add(method)
         return gate
 
     def release_all(self) -> None:
@@ -199,8 +209,14 @@ class FakeSlack:
         elif body:
             params.update(urllib.parse.parse_qsl(body.decode()))
         await self._record(Call(method, params, dict(request.headers)))
+        if method in self._held and method not in self._answered_first:
+            await self._held[method].wait()
+        response = self._respond(method, params, request.headers.get("authorization"))
         if method in self._held:
             await self._held[method].wait()
+        return response
+
+    def _respond(self, method: str, params: dict[str, Any], authorization: str | None) -> Response:
         fault = self._faults.get(method)
         if fault is not None and fault.times > 0:
             fault.times -= 1
@@ -210,7 +226,7 @@ class FakeSlack:
                 headers={"Retry-After": str(fault.retry_after)},
             )
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if request.headers.get("authorization") != f"Bearer {expected}":
+        if authorization != f"Bearer {expected}":
             return JSONResponse({"ok": False, "error": "invalid_auth"})
         channel = params.get("channel") or params.get("channel_id")
         if channel in self._refused:
@@ -231,19 +247,60 @@ class FakeSlack:
                 if user["profile"]["email"] == params.get("email"):
                     return {"ok": True, "user": {"id": user_id, "name": "person", **user}}
             return {"ok": False, "error": "users_not_found"}
-        if method in ("chat.postMessage", "chat.update"):
+        if method == "chat.postMessage":
+            self._keep(params["channel"], ts, params, metadata=params.get("metadata"))
+            return {"ok": True, "channel": params["channel"], "ts": ts}
+        if method == "chat.update":
             return {"ok": True, "channel": params["channel"], "ts": params.get("ts", ts)}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):06d}"
+            self._file_names[file_id] = str(params.get("filename", ""))
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
             files = json.loads(params["files"])
+            shared = [{"id": f["id"], "name": self._file_names.get(f["id"], "")} for f in files]
+            self._keep(str(params["channel_id"]), ts, params, files=shared)
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _keep(
+        self,
+        channel: str,
+        ts: str,
+        params: Mapping[str, Any],
+        *,
+        metadata: Any = None,
+        files: list[dict[str, str]] | None = None,
+    ) -> None:
+        message: dict[str, Any] = {"type": "message", "user": BOT_USER, "ts": ts}
+        message["text"] = params.get("text") or params.get("initial_comment") or ""
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        if files:
+            message["files"] = files
+        self.history.setdefault(channel, []).append(message)
+
+    def _history(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Newest first, like Slack: a channel's top level, or one thread (parent first)."""
+        messages = self.history.get(str(params.get("channel")), [])
+        if method == "conversations.replies":
+            parent = str(params.get("ts"))
+            listed = [m for m in messages if parent in (m["ts"], m.get("thread_ts"))]
+        else:
+            listed = [m for m in reversed(messages) if "thread_ts" not in m]
+        oldest = float(params.get("oldest") or 0)
+        listed = [m for m in listed if float(m["ts"]) >= oldest]
+        if str(params.get("include_all_metadata")).lower() not in ("1", "true"):
+            listed = [{k: v for k, v in m.items() if k != "metadata"} for m in listed]
+        return {"ok": True, "messages": listed, "has_more": False}
 
     async def _upload(self, request: Request) -> Response:
         file_id = request.path_params["file_id"]

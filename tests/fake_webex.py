@@ -1,7 +1,8 @@
 """A fake Webex REST API over real HTTP (Starlette + uvicorn on a free port) for tests.
 
-It answers what webexpythonsdk asks of it — people/me, people/{id}, messages (get; create
-as JSON or as multipart/form-data with one file; edit), attachment/actions/{id}, webhooks
+It answers what webexpythonsdk asks of it — people/me, people/{id}, messages (get; list a
+room or thread, newest first, with each message's card attachments; create as JSON or as
+multipart/form-data with one file; edit), attachment/actions/{id}, webhooks
 (list, create, update, delete) — checks the bearer token and the limits Webex enforces,
 records every request it received, and can be told to answer 429 (with Retry-After) or
 5xx. It runs in the test's event loop, so a test awaits `wait_for_post` instead of polling.
@@ -129,6 +130,9 @@ class FakeWebex:
         self.received: list[Received] = []
         self.posted: list[Posted] = []
         self.room_types: dict[str, str] = {}
+        # Webex documents that a bot lists a group space's messages only with
+        # mentionedPeople=me; whether it refuses otherwise is unverified: a test may say so.
+        self.refuse_listing = False
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -247,6 +251,7 @@ class FakeWebex:
                 route("people/me", self._me, "GET"),
                 route("people/{id}", self._person, "GET"),
                 route("messages", self._create_message, "POST"),
+                route("messages", self._list_messages, "GET"),
                 route("messages/{id}", self._message, "GET"),
                 route("messages/{id}", self._edit_message, "PUT"),
                 route("attachment/actions/{id}", self._action, "GET"),
@@ -267,6 +272,8 @@ class FakeWebex:
                 body, upload = parse_multipart(content_type, raw)
             elif raw:
                 body = json.loads(raw)
+            elif request.method == "GET":
+                body = dict(request.query_params)
         except ValueError as error:
             return _error(400, f"unreadable body: {error}")
         path = request.url.path.removeprefix("/v1/")
@@ -289,6 +296,19 @@ class FakeWebex:
         if id not in self.people:
             return _error(404, "Person not found.")
         return JSONResponse(self.people[id])
+
+    async def _list_messages(self, body: Json, upload: None) -> Response:
+        if not body.get("roomId"):
+            return _error(400, "roomId is required")
+        if self.refuse_listing:
+            return _error(403, "Bots may only list messages that mention them.")
+        listed = [
+            m
+            for m in reversed(self.messages.values())
+            if m["roomId"] == body["roomId"]
+            and (not body.get("parentId") or m.get("parentId") == body["parentId"])
+        ]
+        return JSONResponse({"items": listed})
 
     async def _message(self, body: Json, upload: None, id: str) -> Response:
         if id not in self.messages:

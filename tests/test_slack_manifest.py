@@ -26,9 +26,12 @@ METHOD_SCOPES = {
     "chat_postEphemeral": "chat:write",
     "files_getUploadURLExternal": "files:write",
     "files_completeUploadExternal": "files:write",
+    "conversations_history": "channels:history",
+    "conversations_replies": "channels:history",
 }
-# Needed without a method call: the slash command itself, and the e-mail in users.info.
-IMPLIED_SCOPES = {"commands", "users:read.email"}
+# Needed without a method call of their own: the slash command itself, the e-mail in
+# users.info, and conversations.history/replies in private channels.
+IMPLIED_SCOPES = {"commands", "users:read.email", "groups:history"}
 
 
 def load(name: str) -> dict[str, Any]:

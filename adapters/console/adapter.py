@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+from datetime import datetime
 from typing import TextIO
 
 from adapters.console.render import render
 from bot.messages import Message, Person, Place, Reply, SentMessage
-from bot.outbox import Core
+from bot.outbox import CannotLookUp, Core
 from bot.runner import Delivery
 from bot.store import Outcome
 
@@ -28,6 +29,7 @@ class ConsoleAdapter:
         self.replies: list[Reply] = []
         self._ids = itertools.count(1)
         self._core: Core | None = None
+        self._keyed: dict[str, SentMessage] = {}  # this process's automatic posts
 
     async def start(self, core: Core) -> None:
         self._core = core
@@ -39,11 +41,26 @@ class ConsoleAdapter:
         return Message(text=text, person=self.person, place=self.place)
 
     async def send(
-        self, place: Place, reply: Reply, *, answering: Message | None = None
+        self,
+        place: Place,
+        reply: Reply,
+        *,
+        answering: Message | None = None,
+        key: str | None = None,
     ) -> SentMessage:
         self.replies.append(reply)
         self._print(render(reply))
-        return SentMessage(place, str(next(self._ids)))
+        sent = SentMessage(place, str(next(self._ids)))
+        if key is not None:
+            self._keyed[key] = sent
+        return sent
+
+    async def find(self, place: Place, key: str, since: datetime) -> SentMessage | None:
+        """An automatic post printed by this process (bot.outbox.PostFinder); a terminal
+        keeps no record across restarts, so an unknown key cannot be looked up."""
+        if key in self._keyed:
+            return self._keyed[key]
+        raise CannotLookUp("the console keeps no record of what an earlier run printed")
 
     async def update(
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None

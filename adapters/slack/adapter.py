@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -106,9 +107,18 @@ class SlackAdapter:
             self.client.session = None
 
     async def send(
-        self, place: Place, reply: Reply, *, answering: Message | None = None
+        self,
+        place: Place,
+        reply: Reply,
+        *,
+        answering: Message | None = None,
+        key: str | None = None,
     ) -> SentMessage:
-        return await self._outbound.send(place, reply, answering=answering)
+        return await self._outbound.send(place, reply, answering=answering, key=key)
+
+    async def find(self, place: Place, key: str, since: datetime) -> SentMessage | None:
+        """A post carrying `key` (bot.outbox.PostFinder): message metadata, or a file's name."""
+        return await self._outbound.find(place, key, since)
 
     async def update(
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None

@@ -23,6 +23,9 @@ BOT_SCOPES: Mapping[str, str] = {
     "chat:write": "chat.postMessage, chat.update and chat.postEphemeral",
     "files:write": "files.getUploadURLExternal and files.completeUploadExternal (clips, snapshots)",
     "app_mentions:read": "the app_mention event (@mvbot in a channel)",
+    "channels:history": "conversations.history/replies in public channels: finding an "
+    "automatic post whose outcome a crash hid, so it is not posted twice",
+    "groups:history": "the same in private channels",
     "im:history": "the message.im event (direct messages to the bot)",
     "users:read": "users.info: the asker's name and time zone",
     "users:read.email": "the e-mail in users.info (access rules, the audit) and "

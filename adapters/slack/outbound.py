@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,7 @@ from adapters.slack.blocks import (
     link_note,
 )
 from adapters.slack.inbound import PLATFORM, Asker
+from adapters.slack.lookup import find_post, key_metadata, marked_filename
 from adapters.slack.pacing import ChannelPacer
 from bot.grammar.formatting import size
 from bot.messages import Attachment, Message, Place, Reply, SentMessage
@@ -76,22 +79,36 @@ class Outbound:
         self._retry_handlers = retry_handlers or []
 
     async def send(
-        self, place: Place, reply: Reply, *, answering: Message | None = None
+        self,
+        place: Place,
+        reply: Reply,
+        *,
+        answering: Message | None = None,
+        key: str | None = None,
     ) -> SentMessage:
         """Post `reply`; `answering` is the command it answers, whose asker a private reply
-        goes to and whom a public one names."""
+        goes to and whom a public one names; `key` is left on the post for `find`."""
         asker = _asker(answering)
         if reply.private and not place.direct:
             return await self._ephemeral(place, reply, asker)
         notes = tuple(n for n in (asker_note(asker),) if n)
         try:
             if reply.attachment is not None:
-                return await self._share_file(place, reply, reply.attachment, notes)
-            return await self._post(place, reply, notes)
+                attachment = reply.attachment
+                if key is not None:
+                    attachment = replace(
+                        attachment, filename=marked_filename(attachment.filename, key)
+                    )
+                return await self._share_file(place, reply, attachment, notes, key)
+            return await self._post(place, reply, notes, key)
         except SlackApiError as error:
             if _error_code(error) in CHANNEL_ERRORS and asker and asker.response_url:
                 return await self._respond(place, reply, asker, hint=NOT_IN_CHANNEL)
             raise
+
+    async def find(self, place: Place, key: str, since: datetime) -> SentMessage | None:
+        """The bot's post carrying `key` in `place` since `since` (bot.outbox.PostFinder)."""
+        return await find_post(self._client, place, key, since)
 
     async def send_direct(self, email: str, reply: Reply) -> bool:
         """Message the workspace member with this e-mail in their direct conversation with
@@ -128,7 +145,9 @@ class Outbound:
                 blocks=blocks(reply, notes=notes),
             )
 
-    async def _post(self, place: Place, reply: Reply, notes: tuple[str, ...]) -> SentMessage:
+    async def _post(
+        self, place: Place, reply: Reply, notes: tuple[str, ...], key: str | None = None
+    ) -> SentMessage:
         async with self._pacer.turn(place.room_id):
             answer = await self._client.chat_postMessage(
                 channel=place.room_id,
@@ -137,6 +156,7 @@ class Outbound:
                 blocks=blocks(reply, notes=notes),
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=key_metadata(key) if key is not None else None,
             )
         channel = str(answer.get("channel") or place.room_id)
         return SentMessage(place, str(answer["ts"]), {"kind": "message", "channel": channel})
@@ -184,12 +204,18 @@ class Outbound:
         return SentMessage(place, "", {"kind": "response"})
 
     async def _share_file(
-        self, place: Place, reply: Reply, attachment: Attachment, notes: tuple[str, ...]
+        self,
+        place: Place,
+        reply: Reply,
+        attachment: Attachment,
+        notes: tuple[str, ...],
+        key: str | None = None,
     ) -> SentMessage:
         length = (await asyncio.to_thread(attachment.path.stat)).st_size
         if length > self._upload_limit:
             reason = f"{size(length)}, over the {size(self._upload_limit)} Slack upload limit"
-            return await self._post(place, reply, (*notes, await self._link(attachment, reason)))
+            link = await self._link(attachment, reason)
+            return await self._post(place, reply, (*notes, link), key)
         try:
             file_id = await self._upload(attachment, length)
             async with self._pacer.turn(place.room_id):
@@ -204,13 +230,16 @@ class Outbound:
                 raise
             log.warning("upload refused file=%s error=%s", attachment.filename, _error_code(error))
             reason = "Slack did not accept the upload"
-            return await self._post(place, reply, (*notes, await self._link(attachment, reason)))
+            link = await self._link(attachment, reason)
+            return await self._post(place, reply, (*notes, link), key)
         except UploadFailed as error:
             log.warning("upload failed file=%s error=%s", attachment.filename, error)
             reason = "the upload to Slack failed"
-            return await self._post(place, reply, (*notes, await self._link(attachment, reason)))
+            link = await self._link(attachment, reason)
+            return await self._post(place, reply, (*notes, link), key)
         if reply.buttons:
-            # A file's comment cannot carry buttons: they follow in a message of their own.
+            # A file's comment cannot carry buttons: they follow in a message of their own
+            # (without the key: `find` must name the file, not these buttons).
             async with self._pacer.turn(place.room_id):
                 await self._client.chat_postMessage(
                     channel=place.room_id,

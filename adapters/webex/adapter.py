@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from starlette.routing import BaseRoute
 
+from adapters.webex.cards import posted_key
 from adapters.webex.client import WebexClient, WebexError
 from adapters.webex.inbound import PLATFORM, Inbound, webex_people
 from adapters.webex.markdown import render_markdown, split_markdown
@@ -26,7 +28,7 @@ from adapters.webex.outbound import FILE_LIMIT, NoRecipient, plan_messages
 from adapters.webex.transport import events_route
 from bot.config import WebexSettings
 from bot.messages import Message, Place, Reply, SentMessage
-from bot.outbox import Core
+from bot.outbox import CannotLookUp, Core
 from bot.runner import Delivery
 from bot.web.links import FileLinks
 
@@ -119,9 +121,15 @@ class WebexAdapter:
     # Outbound --------------------------------------------------------------------------
 
     async def send(
-        self, place: Place, reply: Reply, *, answering: Message | None = None
+        self,
+        place: Place,
+        reply: Reply,
+        *,
+        answering: Message | None = None,
+        key: str | None = None,
     ) -> SentMessage:
-        """Post `reply`; a private one in a group space goes to whoever asked `answering`."""
+        """Post `reply`; a private one in a group space goes to whoever asked `answering`;
+        `key` rides on the card of buttons, where `find` reads it back."""
         asker = answering.person if answering is not None else None
         try:
             # Planning stats the attachment and may resolve its path for a link: disk work.
@@ -132,6 +140,7 @@ class WebexAdapter:
                 links=self._links,
                 recipient=asker,
                 file_limit=self._file_limit,
+                key=key,
             )
         except NoRecipient:
             log.error("webex private reply undeliverable room=%s", place.room_id)
@@ -154,6 +163,20 @@ class WebexAdapter:
         room = str(first.get("roomId") or place.room_id)
         where = place if room == place.room_id else Place(PLATFORM, room, None, direct=True)
         return SentMessage(where, str(first["id"]), {"room_id": room})
+
+    async def find(self, place: Place, key: str, since: datetime) -> SentMessage | None:
+        """The post whose card carries `key` in `place` since `since` (bot.outbox.PostFinder).
+        Webex may refuse a bot the listing of a group space (CannotLookUp: post again)."""
+        try:
+            listed = await self._client.recent_messages(place.room_id, place.thread_id, since)
+        except WebexError as error:
+            if error.status is not None and 400 <= error.status < 500:
+                raise CannotLookUp(str(error)) from None
+            raise
+        for message in listed:
+            if posted_key(message) == key:
+                return SentMessage(place, str(message["id"]), {"room_id": place.room_id})
+        return None
 
     async def send_direct(self, email: str, reply: Reply) -> bool:
         """A direct message to whoever has this e-mail in Webex; False if Webex knows no one."""

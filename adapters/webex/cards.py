@@ -12,16 +12,19 @@ from bot.messages import Reply
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.3"  # the newest version Webex clients render
 COMMAND_KEY = "command"  # Action.Submit data → the attachment action's `inputs`
+POST_KEY = "mvbot_post"  # an automatic post's idempotency key, read back by `posted_key`
 
 
-def buttons_card(reply: Reply) -> dict[str, Any]:
-    """The attachment for `messages.create`: one Action.Submit per button, carrying its command."""
+def buttons_card(reply: Reply, key: str | None = None) -> dict[str, Any]:
+    """The attachment for `messages.create`: one Action.Submit per button, carrying its command
+    (and `key`, which a listing of the room returns with the card)."""
     actions: list[dict[str, Any]] = []
     for button in reply.buttons:
+        data = {COMMAND_KEY: button.command} | ({POST_KEY: key} if key is not None else {})
         action: dict[str, Any] = {
             "type": "Action.Submit",
             "title": button.label,
-            "data": {COMMAND_KEY: button.command},
+            "data": data,
         }
         if button.danger:
             action["style"] = "destructive"
@@ -61,4 +64,15 @@ def command_of(inputs: Mapping[str, Any]) -> str | None:
     command = inputs.get(COMMAND_KEY)
     if isinstance(command, str) and command.strip():
         return command.strip()
+    return None
+
+
+def posted_key(message: Mapping[str, Any]) -> str | None:
+    """The idempotency key a listed message's card carries, if it is one of ours."""
+    for attachment in message.get("attachments") or ():
+        content = attachment.get("content") if isinstance(attachment, Mapping) else None
+        for action in (content or {}).get("actions") or ():
+            data = action.get("data") if isinstance(action, Mapping) else None
+            if isinstance(data, Mapping) and isinstance(data.get(POST_KEY), str):
+                return str(data[POST_KEY])
     return None

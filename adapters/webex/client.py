@@ -11,9 +11,11 @@ Anything else is permanent and raises `WebexError`, whose text never holds the t
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,6 +94,19 @@ class WebexClient:
             "messages/create", lambda: self._api.messages.create(**arguments).to_dict()
         )
 
+    async def recent_messages(
+        self, room_id: str, parent_id: str | None, since: datetime, limit: int = 500
+    ) -> list[Json]:
+        """The room's (or thread's) messages created at or after `since`, newest first, at
+        most `limit` of them (Webex lists newest first, a page at a time)."""
+
+        def listed() -> list[Json]:
+            messages = self._api.messages.list(roomId=room_id, parentId=parent_id, max=100)
+            recent = itertools.takewhile(lambda m: _created(m.to_dict()) >= since, messages)
+            return [m.to_dict() for m in itertools.islice(recent, limit)]
+
+        return await self._call("messages/list", listed)
+
     async def edit_message(self, message_id: str, room_id: str, markdown: str) -> Json:
         return await self._call(
             "messages/edit",
@@ -150,3 +165,7 @@ class WebexClient:
                 wait,
             )
             await asyncio.sleep(wait)
+
+
+def _created(message: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(message.get("created", "")).replace("Z", "+00:00"))

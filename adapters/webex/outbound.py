@@ -77,8 +77,10 @@ def plan_messages(
     links: FileLinks,
     recipient: Person | None = None,
     file_limit: int = FILE_LIMIT,
+    key: str | None = None,
 ) -> list[Outgoing]:
-    """The messages, in order; `recipient` is who asked, for a private reply in a group room."""
+    """The messages, in order; `recipient` is who asked, for a private reply in a group room;
+    `key` (an automatic post's idempotency key) rides on the card of buttons."""
     address = Outgoing("", room_id=place.room_id, parent_id=place.thread_id)
     if reply.private and not place.direct:
         if recipient is None:
@@ -96,5 +98,6 @@ def plan_messages(
         for index, chunk in enumerate(split_markdown(markdown))
     ]
     if reply.buttons:
-        messages.append(replace(address, markdown=card_fallback(reply), card=buttons_card(reply)))
+        card = buttons_card(reply, key)
+        messages.append(replace(address, markdown=card_fallback(reply), card=card))
     return messages

@@ -2,7 +2,9 @@
 
 The store is the source of truth: a job is written before the person is told "I'll post
 it here", the scheduler only wakes it up, and `resume` re-arms every unfinished job at
-start, so a restart in between delays the clip but never loses it.
+start, so a restart in between delays the clip but never loses it. The post carries an
+idempotency key (bot.outbox): a clip posted just before a crash, before its job was marked
+done, is found on the platform instead of posted again.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def person_to_json(person: Person) -> dict[str, Any]:
         "email": person.email,
         "time_zone": person.time_zone,
     }
+
+
+def clip_key(job_id: str) -> str:
+    """The idempotency key of a job's one post (the clip, or why there is none)."""
+    return f"clip-{job_id}"
 
 
 class PendingClips:
@@ -108,6 +115,11 @@ class PendingClips:
             return  # already delivered: a duplicate wake-up must not post twice
         spec = ClipSpec.from_json(job.payload["clip"])
         place = Place.from_json(job.place or {})
+        if job.attempts and await self._posted_before(place, job_id):
+            # Posted before a crash hid it: finish the job without fetching the clip again.
+            await self._audit(job.payload, place, spec, "delivered", "posted before a restart")
+            await services.store.update_job(job_id, status="done", last_error=None)
+            return
         await services.store.update_job(job_id, status="running", attempts=job.attempts + 1)
         try:
             priority = Priority(job.payload.get("priority", Priority.INTERACTIVE))
@@ -139,7 +151,7 @@ class PendingClips:
                 info.sha256,
             )
         try:
-            await services.outbox.send(place, reply)
+            await services.outbox.send(place, reply, key=clip_key(job_id))
         except Exception:
             # The chat platform is down or refused: keep the job and try again later,
             # for as long as a late clip is still worth posting.
@@ -164,6 +176,14 @@ class PendingClips:
         label = record.label if record else spec.camera
         asker_zone = payload.get("person", {}).get("time_zone")
         return clip_reply(spec, info, zone, label, asker_zone)
+
+    async def _posted_before(self, place: Place, job_id: str) -> bool:
+        try:
+            return await self.services.outbox.sent(place, clip_key(job_id)) is not None
+        except Exception as error:
+            # Unknown for now: the post itself looks again before posting.
+            log.warning("could not look up an earlier clip post job=%s error=%r", job_id, error)
+            return False
 
     @staticmethod
     def _wait(attempts: int) -> timedelta:

@@ -6,7 +6,9 @@ read) and names the plate the sighting goes by then; a later read that changes i
 the heads-up in place (`revise`). Delivery posts the heads-up, records it, then stores the
 clip as a deferred job (bot.clips.deferred) that posts into the heads-up's thread once the
 footage is in the cloud, retrying "too recent". Each step is recorded before the next, so
-`resume` after a restart finishes what was begun without a second heads-up.
+`resume` after a restart finishes what was begun without a second heads-up: the heads-up
+carries an idempotency key (bot.outbox), so one posted just before a crash, before
+"announced" was stored, is found on the platform instead of posted again.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ class Alerts:
         attempts = alert.attempts
         while True:
             try:
-                sent = await services.outbox.send(alert.place, reply)
+                sent = await services.outbox.send(alert.place, reply, key=heads_up_key(alert))
                 break
             except NoAdapter as error:
                 await self._give_up(alert, str(error))
@@ -325,6 +327,11 @@ class Alerts:
             outcome=outcome,
             detail=detail,
         )
+
+
+def heads_up_key(alert: Alert) -> str:
+    """The heads-up's idempotency key: one heads-up per alert, whatever restarts between."""
+    return f"alert-{alert.id}-heads-up"
 
 
 def _told(content: Mapping[str, Any], sent: SentMessage) -> dict[str, Any]:

@@ -219,7 +219,9 @@ class AlertWatcher:
             ),
         )
         try:
-            await self._outbox.send(rule.place, reply)
+            # Keyed by the firing: a firing is posted once even if a reading replays it.
+            key = f"occupancy-{rule.id}-{at.isoformat()}"
+            await self._outbox.send(rule.place, reply, key=key)
         except Exception:
             log.exception("occupancy alert could not be posted id=%d", rule.id)
 

@@ -9,6 +9,7 @@ job but never loses it; the viewer itself refuses an expired link by the clock a
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -124,13 +125,22 @@ class ShareJobs:
             if s.place == share.place and s.expires_at == share.expires_at and self.reminder_owed(s)
         ]
         try:
-            await self._outbox.send(Place.from_json(share.place), reminder(siblings, now))
+            place = Place.from_json(share.place)
+            await self._outbox.send(place, reminder(siblings, now), key=reminder_key(share))
         except Exception:
             log.exception("posting a share reminder failed share=%s", share.id)
             if now + RETRY_POST < share.expires_at:
                 self._scheduler.schedule(REMIND, job_id, now + RETRY_POST)
             return
         await self._store.mark_reminded([s.id for s in siblings], share.expires_at)
+
+
+def reminder_key(share: Share) -> str:
+    """One reminder per e-mail, room and expiry: the message covers every share of that
+    e-mail from that room expiring together, whichever of their jobs fires first."""
+    place = share.place or {}
+    what = f"{share.email}|{place.get('platform')}|{place.get('room_id')}|{share.expires_at}"
+    return "share-remind-" + hashlib.sha256(what.encode()).hexdigest()[:32]
 
 
 def reminder(shares: Sequence[Share], now: datetime) -> Reply:

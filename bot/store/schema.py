@@ -47,6 +47,18 @@ jobs = Table(
     Index("ix_jobs_status_due_at", "status", "due_at"),
 )
 
+# Automatic posts by idempotency key (bot/store/posts.py): the intent, then the message.
+posts = Table(
+    "posts",
+    metadata,
+    Column("key", String(191), primary_key=True),
+    Column("place", JSON, nullable=False),
+    Column("intended_at", UTCDateTime, nullable=False),
+    Column("message_id", String(255)),
+    Column("extra", JSON),
+    Column("posted_at", UTCDateTime),
+)
+
 
 def audit_insert(entry: AuditEntry) -> Insert:
     """The statement that writes an audit row, for the transaction of what it records."""

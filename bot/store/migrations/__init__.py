@@ -21,6 +21,7 @@ from bot.store.migrations import (
     v006_scheduler_jobs,
     v007_plate_reads_by_sighting,
     v008_commands,
+    v009_posts,
 )
 from bot.store.schema import schema_version
 
@@ -36,6 +37,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (6, v006_scheduler_jobs.upgrade),
     (7, v007_plate_reads_by_sighting.upgrade),
     (8, v008_commands.upgrade),
+    (9, v009_posts.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
