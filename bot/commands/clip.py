@@ -25,7 +25,15 @@ from bot.errors import UserError
 from bot.grammar.cameras import CAMERA_LIST_HELP, CameraList, split_cameras, take_imager
 from bot.grammar.formatting import local_time, short_span
 from bot.grammar.lengths import LENGTH_FORMS_HELP, parse_length
-from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words, split_subject
+from bot.grammar.tokens import (
+    ParseError,
+    Token,
+    Unrecognised,
+    echo,
+    is_quoted,
+    join_words,
+    split_subject,
+)
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp, camera_guess, drop_commas
 from bot.grammar.when import TIME_FORMS_HELP, Range, WhenSpec, parse_when, resolve
 from bot.media import Container
@@ -102,7 +110,7 @@ def parse_clip(tokens: Sequence[str]) -> ClipArgs:
     words = drop_commas(listed)
     if not words:
         raise ParseError("Which camera, and when? Try `clip lobby 14:30 2m`.")
-    split = split_subject(words, _clip_tail)
+    split = split_subject(_listable(listed), _clip_tail)
     if split is None:
         example = f"clip {camera_guess(words)} 14:30 2m"
         if len(words) == 1:
@@ -120,6 +128,18 @@ def parse_clip(tokens: Sequence[str]) -> ClipArgs:
     if imager is not None:
         raise ParseError("An imager goes with one camera — try `clip parking lot imager 2 14:30`.")
     return ClipArgs(camera, when, length, keep_ts, cameras=cameras)
+
+
+def _listable(tokens: Sequence[str]) -> list[str]:
+    """The words to split, where a quoted name followed by a comma does not end the subject
+    (`"Lobby", "Garage Entrance" 14:30` lists two cameras); the shortest subject still wins."""
+    words: list[str] = []
+    for index, token in enumerate(tokens):
+        if token == "," and not is_quoted(token):
+            continue
+        listed = index + 1 < len(tokens) and tokens[index + 1] == ","
+        words.append(Token(token) if is_quoted(token) and listed else token)
+    return words
 
 
 def _subject_tokens(tokens: Sequence[str], words: int) -> list[str]:
