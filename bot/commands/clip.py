@@ -53,8 +53,8 @@ _KEEP_TS_FLAGS = frozenset({"ts", "mpegts", "mpeg-ts", "--ts", "keep-ts"})
 
 CLIP_HELP = CommandHelp(
     name="clip",
-    usage="clip <camera>[, <camera>…] [imager <n>] <when> [<length>] [ts]",
-    summary="Post a video clip from a camera, or from several cameras for the same span.",
+    usage="clip <camera> <when> [<length>] [ts]",
+    summary="Post a video clip from a camera, or from several (`lobby, warehouse`, `@HQ`).",
     examples=(
         "clip lobby 14:30 2m",
         "clip garage entrance 10m ago",
