@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.clips.jobs import POST_PATIENCE, RETRY_MAX, person_to_json, retry_wait
 from bot.clips.parts import ClipSpec, fetch_clip
 from bot.clips.replies import clip_reply
+from bot.clips.retries import POST_PATIENCE, RETRY_MAX, person_to_json, retry_wait
 from bot.clips.stills import SNAPSHOT_KIND, PendingSnapshots
 from bot.grammar.formatting import short_span
 from bot.media import MediaInfo

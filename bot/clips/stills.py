@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cameras.directory import CameraRecord
-from bot.clips.jobs import POST_PATIENCE, RETRY_MAX, person_to_json, retry_wait
 from bot.clips.replies import snapshot_reply
+from bot.clips.retries import POST_PATIENCE, RETRY_MAX, person_to_json, retry_wait
 from bot.grammar.formatting import local_time
 from bot.meraki import MerakiError, Priority, TooRecent
 from bot.meraki.explain import explain

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
-from bot.clips.parts import ClipSpec, Progress, fetch_clip, plan_parts
+from bot.clips.parts import ClipSpec, Progress, fetch_clip, plan_parts, whole_millisecond
 from bot.clips.replies import clip_reply
 from bot.clips.several import (
     READY_MARGIN,
@@ -184,7 +184,7 @@ def clip_span(args: ClipArgs, tz: tzinfo, now: datetime) -> tuple[datetime, date
     start, end = resolve(args.when, tz, now)
     if end is None:
         end = start + (args.length or DEFAULT_CLIP_LENGTH)
-    return start, end
+    return whole_millisecond(start), whole_millisecond(end)
 
 
 # handler --------------------------------------------------------------------------------

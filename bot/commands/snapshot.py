@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
+from bot.clips.parts import whole_millisecond
 from bot.clips.replies import snapshot_reply
 from bot.clips.stills import snapshot_path
 from bot.commands.common import find_camera, spoken_zone
@@ -95,7 +96,7 @@ async def run_snapshot(request: Request, tokens: list[str], pending: PendingClip
     record, directory = await find_camera(request, args.camera)
     zone = spoken_zone(request, record, directory)
     now = services.clock()
-    at = None if isinstance(args.when, Now) else resolve(args.when, zone, now)[0]
+    at = None if isinstance(args.when, Now) else whole_millisecond(resolve(args.when, zone, now)[0])
     if at is not None and at > now:
         raise UserError(
             f"{local_time(at, zone)} is in the future (it is {local_time(now, zone, date=False)} "
