@@ -2,7 +2,9 @@
 
 The stripe is mvbot's contract with tests and acceptance checks: across the top
 `STRIPE_HEIGHT` rows, `STRIPE_BITS` equal-width blocks hold the frame's UTC time in
-epoch milliseconds, most significant bit first, white = 1 and black = 0.
+epoch milliseconds, most significant bit first, white = 1 and black = 0. On a
+multi-imager camera the 1-blocks of imagers after the first are tinted (`IMAGER_COLOURS`),
+bright enough to decode as 1 all the same, so a test can tell the imagers apart.
 """
 
 from __future__ import annotations
@@ -23,22 +25,49 @@ STRIPE_HEIGHT = 16
 STRIPE_BITS = 48
 
 Frame = NDArray[np.uint8]  # height x width x 3, RGB
+# The colour of a 1-block for imager 1, 2, 3, 4 (then again from the second): each with a
+# luma well above half scale, and far apart in chroma.
+IMAGER_COLOURS: tuple[tuple[int, int, int], ...] = (
+    (255, 255, 255),
+    (255, 255, 0),
+    (0, 255, 255),
+    (255, 128, 255),
+)
+
+
+def imager_colour(imager: int) -> tuple[int, int, int]:
+    if imager <= 1:
+        return IMAGER_COLOURS[0]
+    return IMAGER_COLOURS[1 + (imager - 2) % (len(IMAGER_COLOURS) - 1)]
 
 
 def _block_edges(width: int) -> list[int]:
     return [i * width // STRIPE_BITS for i in range(STRIPE_BITS + 1)]
 
 
-def paint_stripe(frame: Frame, epoch_ms: int) -> None:
-    """Write `epoch_ms` into the top rows of `frame` in place."""
+def paint_stripe(frame: Frame, epoch_ms: int, imager: int = 1) -> None:
+    """Write `epoch_ms` into the top rows of `frame` in place, in `imager`'s colour."""
     if not 0 <= epoch_ms < 2**STRIPE_BITS:
         raise ValueError(f"{epoch_ms} does not fit in {STRIPE_BITS} bits")
     edges = _block_edges(frame.shape[1])
-    row = np.empty(frame.shape[1], dtype=np.uint8)
+    row = np.zeros((frame.shape[1], 3), dtype=np.uint8)
+    colour = np.array(imager_colour(imager), dtype=np.uint8)
     for i in range(STRIPE_BITS):
-        bit = (epoch_ms >> (STRIPE_BITS - 1 - i)) & 1
-        row[edges[i] : edges[i + 1]] = 255 if bit else 0
-    frame[:STRIPE_HEIGHT, :, :] = row[None, :, None]
+        if (epoch_ms >> (STRIPE_BITS - 1 - i)) & 1:
+            row[edges[i] : edges[i + 1]] = colour
+    frame[:STRIPE_HEIGHT, :, :] = row[None, :, :]
+
+
+def decode_imager(rgb: NDArray[Any]) -> int:
+    """Which imager (1..4) painted a simulator frame's stripe: the nearest tint of its 1-blocks."""
+    band = rgb[:STRIPE_HEIGHT].astype(np.float32)
+    luma = band[..., 0] * 0.299 + band[..., 1] * 0.587 + band[..., 2] * 0.114
+    lit = band[luma >= 127.5]
+    if not len(lit):
+        raise ValueError("the stripe has no 1-block to read a tint from")
+    mean = lit.mean(axis=0)
+    distances = [float(np.sum((mean - np.array(c)) ** 2)) for c in IMAGER_COLOURS]
+    return distances.index(min(distances)) + 1
 
 
 def decode_stripe(rgb: NDArray[Any]) -> int:

@@ -54,7 +54,7 @@ class FrameRenderer:
         moment = epoch_ms / 1000.0
         self._draw_clock(frame, epoch_ms)
         self._draw_motion(frame, moment)
-        paint_stripe(frame, epoch_ms)
+        paint_stripe(frame, epoch_ms, self.imager)
         return frame
 
     def _draw_static(self, scale: float) -> tuple[Frame, tuple[int, int], tuple[int, int]]:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import av
 
 from bot.messages import Reply, Tone
 from bot.store import Outcome
+from simulator.media import decode_imager
 from tests.bot_fixtures import (  # noqa: F401
     BotUnderTest,
     bot_fixture,
@@ -147,3 +151,32 @@ async def test_a_multi_imager_camera_gives_the_original_mpeg_ts_when_asked(
     assert abs(video.first_ms - (utc_ms(asked) - 600_000)) < 5000
     assert video.last_ms == video.first_ms + 5000 - round(video.frame_ms)
     assert "Parking Lot" in field_value(clip, "Camera")
+
+
+def stripe_imager(path: Path) -> int:
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    return decode_imager(frame)
+
+
+async def test_a_clip_of_one_imager_of_a_multi_imager_camera_names_it(bot: BotUnderTest) -> None:
+    clip = the_clip(await bot.ask("clip parking lot imager 3 10m ago 5s"))
+    attachment = clip.attachment
+    assert attachment is not None
+    assert stripe_imager(attachment.path) == 3
+    assert clip.title == "Parking Lot imager 3 — clip"
+    assert field_value(clip, "Camera").endswith(", imager 3")
+    assert "imager3" in attachment.filename
+    # Its "30 s earlier" keeps the imager.
+    earlier = the_clip(await bot.ask({b.label: b.command for b in clip.buttons}["30 s earlier"]))
+    assert earlier.attachment is not None and stripe_imager(earlier.attachment.path) == 3
+
+    # Without an imager, the first one, as before.
+    first = the_clip(await bot.ask("clip parking lot 10m ago 5s"))
+    assert first.attachment is not None and stripe_imager(first.attachment.path) == 1
+    assert "imager" not in (first.title or "")
+
+
+async def test_an_imager_the_camera_does_not_have_is_explained(bot: BotUnderTest) -> None:
+    (reply,) = await bot.ask("clip parking lot imager 7 10m ago 5s")
+    assert reply.failed and "between 1 and 4" in reply.text

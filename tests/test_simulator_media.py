@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from simulator import SimulatorServer
-from simulator.media import STRIPE_BITS, decode_stripe, paint_stripe
+from simulator.media import STRIPE_BITS, decode_imager, decode_stripe, paint_stripe
 from simulator.timefmt import format_timestamp
 from tests.conftest import SimulatorFactory
 
@@ -108,6 +108,20 @@ def test_each_imager_of_a_multi_imager_camera_has_its_own_picture(
         assert decode_stripe(frame) == round((NOW - 600) * 1000)
         pictures.append(frame[40:].astype(int))
     assert np.abs(pictures[0] - pictures[1]).mean() > 5
+
+
+def test_each_imager_tints_its_time_stripe_so_a_test_can_tell_which_it_is(
+    simulator_factory: SimulatorFactory, tmp_path: Path
+) -> None:
+    server = simulator_factory(clock=Clock(NOW))
+    asks = [(PARKING, imager, imager) for imager in (1, 2, 3, 4)] + [(LOBBY, None, 1)]
+    for serial, imager, expected in asks:
+        extra = {"imagerId": str(imager)} if imager else {}
+        path = download(clip_url(server, serial, NOW - 600, NOW - 599, **extra), tmp_path / "i.ts")
+        with av.open(str(path)) as container:
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+        assert [decode_imager(f) for f in frames] == [expected] * len(frames), (serial, imager)
+        assert decode_stripe(frames[0]) == round((NOW - 600) * 1000)
 
 
 def test_a_snapshot_is_a_jpeg_of_the_time_asked_for(simulator_factory: SimulatorFactory) -> None:

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clips.parts import ClipSpec, fetch_clip
 from bot.clips.replies import clip_reply
+from bot.clips.retries import POST_PATIENCE, RETRY_MAX, person_to_json, retry_wait
+from bot.clips.stills import SNAPSHOT_KIND, PendingSnapshots
 from bot.grammar.formatting import short_span
 from bot.media import MediaInfo
 from bot.meraki import MerakiError, Priority, TooRecent
@@ -29,21 +31,7 @@ from bot.store import AuditEntry
 log = logging.getLogger(__name__)
 
 KIND = "clip"
-# Waits between "too recent" answers: short at first, then settling at a minute.
-RETRY_STEPS = (timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40))
-RETRY_MAX = timedelta(seconds=60)
 UTC_ZONE = ZoneInfo("UTC")
-# How long after the footage deadline a clip that could not be posted is still retried.
-POST_PATIENCE = timedelta(hours=1)
-
-
-def person_to_json(person: Person) -> dict[str, Any]:
-    return {
-        "platform": person.platform,
-        "id": person.id,
-        "email": person.email,
-        "time_zone": person.time_zone,
-    }
 
 
 def clip_key(job_id: str) -> str:
@@ -52,16 +40,28 @@ def clip_key(job_id: str) -> str:
 
 
 class PendingClips:
-    """Stores, wakes, retries and delivers clips that could not be fetched yet."""
+    """Stores, wakes, retries and delivers clips that could not be fetched yet.
+
+    It also holds the deferred snapshots (`snapshots`), so that waiting for "everything
+    promised" and resuming after a restart cover both.
+    """
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self._finished = asyncio.Condition()
         services.scheduler.register(KIND, self.run)
+        self.snapshots = PendingSnapshots(services, self._notify)
 
     async def unfinished(self) -> int:
         store = self.services.store
-        return sum([len(await store.jobs(status=s, kind=KIND)) for s in ("pending", "running")])
+        kinds = (KIND, SNAPSHOT_KIND)
+        return sum(
+            [len(await store.jobs(status=s, kind=k)) for s in ("pending", "running") for k in kinds]
+        )
+
+    async def _notify(self) -> None:
+        async with self._finished:
+            self._finished.notify_all()
 
     async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until no clip is left to deliver; False if `timeout` seconds pass first."""
@@ -92,8 +92,9 @@ class PendingClips:
         return job.id
 
     async def resume(self) -> int:
-        """Re-arm every unfinished clip job (the scheduler's own store may have lost one)."""
-        count = 0
+        """Re-arm every unfinished clip and snapshot job (the scheduler's own store may have
+        lost one)."""
+        count = await self.snapshots.resume()
         for status in ("pending", "running"):
             for job in await self.services.store.jobs(status=status, kind=KIND):
                 now = self.services.clock()
@@ -105,8 +106,7 @@ class PendingClips:
         try:
             await self._attempt(job_id)
         finally:
-            async with self._finished:
-                self._finished.notify_all()
+            await self._notify()
 
     async def _attempt(self, job_id: str) -> None:
         services = self.services
@@ -187,7 +187,7 @@ class PendingClips:
 
     @staticmethod
     def _wait(attempts: int) -> timedelta:
-        return RETRY_STEPS[attempts] if attempts < len(RETRY_STEPS) else RETRY_MAX
+        return retry_wait(attempts)
 
     async def _again(self, job_id: str, wait: timedelta, why: str) -> None:
         due = self.services.clock() + wait

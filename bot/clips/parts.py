@@ -19,6 +19,7 @@ from bot.meraki import InvalidRequest, MerakiClient, Priority
 # One clip request covers at most this much (seed 000) and at least one second.
 MAX_PART = timedelta(minutes=5)
 MIN_LENGTH = timedelta(seconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Progress = Callable[[int, int], Awaitable[None]]  # (parts done, parts in all)
 
@@ -59,6 +60,13 @@ class ClipSpec:
             imager=int(imager) if isinstance(imager, int) else None,
             container="ts" if data.get("container") == "ts" else "mp4",
         )
+
+
+def whole_millisecond(moment: datetime) -> datetime:
+    """`moment` rounded to the millisecond, the API's precision: rounded here, not cut off by
+    the request's formatting, so "10m ago" starts at the nearest millisecond to it."""
+    millis = round((moment - _EPOCH) / timedelta(milliseconds=1))
+    return _EPOCH + timedelta(milliseconds=millis)
 
 
 def plan_parts(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

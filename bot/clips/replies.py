@@ -23,6 +23,8 @@ def clip_reply(
     own time zone, when their platform tells it) adds their local time if it differs.
     """
     length = spec.end - spec.start
+    # A multi-imager camera's clip says which imager it shows, and its buttons keep it.
+    imager = f" imager {spec.imager}" if spec.imager else ""
     earlier = spec.start - timedelta(seconds=30)
     seconds = max(1, round(length.total_seconds()))
     notes: list[str] = []
@@ -31,13 +33,14 @@ def clip_reply(
             f"The footage covers {duration(timedelta(seconds=info.duration))} of the "
             f"{duration(length)} asked for: the camera recorded nothing for the rest."
         )
+    span = local_span(spec.start, spec.end, zone)
     return Reply(
-        title=f"{spec.camera} — clip",
-        text=f"*{spec.camera}* {local_span(spec.start, spec.end, zone)} ({duration(length)})",
+        title=f"{spec.camera}{imager} — clip",
+        text=f"*{spec.camera}*{imager} {span} ({duration(length)})",
         tone=Tone.SUCCESS,
         fields=(
-            Field("Camera", label),
-            Field("Local", local_span(spec.start, spec.end, zone)),
+            Field("Camera", f"{label},{imager}" if imager else label),
+            Field("Local", span),
             *_asker_field(spec, zone, asker_zone),
             Field("UTC", utc_span(spec.start, spec.end)),
             Field("Duration", f"{info.duration:.1f} s"),
@@ -53,7 +56,8 @@ def clip_reply(
         ),
         buttons=(
             Button(
-                "30 s earlier", f"clip {spec.serial} {iso_utc(earlier, precise=True)} {seconds}s"
+                "30 s earlier",
+                f"clip {spec.serial}{imager} {iso_utc(earlier, precise=True)} {seconds}s",
             ),
             Button("Snapshot", f"snapshot {spec.serial} {iso_utc(spec.start, precise=True)}"),
         ),

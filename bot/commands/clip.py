@@ -11,13 +11,29 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
-from bot.clips.parts import MIN_LENGTH, ClipSpec, Progress, fetch_clip, plan_parts
+from bot.clips.parts import ClipSpec, Progress, fetch_clip, plan_parts, whole_millisecond
 from bot.clips.replies import clip_reply
-from bot.commands.common import find_camera, spoken_zone
+from bot.clips.several import (
+    READY_MARGIN,
+    TOO_RECENT_RETRY,
+    CameraClip,
+    check_span,
+    deliver_several,
+)
+from bot.commands.common import find_camera, find_cameras, spoken_zone
 from bot.errors import UserError
-from bot.grammar.formatting import duration, local_time, short_span
+from bot.grammar.cameras import CAMERA_LIST_HELP, CameraList, split_cameras, take_imager
+from bot.grammar.formatting import local_time, short_span
 from bot.grammar.lengths import LENGTH_FORMS_HELP, parse_length
-from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words, split_subject
+from bot.grammar.tokens import (
+    ParseError,
+    Token,
+    Unrecognised,
+    echo,
+    is_quoted,
+    join_words,
+    split_subject,
+)
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp, camera_guess, drop_commas
 from bot.grammar.when import TIME_FORMS_HELP, Range, WhenSpec, parse_when, resolve
 from bot.media import Container
@@ -38,17 +54,24 @@ _KEEP_TS_FLAGS = frozenset({"ts", "mpegts", "mpeg-ts", "--ts", "keep-ts"})
 CLIP_HELP = CommandHelp(
     name="clip",
     usage="clip <camera> <when> [<length>] [ts]",
-    summary="Post a video clip from a camera.",
+    summary="Post a video clip from a camera, or from several (`lobby, warehouse`, `@HQ`).",
     examples=(
         "clip lobby 14:30 2m",
         "clip garage entrance 10m ago",
         'clip "Garage Entrance" yesterday 9am 1m30s',
         "clip lobby 14:30-14:45",
         "clip lobby 14:30 2m ts",
+        "clip lobby, warehouse 14:30 2m",
+        "clip lobby and garage entrance 10m ago 1m",
+        "clip @HQ 14:30 1m",
+        "clip parking lot imager 3 14:30 1m",
     ),
     details="\n".join(
         (
             CAMERA_FORMS_HELP,
+            CAMERA_LIST_HELP
+            + " Each camera's clip comes in one thread under a summary of them all.",
+            "A camera with several imagers (MV93) takes `imager <n>`; without it, imager 1.",
             TIME_FORMS_HELP,
             LENGTH_FORMS_HELP + " The default is 30s; a range needs no length.",
             "Add `ts` at the end to get the original MPEG-TS (.ts) instead of MP4.",
@@ -65,16 +88,29 @@ class ClipArgs:
     when: WhenSpec
     length: timedelta | None
     keep_ts: bool = False
+    imager: int | None = None
+    # Set only when the ask names several cameras or a group (`lobby, warehouse`, `@HQ`);
+    # `camera` is then the whole phrase, as a single-camera ask would read it.
+    cameras: CameraList | None = None
 
 
 def parse_clip(tokens: Sequence[str]) -> ClipArgs:
-    words = drop_commas(tokens)
+    listed, imager = take_imager(tokens)
+    while listed and listed[-1] == "," and not is_quoted(listed[-1]):
+        listed.pop()
     keep_ts = False
-    while len(words) > 1 and not is_quoted(words[-1]) and words[-1].lower() in _KEEP_TS_FLAGS:
-        keep_ts, words = True, words[:-1]
+    while (
+        len(drop_commas(listed)) > 1
+        and not is_quoted(listed[-1])
+        and listed[-1].lower() in _KEEP_TS_FLAGS
+    ):
+        keep_ts, listed = True, listed[:-1]
+        while listed and listed[-1] == "," and not is_quoted(listed[-1]):
+            listed.pop()
+    words = drop_commas(listed)
     if not words:
         raise ParseError("Which camera, and when? Try `clip lobby 14:30 2m`.")
-    split = split_subject(words, _clip_tail)
+    split = split_subject(_listable(listed), _clip_tail)
     if split is None:
         example = f"clip {camera_guess(words)} 14:30 2m"
         if len(words) == 1:
@@ -86,7 +122,35 @@ def parse_clip(tokens: Sequence[str]) -> ClipArgs:
         raise ParseError("Which camera? Try `clip lobby 14:30 2m`.")
     if length is None and not isinstance(when, Range):
         length = DEFAULT_CLIP_LENGTH
-    return ClipArgs(camera, when, length, keep_ts)
+    cameras = split_cameras(_subject_tokens(listed, len(camera_words)))
+    if not cameras.several:
+        return ClipArgs(camera, when, length, keep_ts, imager)
+    if imager is not None:
+        raise ParseError("An imager goes with one camera — try `clip parking lot imager 2 14:30`.")
+    return ClipArgs(camera, when, length, keep_ts, cameras=cameras)
+
+
+def _listable(tokens: Sequence[str]) -> list[str]:
+    """The words to split, where a quoted name followed by a comma does not end the subject
+    (`"Lobby", "Garage Entrance" 14:30` lists two cameras); the shortest subject still wins."""
+    words: list[str] = []
+    for index, token in enumerate(tokens):
+        if token == "," and not is_quoted(token):
+            continue
+        listed = index + 1 < len(tokens) and tokens[index + 1] == ","
+        words.append(Token(token) if is_quoted(token) and listed else token)
+    return words
+
+
+def _subject_tokens(tokens: Sequence[str], words: int) -> list[str]:
+    """The leading tokens holding the first `words` words, with the commas between them."""
+    seen = 0
+    for index, token in enumerate(tokens):
+        if token != "," or is_quoted(token):
+            seen += 1
+            if seen == words:
+                return list(tokens[: index + 1])
+    return list(tokens)
 
 
 def _clip_tail(words: Sequence[str]) -> tuple[WhenSpec, timedelta | None]:
@@ -120,17 +184,10 @@ def clip_span(args: ClipArgs, tz: tzinfo, now: datetime) -> tuple[datetime, date
     start, end = resolve(args.when, tz, now)
     if end is None:
         end = start + (args.length or DEFAULT_CLIP_LENGTH)
-    return start, end
+    return whole_millisecond(start), whole_millisecond(end)
 
 
 # handler --------------------------------------------------------------------------------
-
-# A start this close to "now" counts as now (the person's clock and ours differ a little).
-CLOCK_SLACK = timedelta(seconds=5)
-# Margin on top of the availability lag before a deferred clip is first tried.
-READY_MARGIN = timedelta(seconds=5)
-# When the cloud says "too recent" for footage we expected it to have, ask again this soon.
-TOO_RECENT_RETRY = timedelta(seconds=15)
 
 
 def command(pending: PendingClips) -> Command:
@@ -159,38 +216,32 @@ class AskedClip:
         return short_span(self.spec.start, self.spec.end, self.zone)
 
 
-async def read_clip(request: Request, tokens: list[str]) -> AskedClip:
-    args = parse_clip(tokens)
+async def read_clip(request: Request, args: ClipArgs) -> AskedClip:
     record, directory = await find_camera(request, args.camera)
     zone = spoken_zone(request, record, directory)
     start, end = clip_span(args, zone, request.services.clock())
     container: Container = "ts" if args.keep_ts else "mp4"
-    return AskedClip(
-        record, zone, ClipSpec(record.serial, record.name, start, end, container=container)
-    )
+    spec = ClipSpec(record.serial, record.name, start, end, args.imager, container)
+    return AskedClip(record, zone, spec)
 
 
 async def preview_clip(request: Request, tokens: list[str]) -> str:
-    asked = await read_clip(request, tokens)
-    return f"Fetching *{asked.record.name}* {asked.span}…"
+    args = parse_clip(tokens)
+    if args.cameras is not None:
+        return f"Fetching clips of {echo(', '.join(map(str, args.cameras.names)))}…"
+    asked = await read_clip(request, args)
+    return f"Fetching *{asked.record.name}*{_imager(asked.spec)} {asked.span}…"
 
 
 async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -> Outcome:
     services = request.services
-    asked = await read_clip(request, tokens)
+    args = parse_clip(tokens)
+    if args.cameras is not None:
+        return await _run_several(request, args, pending)
+    asked = await read_clip(request, args)
     record, zone, spec = asked.record, asked.zone, asked.spec
     now = services.clock()
-    if spec.start > now + CLOCK_SLACK:
-        raise UserError(
-            f"{local_time(spec.start, zone)} is in the future (it is "
-            f"{local_time(now, zone, date=False)} at {record.name}) — I can only fetch footage "
-            "that has been recorded."
-        )
-    cap = services.clips.max_length
-    if spec.length < MIN_LENGTH:
-        raise UserError("A clip lasts at least 1 s — try `clip lobby 14:30 30s`.")
-    if spec.length > cap:
-        raise UserError(f"That is {duration(spec.length)}; a clip can be up to {duration(cap)}.")
+    check_span(services, spec.start, spec.end, zone, record.name)
     ready_at = spec.end + services.clips.availability_lag + READY_MARGIN
     if ready_at > now:
         if record.status == "offline":
@@ -220,13 +271,34 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
     return Outcome.OK
 
 
+async def _run_several(request: Request, args: ClipArgs, pending: PendingClips) -> Outcome:
+    """`clip lobby, warehouse 14:30 2m`: one span, read in one zone, for every camera named."""
+    assert args.cameras is not None
+    services = request.services
+    selection, directory = await find_cameras(request, args.cameras)
+    first = selection.cameras[0]
+    zone = spoken_zone(request, first, directory)
+    start, end = clip_span(args, zone, services.clock())
+    check_span(services, start, end, zone, first.name)
+    container: Container = "ts" if args.keep_ts else "mp4"
+    clips = [
+        CameraClip(r, directory.zone(r), ClipSpec(r.serial, r.name, start, end, None, container))
+        for r in selection.cameras
+    ]
+    return await deliver_several(request, pending, clips, selection.problems)
+
+
+def _imager(spec: ClipSpec) -> str:
+    return f" imager {spec.imager}" if spec.imager else ""
+
+
 async def _later(
     request: Request, pending: PendingClips, asked: AskedClip, due: datetime, state: str
 ) -> Outcome:
     """Store the clip for later (before saying so) and tell the asker when to expect it."""
     message = request.message
     await pending.defer(asked.spec, message.place, message.person, due)
-    text = f"*{asked.record.name}* {asked.span} {state} — I'll post it here."
+    text = f"*{asked.record.name}*{_imager(asked.spec)} {asked.span} {state} — I'll post it here."
     await request.say(Reply(text, tone=Tone.PENDING))
     return Outcome.PENDING
 
@@ -236,7 +308,7 @@ async def _progress(request: Request, asked: AskedClip) -> Progress | None:
     parts = len(plan_parts(asked.spec.start, asked.spec.end))
     if parts == 1:
         return None
-    name = asked.record.name
+    name = asked.record.name + _imager(asked.spec)
     sent = await request.say(
         Reply(f"Fetching *{name}* {asked.span} ({parts} parts)…", tone=Tone.PROGRESS)
     )

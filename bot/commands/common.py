@@ -12,7 +12,9 @@ from bot.cameras.directory import (
     CameraNotFound,
     CameraRecord,
 )
+from bot.cameras.selection import Selection, TooManyCameras, select_cameras
 from bot.errors import Refused, UserError
+from bot.grammar.cameras import CameraList
 
 if TYPE_CHECKING:
     from bot.router import Request
@@ -58,3 +60,30 @@ async def find_camera(request: Request, query: str) -> tuple[CameraRecord, Camer
         raise Refused(f"{hidden.name} is not available in this room.")
     assert missing is not None
     raise UserError(str(missing))
+
+
+async def find_cameras(request: Request, listed: CameraList) -> tuple[Selection, CameraDirectory]:
+    """The cameras a several-camera ask names (see `bot.cameras.selection`), at least one.
+
+    A name that matches nothing reloads the directory once, as `find_camera` does; when no
+    name at all gives a camera, the ask fails with every reason.
+    """
+    services, place = request.services, request.message.place
+    selection: Selection | None = None
+    for fresh in (False, True):
+        directory = await services.catalog.directory(fresh=fresh)
+        try:
+            selection = select_cameras(
+                directory,
+                listed,
+                lambda r: services.access.may_see(r.tags, place),
+                services.clips.max_cameras,
+            )
+        except TooManyCameras as error:
+            raise UserError(str(error)) from None
+        if not selection.problems:
+            break
+    assert selection is not None
+    if not selection.cameras:
+        raise UserError(" ".join(selection.problems))
+    return selection, directory

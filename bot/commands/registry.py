@@ -18,7 +18,7 @@ def build_router(
     mailer: Mailer | None = None,
     occupancy_service: Occupancy | None = None,
 ) -> Router:
-    router = Router([clip.command(pending), snapshot.COMMAND, cameras_list.COMMAND])
+    router = Router([clip.command(pending), snapshot.command(pending), cameras_list.COMMAND])
     if events is not None:
         for command in plates.commands(events.watchlist, events.plates_settings):
             router.add(command)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.access import Role
+from bot.cameras.directory import CameraRecord
+from bot.clips.deferred import PendingClips
+from bot.clips.parts import whole_millisecond
 from bot.clips.replies import snapshot_reply
+from bot.clips.stills import snapshot_path
 from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
 from bot.grammar.formatting import local_time
@@ -21,9 +26,9 @@ from bot.grammar.usage import (
     looks_like_time,
 )
 from bot.grammar.when import TIME_FORMS_HELP, Now, Range, WhenSpec, parse_when, resolve
-from bot.meraki import MerakiError, Priority
+from bot.meraki import MerakiError, Priority, TooRecent
 from bot.meraki.explain import explain
-from bot.messages import Attachment
+from bot.messages import Reply, Tone
 from bot.router import Command
 from bot.store import Outcome
 
@@ -79,13 +84,19 @@ def _snapshot_tail(words: Sequence[str]) -> WhenSpec:
 # handler --------------------------------------------------------------------------------
 
 
-async def run_snapshot(request: Request, tokens: list[str]) -> Outcome:
+# Margin on top of the availability lag before a deferred snapshot is first tried.
+READY_MARGIN = timedelta(seconds=5)
+# When the cloud says "too recent" for a moment we expected it to have, ask again this soon.
+TOO_RECENT_RETRY = timedelta(seconds=15)
+
+
+async def run_snapshot(request: Request, tokens: list[str], pending: PendingClips) -> Outcome:
     services = request.services
     args = parse_snapshot(tokens)
     record, directory = await find_camera(request, args.camera)
     zone = spoken_zone(request, record, directory)
     now = services.clock()
-    at = None if isinstance(args.when, Now) else resolve(args.when, zone, now)[0]
+    at = None if isinstance(args.when, Now) else whole_millisecond(resolve(args.when, zone, now)[0])
     if at is not None and at > now:
         raise UserError(
             f"{local_time(at, zone)} is in the future (it is {local_time(now, zone, date=False)} "
@@ -93,23 +104,54 @@ async def run_snapshot(request: Request, tokens: list[str]) -> Outcome:
         )
     if at is None and record.status == "offline":
         raise UserError(f"{record.name} is offline right now, so it cannot take a snapshot.")
-    moment = (at or now).astimezone(UTC)
-    dest = services.files / f"{record.serial.lower()}_{moment:%Y-%m-%dT%H%M%SZ}.jpg"
+    if at is not None and (ready_at := at + services.clips.availability_lag + READY_MARGIN) > now:
+        # A moment the cloud cannot have yet: post it once it does, like a clip.
+        state = f"will be ready at about {local_time(ready_at, zone, date=False)}"
+        return await _later(request, pending, record, at, zone, ready_at, state)
+    attachment = snapshot_path(services, record.serial, at or now)
     try:
         await services.meraki.download_snapshot(
-            record.serial, dest, at=at, priority=Priority.INTERACTIVE
+            record.serial, attachment.path, at=at, priority=Priority.INTERACTIVE
+        )
+    except TooRecent as error:
+        if at is None:
+            raise UserError(explain(error, record.name)) from None
+        retry_at = services.clock() + TOO_RECENT_RETRY
+        return await _later(
+            request, pending, record, at, zone, retry_at, "has not reached the Meraki cloud yet"
         )
     except MerakiError as error:
         when = local_time(at, zone) if at else None
         raise UserError(explain(error, record.name, when)) from None
-    attachment = Attachment(dest, "image", "image/jpeg", dest.name)
     await request.say(snapshot_reply(record, at, attachment, zone))
     return Outcome.OK
 
 
-COMMAND = Command(
-    help=SNAPSHOT_HELP,
-    role=Role.VIEWER,
-    handler=run_snapshot,
-    aliases=("snap", "image"),
-)
+async def _later(
+    request: Request,
+    pending: PendingClips,
+    record: CameraRecord,
+    at: datetime,
+    zone: ZoneInfo,
+    due: datetime,
+    state: str,
+) -> Outcome:
+    """Store the snapshot for later (before saying so) and tell the asker when to expect it."""
+    message = request.message
+    await pending.snapshots.defer(record, at, message.place, message.person, due)
+    moment = local_time(at, zone, date=False)
+    text = f"*{record.name}* snapshot of {moment} {state} — I'll post it here."
+    await request.say(Reply(text, tone=Tone.PENDING))
+    return Outcome.PENDING
+
+
+def command(pending: PendingClips) -> Command:
+    async def handle(request: Request, tokens: list[str]) -> Outcome:
+        return await run_snapshot(request, tokens, pending)
+
+    return Command(
+        help=SNAPSHOT_HELP,
+        role=Role.VIEWER,
+        handler=handle,
+        aliases=("snap", "image"),
+    )

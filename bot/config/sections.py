@@ -300,6 +300,12 @@ class ClipsSettings(Section):
         default=timedelta(seconds=60),
         description="How far the cloud's footage lags real time; predicts when a clip is ready.",
     )
+    max_cameras: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Most cameras one ask may name or reach through an @network or @tag.",
+    )
 
 
 class OccupancySource(StrEnum):
