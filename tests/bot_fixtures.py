@@ -180,9 +180,9 @@ def sha256_of(path: Path) -> str:
 
 
 def utc_ms(moment: datetime) -> int:
-    # Whole milliseconds, cut as the bot cuts a time for the API (never rounded up): a
-    # moment at .931641 s is 931 ms, not 932.
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    # The nearest whole millisecond, as the bot rounds a time for the API
+    # (bot.clips.parts.whole_millisecond), in exact integer arithmetic.
+    return round((moment - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
 
 
 @dataclass(frozen=True)

@@ -134,19 +134,19 @@ def _listable(tokens: Sequence[str]) -> list[str]:
     """The words to split, where a quoted name followed by a comma does not end the subject
     (`"Lobby", "Garage Entrance" 14:30` lists two cameras); the shortest subject still wins."""
     words: list[str] = []
-    for index, token in enumerate(tokens):
-        if token == "," and not is_quoted(token):
+    for index, piece in enumerate(tokens):
+        if piece == "," and not is_quoted(piece):
             continue
         listed = index + 1 < len(tokens) and tokens[index + 1] == ","
-        words.append(Token(token) if is_quoted(token) and listed else token)
+        words.append(Token(piece) if is_quoted(piece) and listed else piece)
     return words
 
 
 def _subject_tokens(tokens: Sequence[str], words: int) -> list[str]:
     """The leading tokens holding the first `words` words, with the commas between them."""
     seen = 0
-    for index, token in enumerate(tokens):
-        if token != "," or is_quoted(token):
+    for index, piece in enumerate(tokens):
+        if piece != "," or is_quoted(piece):
             seen += 1
             if seen == words:
                 return list(tokens[: index + 1])
