@@ -16,7 +16,7 @@ the link the operator was shown privately, and `shared.http` a client of the web
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,8 +107,9 @@ def sqlite_database_fixture(tmp_path: Path) -> str:
 def share_starter_fixture(
     database_url: str, tmp_path: Path, bot_simulator: SimulatorServer
 ) -> ShareStarter:
-    """`async with share_starter(shares=..., smtp=..., clips=...) as shared:`; several starts
-    share one database and data directory, as a restarted process would."""
+    """`async with share_starter(shares=..., smtp=..., clips=..., trusted_proxies=...) as
+    shared:`; several starts share one database and data directory, as a restarted process
+    would."""
     data_dir = tmp_path / "data"
 
     @asynccontextmanager
@@ -116,6 +117,7 @@ def share_starter_fixture(
         shares: Mapping[str, Any] | None = None,
         smtp: Mapping[str, Any] | None = None,
         clips: Mapping[str, Any] | None = None,
+        trusted_proxies: Sequence[str] = (),
     ) -> AsyncIterator[SharedBot]:
         base = bot_settings(bot_simulator, database_url, data_dir, SHARE_ACCESS, clips)
         changes: dict[str, Mapping[str, Any]] = {"shares": {**FAST_SHARES, **(shares or {})}}
@@ -132,9 +134,7 @@ def share_starter_fixture(
             )
             app = create_app(metrics=Metrics(), health=_healthy, routes=viewer_routes(viewer))
             async with (
-                # As behind a reverse proxy on the same host: browsers' addresses arrive in
-                # X-Forwarded-For from loopback ([http] trusted_proxies).
-                web_server(app, "127.0.0.1", 0, trusted_proxies=["127.0.0.1"]) as server,
+                web_server(app, "127.0.0.1", 0, trusted_proxies=trusted_proxies) as server,
                 httpx.AsyncClient(base_url=server.url, timeout=30) as http,
             ):
                 running.shares.public_url = server.url

@@ -26,6 +26,9 @@ from tests.share_fixtures import (  # noqa: F401
 
 LIMIT = 5  # wrong PINs per address before a lock-out, as docs/shares.md says
 RECIPIENT = "192.0.2.10"
+# As behind a reverse proxy on the same host: browsers' addresses arrive in X-Forwarded-For
+# from loopback, which the server is told to believe ([http] trusted_proxies).
+BEHIND_A_PROXY = ("127.0.0.1",)
 STRANGER = "198.51.100.7"
 
 
@@ -72,7 +75,10 @@ async def enter(client: httpx.AsyncClient, token: str, pin: str) -> int:
 async def test_a_burst_of_wrong_pins_is_cut_at_the_limit(
     share_starter: ShareStarter, pbkdf2: HashCount
 ) -> None:
-    async with share_starter() as shared, person(shared, STRANGER) as stranger:
+    async with (
+        share_starter(trusted_proxies=BEHIND_A_PROXY) as shared,
+        person(shared, STRANGER) as stranger,
+    ):
         token, pin, wrong = await share_with_pin(shared)
         before = pbkdf2.calls
         statuses = await asyncio.gather(*(enter(stranger, token, wrong) for _ in range(50)))
@@ -84,10 +90,13 @@ async def test_a_burst_of_wrong_pins_is_cut_at_the_limit(
 
 
 async def test_a_restart_keeps_the_lock_out(share_starter: ShareStarter) -> None:
-    async with share_starter() as shared, person(shared, STRANGER) as stranger:
+    async with (
+        share_starter(trusted_proxies=BEHIND_A_PROXY) as shared,
+        person(shared, STRANGER) as stranger,
+    ):
         token, pin, wrong = await share_with_pin(shared)
         assert [await enter(stranger, token, wrong) for _ in range(LIMIT)] == [403] * LIMIT
-    async with share_starter() as shared:
+    async with share_starter(trusted_proxies=BEHIND_A_PROXY) as shared:
         async with person(shared, STRANGER) as stranger:
             locked = await stranger.post(f"/s/{token}", data={"pin": pin})
         assert locked.status_code == 429 and "Too many" in locked.text
@@ -101,7 +110,7 @@ async def test_the_recipients_lock_out_is_shorter_than_a_strangers(
     share_starter: ShareStarter,
 ) -> None:
     async with (
-        share_starter() as shared,
+        share_starter(trusted_proxies=BEHIND_A_PROXY) as shared,
         person(shared, RECIPIENT) as recipient,
         person(shared, STRANGER) as stranger,
     ):
