@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.events.decode import PlateRead
 from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
 from bot.events.lpr import canonical
+from bot.events.new_sightings import NewSightings
 from bot.events.plate_matching import (
     CameraView,
     MaySee,
@@ -100,23 +101,19 @@ class PlateLedger:
 
     def _store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
         now = datetime.now(UTC)
+        rows: dict[str, dict[str, Any]] = {}
+        for read in reads:
+            rows.setdefault(read.key, _read_row(read, now))  # the same message twice in a batch
         with self._engine.begin() as connection:
-            keys = list({read.key for read in reads})
-            known: set[str] = set()
-            for start in range(0, len(keys), CHUNK):
-                chunk = keys[start : start + CHUNK]
-                query = select(plate_reads.c.key).where(plate_reads.c.key.in_(chunk))
-                known.update(connection.execute(query).scalars())
-            rows, stored = [], []
-            for read in reads:
-                fresh = read.key not in known
-                stored.append(fresh)
-                if fresh:
-                    known.add(read.key)  # the same message twice in one batch
-                    rows.append(_read_row(read, now))
-            if rows:
-                # Another mvbot on the same database may store the same message meanwhile.
-                connection.execute(_insert_ignoring_duplicates(connection), rows)
+            # One statement that writes first: reading the known keys before writing would
+            # hold a snapshot that SQLite cannot turn into a write lock once processing has
+            # committed meanwhile ("database is locked" at once, without waiting).
+            statement = _insert_ignoring_duplicates(connection).returning(plate_reads.c.key)
+            fresh = set(connection.execute(statement, list(rows.values())).scalars())
+        stored = []
+        for read in reads:
+            stored.append(read.key in fresh)
+            fresh.discard(read.key)  # a second copy in the same batch is a redelivery
         return stored
 
     def _rules_index(self, rules: PlateRules) -> EvidenceIndex:
@@ -174,6 +171,7 @@ class _Batch:
         self.cameras = cameras
         self.before: dict[int, str] = {}  # plate of each sighting that existed before
         self.touched: dict[int, Evidence] = {}
+        self.new: NewSightings | None = None
 
     def run(self, read_ids: Sequence[int]) -> Processed:
         connection = self.connection
@@ -197,6 +195,7 @@ class _Batch:
             query = select(plate_reads).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
             rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
+        self.new = NewSightings(connection, len(rows))
         watches = connection.execute(select(plate_watches)).all()
         followers: dict[str, list[Row[Any]]] = defaultdict(list)
         for follow in connection.execute(select(plate_follows)):
@@ -219,6 +218,7 @@ class _Batch:
             .values(sighting_id=bindparam("sighting")),
             links,
         )
+        self.new.write()
         self._write_sightings()
         result.revised = [
             sighting_id
@@ -241,32 +241,8 @@ class _Batch:
         return evidence
 
     def _new(self, read: Row[Any], camera: CameraView) -> Evidence:
-        sighting_id = self.connection.execute(
-            insert(plate_sightings)
-            .values(
-                serial=read.serial,
-                camera=camera.name,
-                plate=read.plate,
-                canonical=read.plate,  # written properly with the rest at the end
-                confidence=read.confidence,
-                first_at=read.at,
-                last_at=read.at,
-                reads=1,
-            )
-            .returning(plate_sightings.c.id)
-        ).scalar_one()
-        self.connection.execute(
-            audit_insert(
-                AuditEntry(
-                    platform="mqtt",
-                    person_id=read.serial,
-                    command=f"plate {read.plate} at {camera.name}",
-                    action="plate.sighting",
-                    outcome="ok",
-                    detail=f"sighting {sighting_id} at {read.at.isoformat()}",
-                )
-            )
-        )
+        assert self.new is not None
+        sighting_id = self.new.add(read.serial, camera.name, read.plate, read.confidence, read.at)
         evidence = Evidence(sighting_id, read.serial, read.at, read.at)
         evidence.add(read.plate, read.confidence, read.at, self.rules.min_confidence)
         self.index.register(evidence)
@@ -349,8 +325,7 @@ def _read_row(read: PlateRead, now: datetime) -> dict[str, Any]:
 
 
 def _insert_ignoring_duplicates(connection: Connection) -> Any:
+    # Another mvbot on the same database may store the same message meanwhile.
     if connection.dialect.name == "postgresql":
         return postgresql.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
-    return insert(plate_reads)
+    return sqlite.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
