@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +43,8 @@ from adapters.memory import MemoryAdapter  # noqa: E402
 from bench.report import replace_section  # noqa: E402
 from bot.app import Running, running_bot  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.events.decode import PlateRead  # noqa: E402
+from bot.events.read_writer import ReadRefused  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 from tests.mosquitto import Mosquitto  # noqa: E402
 
@@ -171,14 +173,14 @@ async def mvbot(
     async with bot(settings) as (running, room):
         plates = running.events.plates
         started = time.perf_counter()
-        receive = plates._receive
+        submit = plates.writer.submit_many
 
-        async def noted(topic: str, payload: bytes) -> None:
-            await receive(topic, payload)
-            if WATCHED.encode() in payload:
+        async def noted(reads: Sequence[PlateRead]) -> list[bool | ReadRefused]:
+            if not arrived and any(read.plate == WATCHED for read in reads):
                 arrived.append(time.perf_counter())
+            return await submit(reads)
 
-        plates._receive = noted  # type: ignore[method-assign]
+        plates.writer.submit_many = noted  # type: ignore[method-assign]
         await plates.handled_times(len(messages))
         stored = time.perf_counter() - started
         ledger = running.events.plate_ledger

@@ -33,9 +33,25 @@ class ReadRefused(Exception):
 
 
 @dataclass
+class _Group:
+    """Reads submitted together: one future for all of them, set once the last is settled."""
+
+    results: list[bool | ReadRefused]
+    left: int
+    done: asyncio.Future[list[bool | ReadRefused]]
+
+    def settle(self, index: int, result: bool | ReadRefused) -> None:
+        self.results[index] = result
+        self.left -= 1
+        if self.left == 0 and not self.done.done():
+            self.done.set_result(self.results)
+
+
+@dataclass
 class _Pending:
     read: PlateRead
-    done: asyncio.Future[bool]
+    group: _Group
+    index: int
 
 
 class ReadWriter:
@@ -59,10 +75,21 @@ class ReadWriter:
 
     async def submit(self, read: PlateRead) -> bool:
         """Store `read`; False if the same message was stored before. Raises ReadRefused."""
+        (result,) = await self.submit_many([read])
+        if isinstance(result, ReadRefused):
+            raise result
+        return result
+
+    async def submit_many(self, reads: Sequence[PlateRead]) -> list[bool | ReadRefused]:
+        """Store `reads` (a burst that arrived together: no future or task per read); for
+        each, whether it is new, or why the store refused it."""
         if self._task is None:
             self.start()
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(read, done))
+        if not reads:
+            return []
+        done: asyncio.Future[list[bool | ReadRefused]] = asyncio.get_running_loop().create_future()
+        group = _Group([False] * len(reads), len(reads), done)
+        self._queue.extend(_Pending(read, group, index) for index, read in enumerate(reads))
         self._idle.clear()
         self._ready.set()
         return await done
@@ -78,7 +105,7 @@ class ReadWriter:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         while self._queue:
-            self._queue.popleft().done.cancel()
+            self._queue.popleft().group.done.cancel()
 
     async def _run(self) -> None:
         while True:
@@ -91,8 +118,7 @@ class ReadWriter:
                     await self._commit(batch)
                 except BaseException:
                     for pending in batch:
-                        if not pending.done.done():
-                            pending.done.cancel()
+                        pending.group.done.cancel()
                     raise
             self._idle.set()
 
@@ -119,11 +145,9 @@ class ReadWriter:
                     await self._commit(batch[:half])
                     await self._commit(batch[half:])
                     return
-                if not batch[0].done.done():
-                    reason = f"{type(error).__name__}: {error}"[:300]
-                    batch[0].done.set_exception(ReadRefused(reason))
+                reason = f"{type(error).__name__}: {error}"[:300]
+                batch[0].group.settle(batch[0].index, ReadRefused(reason))
                 return
             for pending, fresh in zip(batch, stored, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(fresh)
+                pending.group.settle(pending.index, fresh)
             return
