@@ -27,6 +27,7 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
 
 
+@lru_cache(maxsize=50_000)  # merging asks for it several times per read
 def canonical(plate: str) -> str:
     """The form in which OCR confusions compare equal: 'A8C-1234' and 'abc1234' → 'A8C1234'."""
     return normalise(plate).translate(_CANONICAL)

@@ -3,11 +3,13 @@
 A burst of distinct plates is mostly new sightings. Inserting each as it is found costs a
 statement (and SQLAlchemy building it) per read; here the batch takes its ids before it
 needs them, so later reads of the batch can join a sighting that is not written yet, and
-the sightings and their audit rows go in as one executemany each.
+the sightings (as the whole batch left them) and their audit rows go in as one executemany
+each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -30,27 +32,13 @@ class NewSightings:
         self._connection = connection
         self._at_most = at_most  # reads in the batch: no more sightings than that
         self._ids: list[int] | None = None
-        self._rows: list[dict[str, Any]] = []
+        self._cameras: dict[int, str] = {}  # sighting id → camera name
         self._audits: list[dict[str, Any]] = []
 
-    def add(
-        self, serial: str, camera: str, plate: str, confidence: float | None, at: datetime
-    ) -> int:
-        """Keep a new sighting of one read for writing; its id."""
+    def add(self, serial: str, camera: str, plate: str, at: datetime) -> int:
+        """Take an id for a new sighting of one read, and audit it; `write` stores its row."""
         sighting_id = self._next_id()
-        self._rows.append(
-            {
-                "id": sighting_id,
-                "serial": serial,
-                "camera": camera,
-                "plate": plate,
-                "canonical": plate,  # written properly with the rest at the end
-                "confidence": confidence,
-                "first_at": at,
-                "last_at": at,
-                "reads": 1,
-            }
-        )
+        self._cameras[sighting_id] = camera
         entry = AuditEntry(
             platform="mqtt",
             person_id=serial,
@@ -62,12 +50,17 @@ class NewSightings:
         self._audits.append(_audit_row(entry))
         return sighting_id
 
-    def write(self) -> None:
-        """Insert what was kept (before the batch updates the sightings it touched)."""
-        if self._rows:
-            self._connection.execute(insert(plate_sightings), self._rows)
+    def __contains__(self, sighting_id: int) -> bool:
+        return sighting_id in self._cameras
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert the new sightings, `rows` holding each one's columns but the camera."""
+        rows = [{**row, "camera": self._cameras[row["id"]]} for row in rows]
+        if rows:
+            self._connection.execute(insert(plate_sightings), rows)
+        if self._audits:
             self._connection.execute(insert(audit), self._audits)
-        self._rows, self._audits = [], []
+        self._cameras, self._audits = {}, []
 
     def _next_id(self) -> int:
         if not self._ids:
@@ -83,7 +76,7 @@ class NewSightings:
         # SQLite: the batch holds the write lock from its first statement (it claims its
         # reads first), so nobody else can take these ids before it commits.
         top = connection.execute(select(func.max(plate_sightings.c.id))).scalar() or 0
-        highest = max(top, max((row["id"] for row in self._rows), default=0))
+        highest = max(top, max(self._cameras, default=0))
         return list(range(highest + self._at_most, highest, -1))
 
 

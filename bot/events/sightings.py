@@ -218,7 +218,6 @@ class _Batch:
             .values(sighting_id=bindparam("sighting")),
             links,
         )
-        self.new.write()
         self._write_sightings()
         result.revised = [
             sighting_id
@@ -242,7 +241,7 @@ class _Batch:
 
     def _new(self, read: Row[Any], camera: CameraView) -> Evidence:
         assert self.new is not None
-        sighting_id = self.new.add(read.serial, camera.name, read.plate, read.confidence, read.at)
+        sighting_id = self.new.add(read.serial, camera.name, read.plate, read.at)
         evidence = Evidence(sighting_id, read.serial, read.at, read.at)
         evidence.add(read.plate, read.confidence, read.at, self.rules.min_confidence)
         self.index.register(evidence)
@@ -278,21 +277,25 @@ class _Batch:
         return found
 
     def _write_sightings(self) -> None:
-        rows = []
+        """New sightings inserted, the others updated: each as the batch left it."""
+        assert self.new is not None
+        fresh, known = [], []
         for evidence in self.touched.values():
             plate, confidence = evidence.best()
-            rows.append(
-                {
-                    "b_sighting": evidence.id,
-                    "b_plate": plate,
-                    "b_canonical": canonical(plate),
-                    "b_confidence": confidence,
-                    "b_first_at": evidence.first_at,
-                    "b_last_at": evidence.last_at,
-                    "b_reads": evidence.reads,
-                }
-            )
-        if rows:
+            row = {
+                "plate": plate,
+                "canonical": canonical(plate),
+                "confidence": confidence,
+                "first_at": evidence.first_at,
+                "last_at": evidence.last_at,
+                "reads": evidence.reads,
+            }
+            if evidence.id in self.new:
+                fresh.append({"id": evidence.id, "serial": evidence.serial, **row})
+            else:
+                known.append({"b_sighting": evidence.id, **{f"b_{k}": v for k, v in row.items()}})
+        self.new.write(fresh)
+        if known:
             self.connection.execute(
                 update(plate_sightings)
                 .where(plate_sightings.c.id == bindparam("b_sighting"))
@@ -304,7 +307,7 @@ class _Batch:
                     last_at=bindparam("b_last_at"),
                     reads=bindparam("b_reads"),
                 ),
-                rows,
+                known,
             )
 
 
