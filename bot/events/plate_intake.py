@@ -76,7 +76,7 @@ class PlateIngest:
             access.may_see,
             self._deliver,
             metrics,
-            quiet=self.writer.quiet,
+            turn=self.writer.turn,
         )
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY

@@ -11,9 +11,11 @@ any read: the worker waits and tries the same batch again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from bot.events.faults import Backoff, is_transient
@@ -22,14 +24,14 @@ from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-BATCH = 50  # reads per transaction
+BATCH = 500  # reads per transaction
 POISON_AFTER = 3  # failed attempts after which a read is parked
 RETRY = Backoff(1.0, 30.0)  # between attempts at one failing read
 STORE_DOWN = Backoff(1.0, 30.0)  # between attempts while the store is unavailable
 
 QUIET_WAIT = 1.0  # seconds processing may wait for a burst to be stored first
 CameraOf = Callable[[str], Awaitable[CameraView]]
-Quiet = Callable[[float], Awaitable[None]]
+Turn = Callable[[float], AbstractAsyncContextManager[None]]
 Deliver = Callable[[Processed], None]
 
 
@@ -51,7 +53,7 @@ class ReadProcessor:
         may_see: MaySee,
         deliver: Deliver,
         metrics: Metrics,
-        quiet: Quiet | None = None,
+        turn: Turn | None = None,
     ) -> None:
         self.ledger = ledger
         self.rules = rules
@@ -59,7 +61,9 @@ class ReadProcessor:
         self.may_see = may_see
         self.deliver = deliver
         self.metrics = metrics
-        self.quiet = quiet
+        # Storing acknowledges messages and so lets the broker send more; the two share one
+        # database writer and one interpreter, so a burst is stored first (ReadWriter.turn).
+        self.turn = turn
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one merge at a time: the sighting index is shared
         self._worker: asyncio.Task[None] | None = None
@@ -114,10 +118,6 @@ class ReadProcessor:
         """Process everything stored after `cursor`, and the retries that are due."""
         while True:
             await self._retry_due()
-            if self.quiet is not None:
-                # Storing acknowledges messages and so lets the broker send more; the two
-                # share one database writer and one interpreter, so a burst is stored first.
-                await self.quiet(QUIET_WAIT)
             batch = await self.ledger.unprocessed(BATCH, after=cursor)
             if not batch:
                 return cursor
@@ -125,7 +125,7 @@ class ReadProcessor:
             cameras = await self._cameras(serial for _, serial in waiting)
             ids = [read_id for read_id, _ in waiting]
             if ids:
-                async with self._lock:
+                async with self._lock, self._store_turn():
                     try:
                         done = await self.ledger.process_batch(
                             ids, cameras, self.rules, self.may_see
@@ -152,7 +152,7 @@ class ReadProcessor:
         """Process one read; False if it failed (and is kept for later, or parked)."""
         camera = await self.camera_of(serial)
         try:
-            async with self._lock:
+            async with self._lock, self._store_turn():
                 done = await self.ledger.process(read_id, camera, self.rules, self.may_see)
         except Exception as error:
             if is_transient(error) and not strict:
@@ -193,6 +193,9 @@ class ReadProcessor:
     def _delivered(self, done: Processed, count: int) -> None:
         self.metrics.inc("mvbot_plate_reads_total", count, outcome="processed")
         self.deliver(done)
+
+    def _store_turn(self) -> AbstractAsyncContextManager[None]:
+        return self.turn(QUIET_WAIT) if self.turn is not None else contextlib.nullcontext()
 
     def _arm(self) -> None:
         """Wake the worker when the next retry is due."""

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.events.decode import PlateRead
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000  # reads per transaction: bounds the time one commit holds the store
 STORE_BACKOFF = Backoff(0.5, 30.0)
+SETTLE = 0.01  # seconds without a new read after which a burst is taken to be over
 
 StoreReads = Callable[[Sequence[PlateRead]], Awaitable[list[bool]]]
 
@@ -65,13 +66,29 @@ class ReadWriter:
         self._idle = asyncio.Event()  # nothing waiting to be stored
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()
+        self._arrival = asyncio.Event()  # set by every submission
 
-    async def quiet(self, longest: float) -> None:
-        """Return once nothing waits to be stored, or after `longest` seconds: processing
-        gives storing (and so acknowledging) the store first, but never starves."""
+    @contextlib.asynccontextmanager
+    async def turn(self, longest: float) -> AsyncIterator[None]:
+        """Hold the store between two commits: entered once nothing has waited to be stored
+        for SETTLE seconds, or after `longest`, so processing leaves the store to a burst
+        (storing acknowledges, and so lets the broker send more) but never starves; a
+        commit due meanwhile waits for the block to end. In one process this replaces
+        SQLite's busy wait, which sleeps in steps of up to 100 ms, and two threads taking
+        turns at Python's global lock mid-transaction."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(longest):
-                await self._idle.wait()
+                while True:
+                    await self._idle.wait()
+                    self._arrival.clear()
+                    try:
+                        async with asyncio.timeout(SETTLE):
+                            await self._arrival.wait()  # more came: the burst goes on
+                    except TimeoutError:
+                        break
+        async with self._turn:
+            yield
 
     async def submit(self, read: PlateRead) -> bool:
         """Store `read`; False if the same message was stored before. Raises ReadRefused."""
@@ -91,6 +108,7 @@ class ReadWriter:
         group = _Group([False] * len(reads), len(reads), done)
         self._queue.extend(_Pending(read, group, index) for index, read in enumerate(reads))
         self._idle.clear()
+        self._arrival.set()
         self._ready.set()
         return await done
 
@@ -126,7 +144,8 @@ class ReadWriter:
         attempt = 0
         while True:
             try:
-                stored = await self._store()([p.read for p in batch])
+                async with self._turn:
+                    stored = await self._store()([p.read for p in batch])
             except Exception as error:
                 if is_transient(error):
                     attempt += 1
