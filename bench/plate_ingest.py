@@ -322,9 +322,11 @@ async def rounds(
 ) -> Scenario:
     """`count` alternated rounds of bare paho and mvbot draining the same backlog."""
     scenario = Scenario(name, len(messages), [], [])
-    for round_number in range(count):
+    for _ in range(count):
         scenario.bare.append(await asyncio.to_thread(bare_paho, broker, messages))
-        run = await mvbot(sim, broker, work / f"{name[:6]}-{round_number}", messages, watch)
+        # A database of its own per round: one already holding these reads would take them
+        # all for redeliveries.
+        run = await mvbot(sim, broker, work / uuid.uuid4().hex, messages, watch)
         scenario.runs.append(run)
         print(
             f"{name}: paho {scenario.bare[-1]:.2f}s mvbot stored {run.stored:.2f}s "
