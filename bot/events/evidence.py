@@ -71,6 +71,9 @@ class Evidence:
 
     def best(self) -> tuple[str, float | None]:
         """The plate the sighting goes by, and its most confident read's confidence."""
+        if len(self.spellings) == 1:  # most sightings of a burst: one read, one spelling
+            ((plate, support),) = self.spellings.items()
+            return plate, support.best
         plate, support = max(
             self.spellings.items(),
             key=lambda item: (item[1].score, len(item[0]), item[1].best or 0),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # Each confusable letter stands for its digit in the canonical form.
 CONFUSIONS = {"O": "0", "I": "1", "B": "8", "S": "5", "Z": "2"}
@@ -95,11 +95,11 @@ class PlatePattern:
             )
         return cls(text)
 
-    @property
+    @cached_property  # asked for every read while the pattern is watched
     def wildcard(self) -> bool:
         return any(ch in WILDCARDS for ch in self.text)
 
-    @property
+    @cached_property
     def canonical(self) -> str:
         return self.text.translate(_CANONICAL)
 

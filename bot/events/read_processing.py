@@ -25,13 +25,15 @@ from bot.telemetry.metrics import Metrics
 log = logging.getLogger(__name__)
 
 BATCH = 500  # reads per transaction
+BUSY_BATCH = 50  # reads per transaction while reads are still arriving
 POISON_AFTER = 3  # failed attempts after which a read is parked
 RETRY = Backoff(1.0, 30.0)  # between attempts at one failing read
 STORE_DOWN = Backoff(1.0, 30.0)  # between attempts while the store is unavailable
 
 QUIET_WAIT = 1.0  # seconds processing may wait for a burst to be stored first
 CameraOf = Callable[[str], Awaitable[CameraView]]
-Turn = Callable[[float], AbstractAsyncContextManager[None]]
+# Entered to use the store between commits; gives whether storing has been calm lately.
+Turn = Callable[[float], AbstractAsyncContextManager[bool]]
 Deliver = Callable[[Processed], None]
 
 
@@ -121,11 +123,16 @@ class ReadProcessor:
             batch = await self.ledger.unprocessed(BATCH, after=cursor)
             if not batch:
                 return cursor
-            waiting = [(i, s) for i, s in batch if i not in self._retries]
-            cameras = await self._cameras(serial for _, serial in waiting)
-            ids = [read_id for read_id, _ in waiting]
-            if ids:
-                async with self._lock, self._store_turn():
+            cameras = await self._cameras(s for i, s in batch if i not in self._retries)
+            async with self._lock, self._store_turn() as calm:
+                if calm is False:
+                    # Reads arrived within the last second: a small batch, so that a commit
+                    # that comes due waits a few milliseconds, not a whole batch.
+                    batch = batch[:BUSY_BATCH]
+                waiting = [(i, s) for i, s in batch if i not in self._retries]
+                ids = [read_id for read_id, _ in waiting]
+                done: Processed | None = None
+                if ids:
                     try:
                         done = await self.ledger.process_batch(
                             ids, cameras, self.rules, self.may_see
@@ -133,13 +140,12 @@ class ReadProcessor:
                     except Exception as error:
                         if is_transient(error):
                             raise  # the store is down: the same batch, later
-                        done = None
-                if done is None:
-                    # One read spoils the batch: take them one by one to find it.
-                    for read_id, serial in waiting:
-                        await self._one(read_id, serial, strict=False)
-                else:
-                    self._delivered(done, len(ids))
+            if ids and done is None:
+                # One read spoils the batch: take them one by one to find it.
+                for read_id, serial in waiting:
+                    await self._one(read_id, serial, strict=False)
+            elif done is not None:
+                self._delivered(done, len(ids))
             cursor = batch[-1][0]
 
     async def _retry_due(self) -> None:
@@ -194,7 +200,7 @@ class ReadProcessor:
         self.metrics.inc("mvbot_plate_reads_total", count, outcome="processed")
         self.deliver(done)
 
-    def _store_turn(self) -> AbstractAsyncContextManager[None]:
+    def _store_turn(self) -> AbstractAsyncContextManager[bool | None]:
         return self.turn(QUIET_WAIT) if self.turn is not None else contextlib.nullcontext()
 
     def _arm(self) -> None:

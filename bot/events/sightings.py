@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.events.decode import PlateRead
 from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
-from bot.events.lpr import canonical
+from bot.events.lpr import PlatePattern, canonical
 from bot.events.new_sightings import NewSightings
 from bot.events.plate_matching import (
     CameraView,
@@ -196,7 +196,7 @@ class _Batch:
             rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
         self.new = NewSightings(connection, len(rows))
-        watches = connection.execute(select(plate_watches)).all()
+        watches = [(w, PlatePattern(w.pattern)) for w in connection.execute(select(plate_watches))]
         followers: dict[str, list[Row[Any]]] = defaultdict(list)
         for follow in connection.execute(select(plate_follows)):
             followers[follow.serial].append(follow)
@@ -204,7 +204,7 @@ class _Batch:
         for read in rows:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
             evidence = self._merge(read, camera)
-            links.append({"read_id": read.id, "sighting": evidence.id})
+            links.append((evidence.id, read.id))
             if read.confidence is not None and read.confidence < self.rules.min_confidence:
                 continue
             plate, confidence = evidence.best()
@@ -212,10 +212,11 @@ class _Batch:
             result.alert_ids += match_rooms(
                 connection, read, now, camera, self.rules, self.may_see, watches, followers
             )
-        connection.execute(
-            update(plate_reads)
-            .where(plate_reads.c.id == bindparam("read_id"))
-            .values(sighting_id=bindparam("sighting")),
+        # Straight to the driver: SQLAlchemy's handling of each row's parameters cost more
+        # than the update itself, one row per read of a burst.
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"UPDATE plate_reads SET sighting_id = {mark} WHERE id = {mark}",  # noqa: S608
             links,
         )
         self._write_sightings()
