@@ -126,7 +126,7 @@ class ReadProcessor:
             cameras = await self._cameras(s for i, s in batch if i not in self._retries)
             async with self._lock, self._store_turn() as calm:
                 if calm is False:
-                    # Reads arrived within the last second: a small batch, so that a commit
+                    # Reads arrived moments ago (store_turns.CALM): a small batch, so that a commit
                     # that comes due waits a few milliseconds, not a whole batch.
                     batch = batch[:BUSY_BATCH]
                 waiting = [(i, s) for i, s in batch if i not in self._retries]

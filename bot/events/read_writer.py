@@ -13,20 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.events.decode import PlateRead
 from bot.events.faults import Backoff, is_transient
+from bot.events.store_turns import StoreTurns
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000  # reads per transaction: bounds the time one commit holds the store
 STORE_BACKOFF = Backoff(0.5, 30.0)
-SETTLE = 0.05  # seconds without a new read after which a burst is taken to be over
-CALM = 1.0  # seconds without a new read after which processing may take long turns
 
 StoreReads = Callable[[Sequence[PlateRead]], Awaitable[list[bool]]]
 
@@ -65,38 +63,12 @@ class ReadWriter:
         self._store = store
         self._queue: deque[_Pending] = deque()
         self._ready = asyncio.Event()
-        self._idle = asyncio.Event()  # nothing waiting to be stored
-        self._idle.set()
         self._task: asyncio.Task[None] | None = None
-        self._turn = asyncio.Lock()
-        self._arrival = asyncio.Event()  # set by every submission
-        self._arrived_at = -math.inf  # event loop time of the last submission
+        self.turns = StoreTurns()
 
-    @contextlib.asynccontextmanager
-    async def turn(self, longest: float) -> AsyncIterator[bool]:
-        """Hold the store between two commits: entered once no read has arrived for SETTLE
-        seconds and nothing waits to be stored, or after `longest`, so processing leaves the
-        store to a burst (storing acknowledges, and so lets the broker send more) but never
-        starves; a commit due meanwhile waits for the block to end. In one process this
-        replaces SQLite's busy wait, which sleeps in steps of up to 100 ms, and two threads
-        taking turns at Python's global lock mid-transaction. Gives whether no read has
-        arrived for CALM seconds (False: the block should be short)."""
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(longest):
-                while True:
-                    await self._idle.wait()
-                    lull = loop.time() - self._arrived_at
-                    if lull >= SETTLE:
-                        break
-                    self._arrival.clear()
-                    try:
-                        async with asyncio.timeout(SETTLE - lull):
-                            await self._arrival.wait()  # more came: the burst goes on
-                    except TimeoutError:
-                        break
-        async with self._turn:
-            yield loop.time() - self._arrived_at >= CALM
+    def turn(self, longest: float) -> contextlib.AbstractAsyncContextManager[bool]:
+        """The store between two commits, for processing (bot.events.store_turns)."""
+        return self.turns.between_commits(longest)
 
     async def submit(self, read: PlateRead) -> bool:
         """Store `read`; False if the same message was stored before. Raises ReadRefused."""
@@ -115,9 +87,7 @@ class ReadWriter:
         done: asyncio.Future[list[bool | ReadRefused]] = asyncio.get_running_loop().create_future()
         group = _Group([False] * len(reads), len(reads), done)
         self._queue.extend(_Pending(read, group, index) for index, read in enumerate(reads))
-        self._idle.clear()
-        self._arrived_at = asyncio.get_running_loop().time()
-        self._arrival.set()
+        self.turns.arrived(len(reads))
         self._ready.set()
         return await done
 
@@ -147,13 +117,13 @@ class ReadWriter:
                     for pending in batch:
                         pending.group.done.cancel()
                     raise
-            self._idle.set()
+            self.turns.drained()
 
     async def _commit(self, batch: list[_Pending]) -> None:
         attempt = 0
         while True:
             try:
-                async with self._turn:
+                async with self.turns.storing():
                     stored = await self._store()([p.read for p in batch])
             except Exception as error:
                 if is_transient(error):
