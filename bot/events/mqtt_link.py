@@ -65,7 +65,7 @@ class LoopLink:
                 self._lost.clear()
                 try:
                     await asyncio.to_thread(self._client.reconnect)
-                except (OSError, ValueError) as error:  # refused, unreachable, TLS, bad host
+                except Exception as error:  # refused, unreachable, TLS, bad host: all retried
                     self._on_fail(error)
                 else:
                     await self._lost.wait()
