@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -199,3 +200,39 @@ async def test_a_read_that_fails_processing_is_retried_aside_while_the_next_ones
             ("DEF5150", True, False),
         ]
         await settle(bot)
+
+
+def distinct_plates(count: int) -> list[str]:
+    """Plates no two of which OCR noise could take for one car (no confusable letters, and
+    random: numbered plates would be one character apart)."""
+    rng = random.Random(count)
+    plates: set[str] = set()
+    while len(plates) < count:
+        plates.add("".join(rng.choice("ACDEFGHJKLMNPQRTUVWXY34679") for _ in range(7)))
+    return sorted(plates)
+
+
+async def test_a_thousand_distinct_reads_in_one_burst_are_each_stored_once_and_each_a_sighting(
+    start_bot: BotStart, publisher: Any
+) -> None:
+    plates = distinct_plates(1000)
+    async with start_bot() as bot:
+        cars = publisher()
+        start = datetime.now(UTC) - timedelta(seconds=60)
+
+        def burst() -> None:
+            for number, plate in enumerate(plates):  # all inside one 10 s merge window
+                cars.publish_read(GARAGE, plate, start + timedelta(milliseconds=10 * number))
+
+        await asyncio.to_thread(burst)
+        await handled(bot, len(plates))
+        assert counted(bot, "stored") == 1000
+        assert counted(bot, "duplicate") == 0
+        ledger = bot.running.events.plate_ledger
+        reads = await ledger.reads()
+        assert len(reads) == len({r.key for r in reads}) == 1000
+        await bot.running.events.plates.catch_up()  # whatever the worker has not done yet
+        sightings = await ledger.sightings()
+        assert sorted(s.plate for s in sightings) == plates
+        assert len({s.id for s in sightings}) == 1000
+        assert {r.sighting_id for r in await ledger.reads()} == {s.id for s in sightings}

@@ -18,12 +18,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import combinations
 
 from bot.events.lpr import PARTIAL_MIN, Tolerance, canonical
 
 UNSURE = 0.5  # the weight of a read that came without a confidence
 MAX_BUCKETS = 20_000  # camera-windows kept in memory; older ones are read again when needed
+KEYS_CACHED = 50_000  # plates whose match keys are kept: a busy site's plates of an hour or so
 
 BucketKey = tuple[str, int]  # (camera serial, window number)
 
@@ -69,6 +71,9 @@ class Evidence:
 
     def best(self) -> tuple[str, float | None]:
         """The plate the sighting goes by, and its most confident read's confidence."""
+        if len(self.spellings) == 1:  # most sightings of a burst: one read, one spelling
+            ((plate, support),) = self.spellings.items()
+            return plate, support.best
         plate, support = max(
             self.spellings.items(),
             key=lambda item: (item[1].score, len(item[0]), item[1].best or 0),
@@ -82,33 +87,68 @@ class Evidence:
         )
 
 
-def near_keys(key: str, tolerance: Tolerance) -> set[str]:
+def near_keys(key: str, tolerance: Tolerance) -> frozenset[str]:
     """`key` with up to `tolerance.distance` characters deleted: two plates within that edit
     distance always share one (plates shorter than the minimum only share themselves)."""
-    if len(key) < tolerance.min_length:
-        return {key}
+    return _near_keys(key, tolerance.distance, tolerance.min_length)
+
+
+@lru_cache(maxsize=KEYS_CACHED)
+def _near_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
+    # Cached: every read asks for them once per window it looks in and once per window its
+    # sighting is indexed in, and a burst of distinct plates would build each several times.
+    if len(key) < min_length:
+        return frozenset((key,))
     keys = {key}
-    for count in range(1, min(tolerance.distance, len(key) - 1) + 1):
+    for count in range(1, min(distance, len(key) - 1) + 1):
         for gone in combinations(range(len(key)), count):
             keys.add("".join(ch for i, ch in enumerate(key) if i not in gone))
-    return keys
+    return frozenset(keys)
 
 
-def fragments(key: str) -> set[str]:
+@lru_cache(maxsize=KEYS_CACHED)
+def fragments(key: str) -> frozenset[str]:
     """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
-    return {
+    return frozenset(
         key[start:end]
         for start in range(len(key))
         for end in range(start + PARTIAL_MIN, len(key) + 1)
-    }
+    )
+
+
+# The sightings under one match key: an id, or a tuple of ids when several share it. Not a
+# set: a busy window holds hundreds of thousands of keys, and as many small sets keep the
+# garbage collector scanning them (a third of the merging time of a burst); ints and tuples
+# of ints are not tracked.
+Ids = int | tuple[int, ...]
+
+
+def _put(table: dict[str, Ids], key: str, sighting_id: int) -> None:
+    have = table.get(key)
+    if have is None:
+        table[key] = sighting_id
+    elif isinstance(have, int):
+        if have != sighting_id:
+            table[key] = (have, sighting_id)
+    elif sighting_id not in have:
+        table[key] = (*have, sighting_id)
+
+
+def _gather(found: set[int], have: Ids | None) -> None:
+    if have is None:
+        return
+    if isinstance(have, int):
+        found.add(have)
+    else:
+        found.update(have)
 
 
 @dataclass
 class _WindowBucket:
     loaded: bool = False
-    near: dict[str, set[int]] = field(default_factory=dict)
-    whole: dict[str, set[int]] = field(default_factory=dict)
-    parts: dict[str, set[int]] = field(default_factory=dict)
+    near: dict[str, Ids] = field(default_factory=dict)
+    whole: dict[str, Ids] = field(default_factory=dict)
+    parts: dict[str, Ids] = field(default_factory=dict)
     members: set[int] = field(default_factory=set)
 
 
@@ -151,17 +191,18 @@ class EvidenceIndex:
     def find(self, serial: str, plate: str, at: datetime) -> Evidence | None:
         """The sighting a read belongs to (the latest of several), or None."""
         key = canonical(plate)
+        near, parts = near_keys(key, self.tolerance), fragments(key)
         found: set[int] = set()
         for bucket_key in self.bucket_keys(serial, at):
             bucket = self._buckets.get(bucket_key)
             if bucket is None:
                 continue
             self._buckets.move_to_end(bucket_key)
-            for near in near_keys(key, self.tolerance):
-                found |= bucket.near.get(near, set())
-            found |= bucket.parts.get(key, set())  # the read is part of a known plate
-            for part in fragments(key):  # a known partial read is part of this one
-                found |= bucket.whole.get(part, set())
+            for near_key in near:
+                _gather(found, bucket.near.get(near_key))
+            _gather(found, bucket.parts.get(key))  # the read is part of a known plate
+            for part in parts:  # a known partial read is part of this one
+                _gather(found, bucket.whole.get(part))
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
@@ -193,18 +234,18 @@ class EvidenceIndex:
         return range(self._number(evidence.first_at), self._number(evidence.last_at) + 1)
 
     def _index(self, evidence: Evidence, numbers: Iterable[int], plates: Iterable[str]) -> None:
-        plates = list(plates)
+        keys = [(p, near_keys(p, self.tolerance), fragments(p)) for p in plates]
         for number in numbers:
             key = (evidence.serial, number)
             bucket = self._bucket(key)
             evidence.buckets.add(key)
             bucket.members.add(evidence.id)
-            for plate in plates:
-                for near in near_keys(plate, self.tolerance):
-                    bucket.near.setdefault(near, set()).add(evidence.id)
-                bucket.whole.setdefault(plate, set()).add(evidence.id)
-                for part in fragments(plate):
-                    bucket.parts.setdefault(part, set()).add(evidence.id)
+            for plate, near, parts in keys:
+                for near_key in near:
+                    _put(bucket.near, near_key, evidence.id)
+                _put(bucket.whole, plate, evidence.id)
+                for part in parts:
+                    _put(bucket.parts, part, evidence.id)
 
     def clear(self) -> None:
         """Forget everything: after a failed transaction, the store is the truth again."""

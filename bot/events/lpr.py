@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # Each confusable letter stands for its digit in the canonical form.
 CONFUSIONS = {"O": "0", "I": "1", "B": "8", "S": "5", "Z": "2"}
@@ -27,6 +27,7 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
 
 
+@lru_cache(maxsize=50_000)  # merging asks for it several times per read
 def canonical(plate: str) -> str:
     """The form in which OCR confusions compare equal: 'A8C-1234' and 'abc1234' → 'A8C1234'."""
     return normalise(plate).translate(_CANONICAL)
@@ -94,11 +95,11 @@ class PlatePattern:
             )
         return cls(text)
 
-    @property
+    @cached_property  # asked for every read while the pattern is watched
     def wildcard(self) -> bool:
         return any(ch in WILDCARDS for ch in self.text)
 
-    @property
+    @cached_property
     def canonical(self) -> str:
         return self.text.translate(_CANONICAL)
 

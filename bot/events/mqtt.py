@@ -1,4 +1,4 @@
-"""The MQTT connection: paho-mqtt in its own thread, messages handed to asyncio, acked when stored.
+"""The MQTT connection: paho-mqtt on the event loop (bot.events.mqtt_link), acked when stored.
 
 A durable connection's session is persistent (fixed client id, clean_session False, QoS 1):
 the broker keeps our subscriptions and queues messages while mvbot is down. A live one
@@ -9,7 +9,7 @@ connection: on one connection every plate read would arrive twice. Within a conn
 topic goes to exactly one handler, the first whose filter matches. Messages are acknowledged by
 hand, only once their handler returns, i.e. once what they carry is in the store; a
 message whose handler fails stays unacknowledged and the broker sends it again on the
-next connection. paho reconnects with exponential backoff; every (re)connection
+next connection. The link reconnects with exponential backoff; every (re)connection
 subscribes again, in case the broker lost the session.
 """
 
@@ -21,7 +21,7 @@ import functools
 import logging
 import ssl
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,24 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from bot.events.mqtt_link import LoopLink
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, bytes], Coroutine[Any, Any, None]]
+Messages = Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A handler given every message of its filter that arrived together (topic, payload),
+    in order, as one call: a burst costs one task, not one per message. It returns, for
+    each message, whether it may be acknowledged."""
+
+    handle: Callable[[Messages], Coroutine[Any, Any, Sequence[bool]]]
+
+
+Route = Handler | Batch
 
 QOS = 1
 KEEPALIVE = 30
@@ -71,7 +86,7 @@ class MqttIngest:
     def __init__(
         self,
         url: str,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Route],
         *,
         client_id: str,
         ca_file: Path | None = None,
@@ -89,10 +104,10 @@ class MqttIngest:
         self.connected = asyncio.Event()
         self.connections = 0  # successful connections so far (reconnections included)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._arrived: deque[tuple[Handler, str, bytes, int, int]] = deque()
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._arrived: deque[tuple[Route, str, bytes, int, int]] = deque()
         self._scheduled = False
-        self._routes: dict[str, Handler | None] = {}
+        self._routes: dict[str, Route | None] = {}
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
@@ -101,7 +116,6 @@ class MqttIngest:
             protocol=MQTTProtocolVersion.MQTTv311,
             manual_ack=True,
         )
-        self._client.reconnect_delay_set(*backoff)
         if self.address.username is not None:
             self._client.username_pw_set(self.address.username, self.address.password)
         if self.address.tls:
@@ -109,8 +123,10 @@ class MqttIngest:
                 ca_certs=str(ca_file) if ca_file else None, cert_reqs=ssl.CERT_REQUIRED
             )
         self._client.on_connect = self._on_connect
-        self._client.on_connect_fail = self._on_connect_fail
         self._failures = 0
+        self._accepted = False  # the last connection was accepted by the broker
+        self._link = LoopLink(self._client, backoff, self._on_connect_fail)
+        self._task: asyncio.Task[None] | None = None
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
 
@@ -118,10 +134,14 @@ class MqttIngest:
         """Connect in the background: a broker that is down is retried, never fatal."""
         self._loop = asyncio.get_running_loop()
         self._client.connect_async(self.address.host, self.address.port, KEEPALIVE)
-        self._client.loop_start()
+        self._task = self._loop.create_task(self._link.run(self._was_accepted), name="mqtt link")
         log.info(
             "mqtt connecting host=%s port=%s tls=%s", *self._shown(), str(self.address.tls).lower()
         )
+
+    def _was_accepted(self) -> bool:
+        accepted, self._accepted = self._accepted, False
+        return accepted
 
     async def connected_times(self, count: int) -> None:
         """Return once the client has connected `count` times in all (reconnections count)."""
@@ -136,17 +156,17 @@ class MqttIngest:
         for task in list(self._inflight):
             task.cancel()
         self._arrived.clear()
-        await asyncio.to_thread(self._disconnect)
+        self._link.close()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
         self.connected.clear()
-
-    def _disconnect(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
 
     def _shown(self) -> tuple[str, int]:
         return self.address.host, self.address.port
 
-    # paho callbacks: they run in paho's thread and only hand over to the event loop.
+    # paho callbacks: they run in the event loop, called from the link's socket handlers.
 
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
@@ -155,6 +175,7 @@ class MqttIngest:
             log.warning("mqtt connection refused reason=%s", reason)
             return
         self._failures = 0
+        self._accepted = True
         client.subscribe([(topic, 0 if self.live else QOS) for topic in self.handlers])
         log.info(
             "mqtt connected session_present=%s topics=%s",
@@ -163,14 +184,15 @@ class MqttIngest:
         )
         self._call(self._connected)
 
-    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+    def _on_connect_fail(self, error: BaseException) -> None:
         self._failures += 1
         # The first failure, then every tenth: a broker down for hours must not flood the log.
         if self._failures % 10 == 1:
             log.warning(
-                "mqtt broker unreachable host=%s port=%s failures=%d; retrying with backoff",
+                "mqtt broker unreachable host=%s port=%s failures=%d error=%r; retrying",
                 *self._shown(),
                 self._failures,
+                error,
             )
 
     def _on_disconnect(
@@ -186,17 +208,15 @@ class MqttIngest:
         if handler is None or self._loop is None:
             client.ack(message.mid, message.qos)
             return
-        # Handed over in bulk: one wake-up of the event loop per burst, not per message,
-        # keeps this thread free to read the socket (docs/benchmarks.md, plate ingest).
+        self._link.messages += 1
+        # Started once per burst: the link reads on while packets hold messages, so every
+        # message of one wake-up of the socket reaches its handler in one call.
         self._arrived.append((handler, topic, bytes(message.payload), message.mid, message.qos))
         if not self._scheduled:
             self._scheduled = True
-            try:
-                self._loop.call_soon_threadsafe(self._dispatch)
-            except RuntimeError:  # the event loop is closing: the broker will send it again
-                self._scheduled = False
+            self._loop.call_soon(self._dispatch)
 
-    def _route(self, topic: str) -> Handler | None:
+    def _route(self, topic: str) -> Route | None:
         """The one handler of a topic (the first filter that matches), or None; cached, as a
         fleet has few topics."""
         if topic in self._routes:
@@ -212,14 +232,23 @@ class MqttIngest:
         return handler
 
     def _dispatch(self) -> None:
-        """In the event loop: start a handler for each message that arrived."""
+        """In the event loop: start a handler for each message, or for each Batch its
+        messages that arrived together."""
         self._scheduled = False
         assert self._loop is not None
+        batches: dict[Batch, list[tuple[str, bytes, int, int]]] = {}
         while self._arrived:
             handler, topic, payload, mid, qos = self._arrived.popleft()
+            if isinstance(handler, Batch):
+                batches.setdefault(handler, []).append((topic, payload, mid, qos))
+                continue
             task = self._loop.create_task(handler(topic, payload))
             self._inflight.add(task)
             task.add_done_callback(functools.partial(self._handled, topic=topic, mid=mid, qos=qos))
+        for batch, messages in batches.items():
+            many = self._loop.create_task(batch.handle([(t, p) for t, p, _, _ in messages]))
+            self._inflight.add(many)
+            many.add_done_callback(functools.partial(self._batch_handled, messages=messages))
 
     def _handled(self, done: asyncio.Task[None], *, topic: str, mid: int, qos: int) -> None:
         self._inflight.discard(done)
@@ -232,6 +261,25 @@ class MqttIngest:
             )
             return
         self._client.ack(mid, qos)
+
+    def _batch_handled(
+        self, done: asyncio.Task[Sequence[bool]], *, messages: list[tuple[str, bytes, int, int]]
+    ) -> None:
+        self._inflight.discard(done)
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            log.error(
+                "mqtt messages not stored count=%d topic=%s error=%r; left unacknowledged",
+                len(messages),
+                messages[0][0],
+                error,
+            )
+            return
+        for (_, _, mid, qos), ok in zip(messages, done.result(), strict=True):
+            if ok:
+                self._client.ack(mid, qos)
 
     def _connected(self) -> None:
         self.connections += 1

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.access import AccessPolicy
 from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import PlatesSettings
 from bot.events.announce import Alerts
-from bot.events.decode import FieldMap, Malformed, decode_plate
+from bot.events.decode import FieldMap, Malformed, PlateRead, decode_plate
 from bot.events.lpr import Tolerance
 from bot.events.read_processing import ReadProcessor
 from bot.events.read_writer import ReadRefused, ReadWriter
@@ -76,7 +76,7 @@ class PlateIngest:
             access.may_see,
             self._deliver,
             metrics,
-            quiet=self.writer.quiet,
+            turn=self.writer.turn,
         )
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY
@@ -85,11 +85,42 @@ class PlateIngest:
         metrics.describe("mvbot_mqtt_messages_total", "MQTT plate messages by outcome.")
 
     async def receive(self, topic: str, payload: bytes) -> None:
-        """The MQTT handler: returning means the message may be acknowledged."""
-        await self._receive(topic, payload)
-        self.handled += 1
+        """Handle one message: returning means it may be acknowledged."""
+        await self.receive_many([(topic, payload)])
+
+    async def receive_many(self, messages: Sequence[tuple[str, bytes]]) -> list[bool]:
+        """The MQTT handler: every message that arrived together, decoded here and stored in
+        as few commits as the writer can; returning means they may all be acknowledged."""
+        reads: list[PlateRead] = []
+        topics: list[str] = []
+        for topic, payload in messages:
+            try:
+                if len(payload) > self.max_payload:
+                    raise Malformed("too_large", f"{len(payload)} bytes, over {self.max_payload}")
+                received_at = self.clock()
+                reads.append(
+                    decode_plate(
+                        topic, payload, self.topic, self.fields, received_at, oldest=self.oldest
+                    )
+                )
+                topics.append(topic)
+            except Malformed as error:
+                self._malformed(topic, error)
+        stored = 0
+        for topic, result in zip(topics, await self.writer.submit_many(reads), strict=True):
+            if isinstance(result, ReadRefused):
+                self._malformed(topic, Malformed("refused", f"the store refused it ({result})"))
+            elif result:
+                stored += 1
+            else:
+                self.metrics.inc("mvbot_mqtt_messages_total", outcome="duplicate")
+        if stored:
+            self.metrics.inc("mvbot_mqtt_messages_total", stored, outcome="stored")
+            self.processor.wake()
+        self.handled += len(messages)
         if self._waiters:
             self._release()
+        return [True] * len(messages)
 
     async def handled_times(self, count: int) -> None:
         """Return once `count` messages in all have been handled (for benches and tests)."""
@@ -104,26 +135,6 @@ class PlateIngest:
             if count <= self.handled and not waiter.done():
                 waiter.set_result(None)
         self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
-
-    async def _receive(self, topic: str, payload: bytes) -> None:
-        try:
-            if len(payload) > self.max_payload:
-                raise Malformed("too_large", f"{len(payload)} bytes, over {self.max_payload}")
-            read = decode_plate(
-                topic, payload, self.topic, self.fields, self.clock(), oldest=self.oldest
-            )
-            stored = await self.writer.submit(read)
-        except Malformed as error:
-            self._malformed(topic, error)
-            return
-        except ReadRefused as error:
-            self._malformed(topic, Malformed("refused", f"the store refused it ({error})"))
-            return
-        if stored:
-            self.metrics.inc("mvbot_mqtt_messages_total", outcome="stored")
-            self.processor.wake()
-        else:
-            self.metrics.inc("mvbot_mqtt_messages_total", outcome="duplicate")
 
     def start(self) -> None:
         """Process stored reads, those left from before a restart first."""

@@ -64,14 +64,13 @@ def match_rooms(
     camera: CameraView,
     rules: PlateRules,
     may_see: MaySee,
-    watches: Sequence[Row[Any]],
+    watches: Sequence[tuple[Row[Any], PlatePattern]],
     followers: Mapping[str, Sequence[Row[Any]]],
 ) -> list[int]:
     """Store an alert for each room that cares and was not told of this sighting yet; the
-    ids of those that are to be told."""
+    ids of those that are to be told. `watches` pairs each watch with its parsed pattern."""
     rooms: dict[tuple[str, str], _Room] = {}
-    for watch in watches:
-        pattern = PlatePattern(watch.pattern)
+    for watch, pattern in watches:
         if any(pattern.matches(plate, rules.tolerance) for plate in sighting.plates):
             rooms.setdefault((watch.platform, watch.room_id), _Room([])).watches.append(watch)
     for follow in followers.get(read.serial, ()):

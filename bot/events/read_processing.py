@@ -11,9 +11,11 @@ any read: the worker waits and tries the same batch again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from bot.events.faults import Backoff, is_transient
@@ -22,14 +24,16 @@ from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-BATCH = 50  # reads per transaction
+BATCH = 500  # reads per transaction
+BUSY_BATCH = 50  # reads per transaction while reads are still arriving
 POISON_AFTER = 3  # failed attempts after which a read is parked
 RETRY = Backoff(1.0, 30.0)  # between attempts at one failing read
 STORE_DOWN = Backoff(1.0, 30.0)  # between attempts while the store is unavailable
 
 QUIET_WAIT = 1.0  # seconds processing may wait for a burst to be stored first
 CameraOf = Callable[[str], Awaitable[CameraView]]
-Quiet = Callable[[float], Awaitable[None]]
+# Entered to use the store between commits; gives whether storing has been calm lately.
+Turn = Callable[[float], AbstractAsyncContextManager[bool]]
 Deliver = Callable[[Processed], None]
 
 
@@ -51,7 +55,7 @@ class ReadProcessor:
         may_see: MaySee,
         deliver: Deliver,
         metrics: Metrics,
-        quiet: Quiet | None = None,
+        turn: Turn | None = None,
     ) -> None:
         self.ledger = ledger
         self.rules = rules
@@ -59,7 +63,9 @@ class ReadProcessor:
         self.may_see = may_see
         self.deliver = deliver
         self.metrics = metrics
-        self.quiet = quiet
+        # Storing acknowledges messages and so lets the broker send more; the two share one
+        # database writer and one interpreter, so a burst is stored first (ReadWriter.turn).
+        self.turn = turn
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one merge at a time: the sighting index is shared
         self._worker: asyncio.Task[None] | None = None
@@ -114,18 +120,19 @@ class ReadProcessor:
         """Process everything stored after `cursor`, and the retries that are due."""
         while True:
             await self._retry_due()
-            if self.quiet is not None:
-                # Storing acknowledges messages and so lets the broker send more; the two
-                # share one database writer and one interpreter, so a burst is stored first.
-                await self.quiet(QUIET_WAIT)
             batch = await self.ledger.unprocessed(BATCH, after=cursor)
             if not batch:
                 return cursor
-            waiting = [(i, s) for i, s in batch if i not in self._retries]
-            cameras = await self._cameras(serial for _, serial in waiting)
-            ids = [read_id for read_id, _ in waiting]
-            if ids:
-                async with self._lock:
+            cameras = await self._cameras(s for i, s in batch if i not in self._retries)
+            async with self._lock, self._store_turn() as calm:
+                if calm is False:
+                    # Reads arrived moments ago (store_turns.CALM): a small batch, so that a commit
+                    # that comes due waits a few milliseconds, not a whole batch.
+                    batch = batch[:BUSY_BATCH]
+                waiting = [(i, s) for i, s in batch if i not in self._retries]
+                ids = [read_id for read_id, _ in waiting]
+                done: Processed | None = None
+                if ids:
                     try:
                         done = await self.ledger.process_batch(
                             ids, cameras, self.rules, self.may_see
@@ -133,13 +140,12 @@ class ReadProcessor:
                     except Exception as error:
                         if is_transient(error):
                             raise  # the store is down: the same batch, later
-                        done = None
-                if done is None:
-                    # One read spoils the batch: take them one by one to find it.
-                    for read_id, serial in waiting:
-                        await self._one(read_id, serial, strict=False)
-                else:
-                    self._delivered(done, len(ids))
+            if ids and done is None:
+                # One read spoils the batch: take them one by one to find it.
+                for read_id, serial in waiting:
+                    await self._one(read_id, serial, strict=False)
+            elif done is not None:
+                self._delivered(done, len(ids))
             cursor = batch[-1][0]
 
     async def _retry_due(self) -> None:
@@ -152,7 +158,7 @@ class ReadProcessor:
         """Process one read; False if it failed (and is kept for later, or parked)."""
         camera = await self.camera_of(serial)
         try:
-            async with self._lock:
+            async with self._lock, self._store_turn():
                 done = await self.ledger.process(read_id, camera, self.rules, self.may_see)
         except Exception as error:
             if is_transient(error) and not strict:
@@ -193,6 +199,9 @@ class ReadProcessor:
     def _delivered(self, done: Processed, count: int) -> None:
         self.metrics.inc("mvbot_plate_reads_total", count, outcome="processed")
         self.deliver(done)
+
+    def _store_turn(self) -> AbstractAsyncContextManager[bool | None]:
+        return self.turn(QUIET_WAIT) if self.turn is not None else contextlib.nullcontext()
 
     def _arm(self) -> None:
         """Wake the worker when the next retry is due."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from bot.events.decode import PlateRead
 from bot.events.faults import Backoff, is_transient
+from bot.events.store_turns import StoreTurns
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,25 @@ class ReadRefused(Exception):
 
 
 @dataclass
+class _Group:
+    """Reads submitted together: one future for all of them, set once the last is settled."""
+
+    results: list[bool | ReadRefused]
+    left: int
+    done: asyncio.Future[list[bool | ReadRefused]]
+
+    def settle(self, index: int, result: bool | ReadRefused) -> None:
+        self.results[index] = result
+        self.left -= 1
+        if self.left == 0 and not self.done.done():
+            self.done.set_result(self.results)
+
+
+@dataclass
 class _Pending:
     read: PlateRead
-    done: asyncio.Future[bool]
+    group: _Group
+    index: int
 
 
 class ReadWriter:
@@ -46,24 +63,31 @@ class ReadWriter:
         self._store = store
         self._queue: deque[_Pending] = deque()
         self._ready = asyncio.Event()
-        self._idle = asyncio.Event()  # nothing waiting to be stored
-        self._idle.set()
         self._task: asyncio.Task[None] | None = None
+        self.turns = StoreTurns()
 
-    async def quiet(self, longest: float) -> None:
-        """Return once nothing waits to be stored, or after `longest` seconds: processing
-        gives storing (and so acknowledging) the store first, but never starves."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(longest):
-                await self._idle.wait()
+    def turn(self, longest: float) -> contextlib.AbstractAsyncContextManager[bool]:
+        """The store between two commits, for processing (bot.events.store_turns)."""
+        return self.turns.between_commits(longest)
 
     async def submit(self, read: PlateRead) -> bool:
         """Store `read`; False if the same message was stored before. Raises ReadRefused."""
+        (result,) = await self.submit_many([read])
+        if isinstance(result, ReadRefused):
+            raise result
+        return result
+
+    async def submit_many(self, reads: Sequence[PlateRead]) -> list[bool | ReadRefused]:
+        """Store `reads` (a burst that arrived together: no future or task per read); for
+        each, whether it is new, or why the store refused it."""
         if self._task is None:
             self.start()
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(read, done))
-        self._idle.clear()
+        if not reads:
+            return []
+        done: asyncio.Future[list[bool | ReadRefused]] = asyncio.get_running_loop().create_future()
+        group = _Group([False] * len(reads), len(reads), done)
+        self._queue.extend(_Pending(read, group, index) for index, read in enumerate(reads))
+        self.turns.arrived(len(reads))
         self._ready.set()
         return await done
 
@@ -78,7 +102,7 @@ class ReadWriter:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         while self._queue:
-            self._queue.popleft().done.cancel()
+            self._queue.popleft().group.done.cancel()
 
     async def _run(self) -> None:
         while True:
@@ -91,16 +115,16 @@ class ReadWriter:
                     await self._commit(batch)
                 except BaseException:
                     for pending in batch:
-                        if not pending.done.done():
-                            pending.done.cancel()
+                        pending.group.done.cancel()
                     raise
-            self._idle.set()
+            self.turns.drained()
 
     async def _commit(self, batch: list[_Pending]) -> None:
         attempt = 0
         while True:
             try:
-                stored = await self._store()([p.read for p in batch])
+                async with self.turns.storing():
+                    stored = await self._store()([p.read for p in batch])
             except Exception as error:
                 if is_transient(error):
                     attempt += 1
@@ -119,11 +143,9 @@ class ReadWriter:
                     await self._commit(batch[:half])
                     await self._commit(batch[half:])
                     return
-                if not batch[0].done.done():
-                    reason = f"{type(error).__name__}: {error}"[:300]
-                    batch[0].done.set_exception(ReadRefused(reason))
+                reason = f"{type(error).__name__}: {error}"[:300]
+                batch[0].group.settle(batch[0].index, ReadRefused(reason))
                 return
             for pending, fresh in zip(batch, stored, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(fresh)
+                pending.group.settle(pending.index, fresh)
             return

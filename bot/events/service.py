@@ -14,7 +14,7 @@ from bot.events.announce import Alerts
 from bot.events.hook_intake import EventIntake
 from bot.events.hooks import hook_routes
 from bot.events.ledger import AlertLedger
-from bot.events.mqtt import Handler, MqttIngest
+from bot.events.mqtt import Batch, Handler, MqttIngest
 from bot.events.plate_intake import PlateIngest
 from bot.events.sightings import PlateLedger
 from bot.events.watchlist import Watchlist
@@ -103,7 +103,10 @@ def build_events(
     if mqtt.url is not None:
         url = mqtt.url.get_secret_value()
         broker = MqttIngest(
-            url, {plates.topic: ingest.receive}, client_id=mqtt.client_id, ca_file=mqtt.ca_file
+            url,
+            {plates.topic: Batch(ingest.receive_many)},
+            client_id=mqtt.client_id,
+            ca_file=mqtt.ca_file,
         )
         if sense is not None:
             # Its own connection: the Sense filter covers the plate topic (see bot.events.mqtt).

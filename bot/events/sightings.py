@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.events.decode import PlateRead
 from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
-from bot.events.lpr import canonical
+from bot.events.lpr import PlatePattern, canonical
+from bot.events.new_sightings import NewSightings
 from bot.events.plate_matching import (
     CameraView,
     MaySee,
@@ -100,23 +101,19 @@ class PlateLedger:
 
     def _store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
         now = datetime.now(UTC)
+        rows: dict[str, dict[str, Any]] = {}
+        for read in reads:
+            rows.setdefault(read.key, _read_row(read, now))  # the same message twice in a batch
         with self._engine.begin() as connection:
-            keys = list({read.key for read in reads})
-            known: set[str] = set()
-            for start in range(0, len(keys), CHUNK):
-                chunk = keys[start : start + CHUNK]
-                query = select(plate_reads.c.key).where(plate_reads.c.key.in_(chunk))
-                known.update(connection.execute(query).scalars())
-            rows, stored = [], []
-            for read in reads:
-                fresh = read.key not in known
-                stored.append(fresh)
-                if fresh:
-                    known.add(read.key)  # the same message twice in one batch
-                    rows.append(_read_row(read, now))
-            if rows:
-                # Another mvbot on the same database may store the same message meanwhile.
-                connection.execute(_insert_ignoring_duplicates(connection), rows)
+            # One statement that writes first: reading the known keys before writing would
+            # hold a snapshot that SQLite cannot turn into a write lock once processing has
+            # committed meanwhile ("database is locked" at once, without waiting).
+            statement = _insert_ignoring_duplicates(connection).returning(plate_reads.c.key)
+            fresh = set(connection.execute(statement, list(rows.values())).scalars())
+        stored = []
+        for read in reads:
+            stored.append(read.key in fresh)
+            fresh.discard(read.key)  # a second copy in the same batch is a redelivery
         return stored
 
     def _rules_index(self, rules: PlateRules) -> EvidenceIndex:
@@ -174,6 +171,7 @@ class _Batch:
         self.cameras = cameras
         self.before: dict[int, str] = {}  # plate of each sighting that existed before
         self.touched: dict[int, Evidence] = {}
+        self.new: NewSightings | None = None
 
     def run(self, read_ids: Sequence[int]) -> Processed:
         connection = self.connection
@@ -197,7 +195,8 @@ class _Batch:
             query = select(plate_reads).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
             rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
-        watches = connection.execute(select(plate_watches)).all()
+        self.new = NewSightings(connection, len(rows))
+        watches = [(w, PlatePattern(w.pattern)) for w in connection.execute(select(plate_watches))]
         followers: dict[str, list[Row[Any]]] = defaultdict(list)
         for follow in connection.execute(select(plate_follows)):
             followers[follow.serial].append(follow)
@@ -205,7 +204,7 @@ class _Batch:
         for read in rows:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
             evidence = self._merge(read, camera)
-            links.append({"read_id": read.id, "sighting": evidence.id})
+            links.append((evidence.id, read.id))
             if read.confidence is not None and read.confidence < self.rules.min_confidence:
                 continue
             plate, confidence = evidence.best()
@@ -213,10 +212,11 @@ class _Batch:
             result.alert_ids += match_rooms(
                 connection, read, now, camera, self.rules, self.may_see, watches, followers
             )
-        connection.execute(
-            update(plate_reads)
-            .where(plate_reads.c.id == bindparam("read_id"))
-            .values(sighting_id=bindparam("sighting")),
+        # Straight to the driver: SQLAlchemy's handling of each row's parameters cost more
+        # than the update itself, one row per read of a burst.
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"UPDATE plate_reads SET sighting_id = {mark} WHERE id = {mark}",  # noqa: S608
             links,
         )
         self._write_sightings()
@@ -241,32 +241,8 @@ class _Batch:
         return evidence
 
     def _new(self, read: Row[Any], camera: CameraView) -> Evidence:
-        sighting_id = self.connection.execute(
-            insert(plate_sightings)
-            .values(
-                serial=read.serial,
-                camera=camera.name,
-                plate=read.plate,
-                canonical=read.plate,  # written properly with the rest at the end
-                confidence=read.confidence,
-                first_at=read.at,
-                last_at=read.at,
-                reads=1,
-            )
-            .returning(plate_sightings.c.id)
-        ).scalar_one()
-        self.connection.execute(
-            audit_insert(
-                AuditEntry(
-                    platform="mqtt",
-                    person_id=read.serial,
-                    command=f"plate {read.plate} at {camera.name}",
-                    action="plate.sighting",
-                    outcome="ok",
-                    detail=f"sighting {sighting_id} at {read.at.isoformat()}",
-                )
-            )
-        )
+        assert self.new is not None
+        sighting_id = self.new.add(read.serial, camera.name, read.plate, read.at)
         evidence = Evidence(sighting_id, read.serial, read.at, read.at)
         evidence.add(read.plate, read.confidence, read.at, self.rules.min_confidence)
         self.index.register(evidence)
@@ -302,21 +278,25 @@ class _Batch:
         return found
 
     def _write_sightings(self) -> None:
-        rows = []
+        """New sightings inserted, the others updated: each as the batch left it."""
+        assert self.new is not None
+        fresh, known = [], []
         for evidence in self.touched.values():
             plate, confidence = evidence.best()
-            rows.append(
-                {
-                    "b_sighting": evidence.id,
-                    "b_plate": plate,
-                    "b_canonical": canonical(plate),
-                    "b_confidence": confidence,
-                    "b_first_at": evidence.first_at,
-                    "b_last_at": evidence.last_at,
-                    "b_reads": evidence.reads,
-                }
-            )
-        if rows:
+            row = {
+                "plate": plate,
+                "canonical": canonical(plate),
+                "confidence": confidence,
+                "first_at": evidence.first_at,
+                "last_at": evidence.last_at,
+                "reads": evidence.reads,
+            }
+            if evidence.id in self.new:
+                fresh.append({"id": evidence.id, "serial": evidence.serial, **row})
+            else:
+                known.append({"b_sighting": evidence.id, **{f"b_{k}": v for k, v in row.items()}})
+        self.new.write(fresh)
+        if known:
             self.connection.execute(
                 update(plate_sightings)
                 .where(plate_sightings.c.id == bindparam("b_sighting"))
@@ -328,7 +308,7 @@ class _Batch:
                     last_at=bindparam("b_last_at"),
                     reads=bindparam("b_reads"),
                 ),
-                rows,
+                known,
             )
 
 
@@ -349,8 +329,7 @@ def _read_row(read: PlateRead, now: datetime) -> dict[str, Any]:
 
 
 def _insert_ignoring_duplicates(connection: Connection) -> Any:
+    # Another mvbot on the same database may store the same message meanwhile.
     if connection.dialect.name == "postgresql":
         return postgresql.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
-    return insert(plate_reads)
+    return sqlite.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])

@@ -1,0 +1,164 @@
+"""A paho-mqtt client driven by the asyncio event loop: no thread of its own, no handoff.
+
+paho's own thread (`loop_start`) reads the socket one small `recv` at a time and so gives
+up Python's global lock several times per message; beside an event loop and a database
+thread that are busy with the same burst, each of those hand-backs waits its turn, and a
+burst arrived at well under half the rate a lone subscriber sees (docs/benchmarks.md,
+plate ingest). Here the event loop watches the socket (`add_reader`/`add_writer`, as paho's
+external-loop API intends) and callbacks run in the loop itself. Only connecting runs in a
+worker thread: name lookup, TCP and TLS handshakes block, and a broker that is away must
+not stall the loop. Reconnection waits double from `backoff[0]` to `backoff[1]` seconds,
+starting again from the first once a connection has been accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as paho
+
+log = logging.getLogger(__name__)
+
+READS_PER_WAKE = 1000  # messages read per readiness of the socket before others get a turn
+MISC_EVERY = 1.0  # seconds between keep-alive checks (paho's loop_misc)
+
+
+class LoopLink:
+    """Connects `client` (set up with connect_async) and keeps it connected, on this loop."""
+
+    def __init__(
+        self,
+        client: paho.Client,
+        backoff: tuple[float, float],
+        on_fail: Callable[[BaseException], None],
+    ) -> None:
+        self._client = client
+        self._backoff = backoff
+        self._on_fail = on_fail
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._fd = -1  # the socket the loop watches (its number: paho closes the object)
+        self._writing = False
+        self._lost = asyncio.Event()
+        self._misc: asyncio.TimerHandle | None = None
+        self._closing = False
+        self.messages = 0  # counted by the owner's on_message: tells a read that gave one
+        client.on_socket_open = self._opened
+        client.on_socket_close = self._closed
+        client.on_socket_register_write = self._want_write
+        client.on_socket_unregister_write = self._written
+
+    async def run(self, accepted: Callable[[], bool]) -> None:
+        """Connect, and again whenever the connection is lost, until cancelled. `accepted`
+        says whether the last connection was accepted by the broker (resets the backoff)."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        first, longest = self._backoff
+        wait = first
+        try:
+            while True:
+                self._lost.clear()
+                try:
+                    await asyncio.to_thread(self._client.reconnect)
+                except Exception as error:  # refused, unreachable, TLS, bad host: all retried
+                    self._on_fail(error)
+                else:
+                    await self._lost.wait()
+                    if accepted():
+                        wait = first
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, longest)
+        finally:
+            self._detach()
+
+    def close(self) -> None:
+        """Send DISCONNECT now if connected; a connection still being made ends unused."""
+        self._closing = True
+        self._goodbye()
+        self._detach()
+
+    def _goodbye(self) -> None:
+        if self._fd >= 0 or self._client.socket() is not None:
+            self._client.disconnect()
+            with contextlib.suppress(OSError):
+                self._client.loop_write()  # paho closes the socket once DISCONNECT is out
+
+    # paho's socket callbacks: in the loop, except while a reconnection (in a worker thread)
+    # opens the socket and queues CONNECT.
+
+    def _opened(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self._attach, sock.fileno())
+
+    def _closed(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self._detach)
+
+    def _want_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self._watch_writes, True)
+
+    def _written(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._soon(self._watch_writes, False)
+
+    def _soon(self, callback: Callable[..., None], *args: Any) -> None:
+        if self._loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            callback(*args)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                self._loop.call_soon_threadsafe(callback, *args)
+
+    def _attach(self, fd: int) -> None:
+        assert self._loop is not None
+        if self._closing:  # connected in the worker thread after close()
+            self._goodbye()
+            return
+        self._detach()
+        self._fd = fd
+        self._loop.add_reader(fd, self._readable)
+        if self._client.want_write():
+            self._watch_writes(True)
+        self._misc = self._loop.call_later(MISC_EVERY, self._keep_alive)
+
+    def _detach(self) -> None:
+        if self._fd >= 0 and self._loop is not None:
+            self._loop.remove_reader(self._fd)
+            self._loop.remove_writer(self._fd)
+            self._fd, self._writing = -1, False
+            self._lost.set()
+        if self._misc is not None:
+            self._misc.cancel()
+            self._misc = None
+
+    def _watch_writes(self, wanted: bool) -> None:
+        if self._fd < 0 or self._loop is None or wanted == self._writing:
+            return
+        self._writing = wanted
+        if wanted:
+            self._loop.add_writer(self._fd, self._writable)
+        else:
+            self._loop.remove_writer(self._fd)
+
+    def _readable(self) -> None:
+        # loop_read takes one packet; keep reading while packets give messages, so that a
+        # burst is read in few wake-ups and handed on together.
+        for _ in range(READS_PER_WAKE):
+            before = self.messages
+            if self._client.loop_read() != paho.MQTT_ERR_SUCCESS or self.messages == before:
+                break
+        sock = self._client.socket()
+        pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes select can't see
+        if self._loop is not None and pending is not None and pending():
+            self._loop.call_soon(self._readable)
+
+    def _writable(self) -> None:
+        self._client.loop_write()
+
+    def _keep_alive(self) -> None:
+        self._client.loop_misc()
+        if self._fd >= 0 and self._loop is not None:
+            self._misc = self._loop.call_later(MISC_EVERY, self._keep_alive)

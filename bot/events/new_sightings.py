@@ -1,0 +1,94 @@
+"""New sightings of one processing batch, written together: ids taken up front, rows at the end.
+
+A burst of distinct plates is mostly new sightings. Inserting each as it is found costs a
+statement (and SQLAlchemy building it) per read; here the batch takes its ids before it
+needs them, so later reads of the batch can join a sighting that is not written yet, and
+the sightings (as the whole batch left them) and their audit rows go in as one executemany
+each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text
+
+from bot.events.tables import plate_sightings
+from bot.store.records import AuditEntry, Outcome
+from bot.store.schema import audit
+
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('plate_sightings', 'id')) "
+    "FROM generate_series(1, :count)"
+)
+
+
+class NewSightings:
+    """Ids for, and rows of, the sightings one transaction creates."""
+
+    def __init__(self, connection: Connection, at_most: int) -> None:
+        self._connection = connection
+        self._at_most = at_most  # reads in the batch: no more sightings than that
+        self._ids: list[int] | None = None
+        self._cameras: dict[int, str] = {}  # sighting id → camera name
+        self._audits: list[dict[str, Any]] = []
+
+    def add(self, serial: str, camera: str, plate: str, at: datetime) -> int:
+        """Take an id for a new sighting of one read, and audit it; `write` stores its row."""
+        sighting_id = self._next_id()
+        self._cameras[sighting_id] = camera
+        entry = AuditEntry(
+            platform="mqtt",
+            person_id=serial,
+            command=f"plate {plate} at {camera}",
+            action="plate.sighting",
+            outcome="ok",
+            detail=f"sighting {sighting_id} at {at.isoformat()}",
+        )
+        self._audits.append(_audit_row(entry))
+        return sighting_id
+
+    def __contains__(self, sighting_id: int) -> bool:
+        return sighting_id in self._cameras
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert the new sightings, `rows` holding each one's columns but the camera."""
+        rows = [{**row, "camera": self._cameras[row["id"]]} for row in rows]
+        if rows:
+            self._connection.execute(insert(plate_sightings), rows)
+        if self._audits:
+            self._connection.execute(insert(audit), self._audits)
+        self._cameras, self._audits = {}, []
+
+    def _next_id(self) -> int:
+        if not self._ids:
+            self._ids = self._allocate()
+        return self._ids.pop()
+
+    def _allocate(self) -> list[int]:
+        connection = self._connection
+        if connection.dialect.name == "postgresql":
+            # The sequence hands out ids no other transaction gets; unused ones are a gap.
+            found = connection.execute(_NEXT_IDS, {"count": self._at_most}).scalars()
+            return sorted(found, reverse=True)
+        # SQLite: the batch holds the write lock from its first statement (it claims its
+        # reads first), so nobody else can take these ids before it commits.
+        top = connection.execute(select(func.max(plate_sightings.c.id))).scalar() or 0
+        highest = max(top, max(self._cameras, default=0))
+        return list(range(highest + self._at_most, highest, -1))
+
+
+def _audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "platform": entry.platform,
+        "person_id": entry.person_id,
+        "person_email": entry.person_email,
+        "place_id": entry.place_id,
+        "command": entry.command,
+        "action": entry.action,
+        "outcome": Outcome(entry.outcome).value,
+        "detail": entry.detail,
+    }

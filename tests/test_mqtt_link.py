@@ -1,0 +1,126 @@
+"""The MQTT connection on the event loop, over TLS to a real Mosquitto with a private CA: a
+burst arrives whole and in order, and what was acknowledged is not sent again."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from bot.events.mqtt import Batch, MqttIngest
+from tests.mosquitto import MOSQUITTO, Mosquitto, free_port
+
+TOPIC = "/merakimv/Q2GV-GRGE-0002/lpr"
+DEADLINE = 20.0
+
+
+def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA, and a server certificate it signed for 127.0.0.1: (ca, cert, key)."""
+    ca, ca_key = directory / "ca.pem", directory / "ca.key"
+    cert, key, request = directory / "server.pem", directory / "server.key", directory / "s.csr"
+    extensions = directory / "san.cnf"
+    extensions.write_text("subjectAltName = IP:127.0.0.1\n", encoding="utf-8")
+    new_key = ["-newkey", "rsa:2048", "-nodes"]
+    commands = [
+        ["req", "-x509", *new_key, "-days", "2", "-subj", "/CN=test CA", "-keyout", str(ca_key)],
+        ["req", *new_key, "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(request)],
+        ["x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key)],
+    ]
+    commands[0] += ["-out", str(ca)]
+    commands[2] += ["-CAcreateserial", "-days", "2", "-extfile", str(extensions), "-out", str(cert)]
+    for command in commands:
+        subprocess.run(["openssl", *command], check=True, capture_output=True)
+    return ca, cert, key
+
+
+@pytest.fixture(name="tls_broker")
+def tls_broker_fixture(tmp_path: Path) -> Iterator[tuple[Mosquitto, int, Path]]:
+    """Mosquitto with a plain listener (for the publisher) and a TLS one: (broker, TLS port,
+    CA file)."""
+    if shutil.which(MOSQUITTO) is None or shutil.which("openssl") is None:
+        pytest.skip("mosquitto and openssl are needed")
+    ca, cert, key = make_certificates(tmp_path)
+    port = free_port()
+    extra = (
+        f"listener {port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+        # Run as root, Mosquitto would switch to its own user, who cannot read pytest's files.
+        "user root\nmax_queued_messages 0\n"
+    )
+    directory = tmp_path / "mosquitto"
+    directory.mkdir()
+    broker = Mosquitto(directory, extra=extra).start()
+    yield broker, port, ca
+    broker.stop()
+
+
+def publish(port: int, payloads: Sequence[bytes]) -> None:
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"cam-{uuid.uuid4().hex[:8]}")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    infos = [client.publish(TOPIC, payload, qos=1) for payload in payloads]
+    for info in infos:
+        info.wait_for_publish(DEADLINE)
+    client.disconnect()
+    client.loop_stop()
+
+
+class Received:
+    """A Batch handler that keeps what it is given and says when `count` have come."""
+
+    def __init__(self) -> None:
+        self.payloads: list[bytes] = []
+        self.enough = asyncio.Event()
+        self.count = 0
+
+    async def __call__(self, messages: Sequence[tuple[str, bytes]]) -> list[bool]:
+        self.payloads += [payload for _, payload in messages]
+        if len(self.payloads) >= self.count:
+            self.enough.set()
+        return [True] * len(messages)
+
+    async def wait_for(self, count: int) -> None:
+        self.count = count
+        if len(self.payloads) < count:
+            self.enough.clear()
+            async with asyncio.timeout(DEADLINE):
+                await self.enough.wait()
+
+
+async def test_over_tls_a_burst_arrives_whole_in_order_and_acknowledged_messages_stay_away(
+    tls_broker: tuple[Mosquitto, int, Path],
+) -> None:
+    broker, port, ca = tls_broker
+    client_id = f"mvbot-{uuid.uuid4().hex[:8]}"
+    received = Received()
+
+    def ingest() -> MqttIngest:
+        return MqttIngest(
+            f"mqtts://127.0.0.1:{port}", {TOPIC: Batch(received)}, client_id=client_id, ca_file=ca
+        )
+
+    first = ingest()
+    await first.start()
+    async with asyncio.timeout(DEADLINE):
+        await first.connected_times(1)
+    burst = [f'{{"plate": "TLS{n:04d}"}}'.encode() for n in range(500)]
+    await asyncio.to_thread(publish, broker.port, burst)
+    await received.wait_for(500)
+    assert received.payloads == burst
+    await first.stop()
+
+    # The same session again: nothing comes back but what is published now.
+    second = ingest()
+    await second.start()
+    async with asyncio.timeout(DEADLINE):
+        await second.connected_times(1)
+    await asyncio.to_thread(publish, broker.port, [b'{"plate": "AFTER01"}'])
+    await received.wait_for(501)
+    await second.stop()
+    assert received.payloads[500:] == [b'{"plate": "AFTER01"}']
