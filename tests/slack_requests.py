@@ -141,6 +141,10 @@ class SlackBot:
         return await self.post(body, signed_headers(body))
 
     async def event(self, event: Mapping[str, Any]) -> httpx.Response:
+        # The person's message exists on Slack: the bot may answer in its thread.
+        for ts in (event.get("ts"), event.get("thread_ts")):
+            if event.get("channel") and ts:
+                self.fake.said(str(event["channel"]), str(ts))
         body = json_body(event_callback(event))
         return await self.post(body, signed_headers(body, form=False))
 

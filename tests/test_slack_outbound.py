@@ -22,6 +22,8 @@ from tests.fake_slack import BOT_TOKEN, PUBLIC_URL, FakeSlack, running_fake_slac
 
 CHANNEL = Place("slack", "C1")
 LIMIT = 1000  # bytes: the upload limit in these tests
+PEOPLES = ("1.0", "7.0")
+WAITS = (0.0, 0.0, 0.0)  # Slack's processing is counted in answers here, not in seconds
 
 
 def asked_by(user: str, response_url: str | None = None) -> Message:
@@ -54,7 +56,16 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=retry_handlers()
         )
         links = FileLinks(b"k" * 32, PUBLIC_URL, media)
-        outbound = Outbound(client, links, pacer=ChannelPacer(0.0), upload_limit=LIMIT)
+        outbound = Outbound(
+            client,
+            links,
+            pacer=ChannelPacer(0.0),
+            upload_limit=LIMIT,
+            image_waits=WAITS,
+            share_waits=WAITS,
+        )
+        for ts in PEOPLES:  # messages people wrote, whose threads the bot answers in
+            fake.said(CHANNEL.room_id, ts)
         yield Rig(outbound, fake, media)
 
 
