@@ -230,7 +230,7 @@ async def test_a_snapshot_is_a_message_showing_it_that_threads_and_edits_like_an
 
 async def test_a_snapshot_slack_is_still_processing_is_posted_once_it_is_ready(rig: Rig) -> None:
     rig.fake.image_lag = 2  # Slack answers invalid_blocks ("invalid slack file") twice
-    sent = await rig.outbound.send(CHANNEL, Reply("snap", attachment=snapshot(rig)))
+    sent = await rig.outbound.send(CHANNEL, Reply("snap", attachment=snapshot(rig)), key="k1")
 
     posts = rig.fake.to("chat.postMessage")
     assert len(posts) == 3 and all(images(p.params["blocks"]) for p in posts)

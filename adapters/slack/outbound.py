@@ -220,7 +220,9 @@ class Outbound:
             reason = f"{size(length)}, over the {size(self._upload_limit)} Slack upload limit"
             link = await self._link(attachment, reason)
             return await self._post(place, reply, (*notes, link), key)
-        inline = shows_inline(attachment)
+        # An automatic post (it has a key) must be findable, threadable and editable: its
+        # picture is shown inside a message. A person's snapshot stays a shared file.
+        inline = key is not None and shows_inline(attachment)
         # A shared file cannot carry metadata: its name carries the key for `find`.
         name = marked_filename(attachment.filename, key) if key and not inline else None
         try:
