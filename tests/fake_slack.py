@@ -2,10 +2,14 @@
 
 `FakeSlack` answers the Web API methods the adapter calls (auth.test, users.info,
 users.lookupByEmail, chat.postMessage, chat.update, chat.postEphemeral, the
-files_upload_v2 trio with an upload URL on itself, apps.connections.open, and
+files_upload_v2 trio with an upload URL on itself, files.info, apps.connections.open, and
 conversations.history / conversations.replies over what the bot posted, with message
 metadata when asked for `include_all_metadata` as Slack does), the
-response_urls it hands out, and a Socket Mode WebSocket. It records every request as a
+response_urls it hands out, and a Socket Mode WebSocket. It is as strict as Slack where
+mvbot has been wrong: a `thread_ts` that is no message of that channel (the bot's, or one
+a test `said`) is `invalid_thread_ts`, an edit of an unknown ts `message_not_found`, and
+an image block naming a file not completed (or, with `image_lag`, not yet processed)
+`invalid_blocks`. It records every request as a
 `Call`, can hold a method until released, answer 429 with Retry-After, or refuse a
 channel as Slack does when the bot is not a member. Tests wait on `wait_for`, never on
 sleeps.
@@ -94,6 +98,12 @@ class FakeSlack:
         # What the bot posted, per channel, as conversations.history would list it.
         self.history: dict[str, list[dict[str, Any]]] = {}
         self._file_names: dict[str, str] = {}
+        self._said: dict[str, set[str]] = {}  # channel -> ts of people's messages
+        self._unprocessed: dict[str, int] = {}  # completed file id -> refusals left
+        self._shares: dict[str, dict[str, list[str]]] = {}  # file id -> channel -> ts
+        self._hidden_shares: dict[str, int] = {}  # file id -> files.info without shares
+        self.image_lag = 0  # refusals of a fresh image in a message before it is usable
+        self.share_lag = 0  # files.info answers before a fresh share is listed
 
     # Controls ----------------------------------------------------------------------
 
@@ -121,6 +131,14 @@ class FakeSlack:
     def release_all(self) -> None:
         for gate in self._held.values():
             gate.set()
+
+    def said(self, channel: str, ts: str) -> None:
+        """A person's message at `ts` in `channel`: the bot may answer in its thread."""
+        self._said.setdefault(channel, set()).add(ts)
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The bot's message at `ts` in `channel` as it stands now (after any edits)."""
+        return next((m for m in self.history.get(channel, ()) if m["ts"] == ts), None)
 
     def refuse_channel(self, channel: str) -> None:
         """Posts to `channel` fail with not_in_channel, as when the bot was not invited."""
@@ -248,10 +266,15 @@ class FakeSlack:
                     return {"ok": True, "user": {"id": user_id, "name": "person", **user}}
             return {"ok": False, "error": "users_not_found"}
         if method == "chat.postMessage":
+            refused = self._refusal(str(params["channel"]), params)
+            if refused is not None:
+                return refused
             self._keep(params["channel"], ts, params, metadata=params.get("metadata"))
             return {"ok": True, "channel": params["channel"], "ts": ts}
         if method == "chat.update":
-            return {"ok": True, "channel": params["channel"], "ts": params.get("ts", ts)}
+            return self._update(params)
+        if method == "files.info":
+            return self._file_info(str(params.get("file")))
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, params)
         if method == "chat.postEphemeral":
@@ -262,12 +285,79 @@ class FakeSlack:
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
             files = json.loads(params["files"])
-            shared = [{"id": f["id"], "name": self._file_names.get(f["id"], "")} for f in files]
-            self._keep(str(params["channel_id"]), ts, params, files=shared)
+            if any(f["id"] not in self._file_names for f in files):
+                return {"ok": False, "error": "file_not_found"}
+            channel = params.get("channel_id")
+            if channel:
+                refused = self._refusal(str(channel), params)
+                if refused is not None:
+                    return refused
+                shared = [{"id": f["id"], "name": self._file_names[f["id"]]} for f in files]
+                self._keep(str(channel), ts, params, files=shared)
+            for f in files:
+                self._unprocessed[f["id"]] = self.image_lag
+                self._hidden_shares[f["id"]] = self.share_lag
+                if channel:
+                    self._shares.setdefault(f["id"], {}).setdefault(str(channel), []).append(ts)
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _refusal(self, channel: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Slack's answer to a post it will not take, or None."""
+        thread = params.get("thread_ts")
+        held = {m["ts"] for m in self.history.get(channel, ())} | self._said.get(channel, set())
+        if thread and thread not in held:
+            # Seen answered by Slack for a thread_ts it does not know (not in its docs).
+            return {"ok": False, "error": "invalid_thread_ts"}
+        errors = [
+            f"invalid slack file [json-pointer:/blocks/{index}/slack_file]"
+            for index, block in enumerate(_blocks(params))
+            if block.get("type") == "image" and not self._usable(block)
+        ]
+        if errors:
+            return {"ok": False, "error": "invalid_blocks", "errors": errors}
+        return None
+
+    def _usable(self, block: Mapping[str, Any]) -> bool:
+        if "slack_file" not in block:
+            return "image_url" in block
+        file_id = str((block.get("slack_file") or {}).get("id"))
+        left = self._unprocessed.get(file_id)
+        if left is None:
+            return False  # never completed: Slack knows no such file
+        if left > 0:
+            self._unprocessed[file_id] = left - 1
+            return False
+        return True
+
+    def _update(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        message = self.message(channel, str(params.get("ts")))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        refused = self._refusal(channel, {"blocks": params.get("blocks")})
+        if refused is not None:
+            return refused
+        message["text"] = params.get("text") or ""
+        message["blocks"] = _blocks(params)
+        message["edited"] = {"user": BOT_USER}
+        return {"ok": True, "channel": channel, "ts": message["ts"]}
+
+    def _file_info(self, file_id: str) -> dict[str, Any]:
+        if file_id not in self._file_names:
+            return {"ok": False, "error": "file_not_found"}
+        hidden = self._hidden_shares.get(file_id, 0)
+        shares: dict[str, dict[str, list[dict[str, str]]]] = {}
+        if hidden > 0:
+            self._hidden_shares[file_id] = hidden - 1  # Slack makes shares asynchronously
+        else:
+            for channel, stamps in self._shares.get(file_id, {}).items():
+                kind = "public" if channel.startswith("C") else "private"
+                shares.setdefault(kind, {})[channel] = [{"ts": t} for t in stamps]
+        file = {"id": file_id, "name": self._file_names[file_id], "shares": shares}
+        return {"ok": True, "file": file}
 
     def _keep(
         self,
@@ -286,6 +376,8 @@ class FakeSlack:
             message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
         if files:
             message["files"] = files
+        if params.get("blocks"):
+            message["blocks"] = _blocks(params)
         self.history.setdefault(channel, []).append(message)
 
     def _history(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -320,6 +412,12 @@ class FakeSlack:
         payload = json.loads(await request.body())
         await self._record(Call("response", {"url": str(request.url), **payload}))
         return Response("ok", media_type="text/plain")
+
+
+def _blocks(params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found = params.get("blocks") or []
+    parsed = json.loads(found) if isinstance(found, str) else found
+    return list(parsed)
 
 
 @asynccontextmanager

@@ -141,6 +141,10 @@ class SlackBot:
         return await self.post(body, signed_headers(body))
 
     async def event(self, event: Mapping[str, Any]) -> httpx.Response:
+        # The person's message exists on Slack: the bot may answer in its thread.
+        for ts in (event.get("ts"), event.get("thread_ts")):
+            if event.get("channel") and ts:
+                self.fake.said(str(event["channel"]), str(ts))
         body = json_body(event_callback(event))
         return await self.post(body, signed_headers(body, form=False))
 
@@ -157,9 +161,12 @@ async def slack_bot(
     socket: bool = False,
     upload_limit: int = SLACK_FILE_LIMIT,
     clips: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[SlackBot]:
-    """Start the store, core and Slack adapter (HTTP mode, or Socket Mode) and the web app."""
+    """Start the store, core and Slack adapter (HTTP mode, or Socket Mode) and the web app;
+    `overrides` replace whole settings sections (MQTT, plates, access)."""
     settings = bot_settings(simulator, f"sqlite:///{data / 'mvbot.db'}", data, clips=clips)
+    settings = settings.with_overrides(dict(overrides or {}))
     slack: dict[str, Any] = {"bot_token": BOT_TOKEN, "api_url": fake.api_url}
     slack.update({"app_token": APP_TOKEN} if socket else {"signing_secret": SIGNING_SECRET})
     settings = settings.with_overrides({"slack": slack})

@@ -26,6 +26,7 @@ METHOD_SCOPES = {
     "chat_postEphemeral": "chat:write",
     "files_getUploadURLExternal": "files:write",
     "files_completeUploadExternal": "files:write",
+    "files_info": "files:read",
     "conversations_history": "channels:history",
     "conversations_replies": "channels:history",
 }

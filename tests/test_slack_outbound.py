@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,24 @@ from adapters.slack import PrivateReplyError
 from adapters.slack.adapter import retry_handlers
 from adapters.slack.outbound import Outbound
 from adapters.slack.pacing import ChannelPacer
-from bot.messages import Attachment, Button, Field, Message, Person, Place, Reply, Tone
+from bot.messages import (
+    Attachment,
+    Button,
+    Field,
+    Message,
+    Person,
+    Place,
+    Reply,
+    SentMessage,
+    Tone,
+)
 from bot.web.links import FileLinks
 from tests.fake_slack import BOT_TOKEN, PUBLIC_URL, FakeSlack, running_fake_slack
 
 CHANNEL = Place("slack", "C1")
 LIMIT = 1000  # bytes: the upload limit in these tests
+PEOPLES = ("1.0", "7.0")
+WAITS = (0.0, 0.0, 0.0)  # Slack's processing is counted in answers here, not in seconds
 
 
 def asked_by(user: str, response_url: str | None = None) -> Message:
@@ -54,7 +67,16 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=retry_handlers()
         )
         links = FileLinks(b"k" * 32, PUBLIC_URL, media)
-        outbound = Outbound(client, links, pacer=ChannelPacer(0.0), upload_limit=LIMIT)
+        outbound = Outbound(
+            client,
+            links,
+            pacer=ChannelPacer(0.0),
+            upload_limit=LIMIT,
+            image_waits=WAITS,
+            share_waits=WAITS,
+        )
+        for ts in PEOPLES:  # messages people wrote, whose threads the bot answers in
+            fake.said(CHANNEL.room_id, ts)
         yield Rig(outbound, fake, media)
 
 
@@ -171,3 +193,86 @@ async def test_a_member_found_by_email_gets_a_direct_message(rig: Rig) -> None:
 
     (post,) = rig.fake.to("chat.postMessage")
     assert post.params["channel"] == "U2"
+
+
+def snapshot(rig: Rig) -> Attachment:
+    path = rig.media / "lobby.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"j" * 200)
+    return Attachment(path, "image", "image/jpeg", "lobby.jpg")
+
+
+def images(blocks: list[dict[str, object]]) -> list[object]:
+    return [b["slack_file"] for b in blocks if b["type"] == "image"]
+
+
+async def test_a_snapshot_is_a_message_showing_it_that_threads_and_edits_like_any(
+    rig: Rig,
+) -> None:
+    reply = Reply("*Lobby* 14:30", title="Lobby — snapshot", attachment=snapshot(rig))
+    sent = await rig.outbound.send(CHANNEL, reply, key="alert-1-heads-up")
+
+    _ticket, upload, completion, post = rig.fake.calls
+    assert "channel_id" not in completion.params  # uploaded, not shared as a file
+    file_id = upload.params["file_id"]
+    assert images(post.params["blocks"]) == [{"id": file_id}]
+    assert post.params["metadata"]["event_payload"]["key"] == "alert-1-heads-up"
+    shown = rig.fake.message("C1", sent.id)
+    assert shown is not None and shown["metadata"]["event_payload"]["key"] == "alert-1-heads-up"
+    # A reply in its thread and an edit in place are both taken by Slack.
+    await rig.outbound.send(CHANNEL.in_thread(sent.id), Reply("The clip follows"))
+    await rig.outbound.update(sent, Reply("*Lobby* 14:30, plate settled", title="Lobby"))
+    assert rig.methods()[-2:] == ["chat.postMessage", "chat.update"]
+    edited = rig.fake.message("C1", sent.id)
+    assert edited is not None and "plate settled" in json.dumps(edited["blocks"])
+    assert images(edited["blocks"]) == [{"id": file_id}]  # the picture stays
+    assert await rig.outbound.find(CHANNEL, "alert-1-heads-up", datetime(2000, 1, 1, tzinfo=UTC))
+
+
+async def test_a_snapshot_slack_is_still_processing_is_posted_once_it_is_ready(rig: Rig) -> None:
+    rig.fake.image_lag = 2  # Slack answers invalid_blocks ("invalid slack file") twice
+    sent = await rig.outbound.send(CHANNEL, Reply("snap", attachment=snapshot(rig)), key="k1")
+
+    posts = rig.fake.to("chat.postMessage")
+    assert len(posts) == 3 and all(images(p.params["blocks"]) for p in posts)
+    assert sent.extra["kind"] == "message" and rig.fake.history["C1"][0]["ts"] == sent.id
+
+
+async def test_a_snapshot_slack_never_takes_inline_is_shared_under_the_message(rig: Rig) -> None:
+    rig.fake.image_lag = 99
+    sent = await rig.outbound.send(CHANNEL, Reply("snap", attachment=snapshot(rig)), key="k1")
+
+    message, share = rig.fake.history["C1"]
+    assert (message["ts"], message["metadata"]["event_payload"]["key"]) == (sent.id, "k1")
+    assert not images(message["blocks"])
+    assert share["thread_ts"] == sent.id and share["files"]
+    assert sent.extra["kind"] == "message"
+
+
+async def test_a_clip_at_the_top_level_is_known_by_its_shares_ts(rig: Rig) -> None:
+    rig.fake.share_lag = 2  # files.info lists the share only on the third asking
+    sent = await rig.outbound.send(CHANNEL, Reply("clip", attachment=rig.clip(100)))
+
+    (share,) = rig.fake.history["C1"]
+    assert sent.id == share["ts"] and sent.extra["kind"] == "file"
+    assert len(rig.fake.to("files.info")) == 3
+    await rig.outbound.send(CHANNEL.in_thread(sent.id), Reply("more on this clip"))
+    assert rig.fake.history["C1"][-1]["thread_ts"] == sent.id
+
+
+async def test_a_clip_whose_share_slack_does_not_list_says_it_cannot_be_threaded(
+    rig: Rig,
+) -> None:
+    rig.fake.share_lag = 99
+    sent = await rig.outbound.send(CHANNEL, Reply("clip", attachment=rig.clip(100)))
+
+    assert sent.extra["threadable"] == "no" and sent.id == sent.extra["file"]
+
+
+async def test_the_fake_refuses_threads_and_edits_of_messages_it_does_not_hold(rig: Rig) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        await rig.outbound.send(CHANNEL.in_thread("F000123"), Reply("in a file's thread"))
+    assert refused.value.response["error"] == "invalid_thread_ts"
+    ghost = SentMessage(CHANNEL, "9.999", {"kind": "message", "channel": "C1"})
+    with pytest.raises(SlackApiError) as missing:
+        await rig.outbound.update(ghost, Reply("edit"))
+    assert missing.value.response["error"] == "message_not_found"

@@ -25,6 +25,7 @@ BUTTONS_PER_BLOCK = 25
 BUTTON_VALUE = 2000
 BLOCKS_PER_MESSAGE = 50
 FALLBACK_TEXT = 3000  # notifications show far less; long fallbacks only cost bandwidth
+ALT_TEXT = 2000
 
 _ICONS = {
     Tone.INFO: "",
@@ -171,7 +172,22 @@ def actions_block(buttons: tuple[Button, ...]) -> Block:
     return {"type": "actions", "elements": button_elements(buttons)}
 
 
-def _blocks(part: Part, notes: tuple[str, ...], with_buttons: bool) -> list[Block]:
+def image_block(file_id: str, alt: str) -> Block:
+    """An uploaded image shown inside the message, by its Slack file id."""
+    return {"type": "image", "slack_file": {"id": file_id}, "alt_text": _cut(alt, ALT_TEXT)}
+
+
+def kept_image(out: list[Block], file_id: str | None) -> list[Block]:
+    """An edited message's blocks, still showing the picture it was posted with."""
+    if file_id is None or any(b["type"] == "image" for b in out):
+        return out
+    at = next((i for i, b in enumerate(out) if b["type"] in ("context", "actions")), len(out))
+    return [*out[:at], image_block(file_id, "snapshot"), *out[at:]]
+
+
+def _blocks(
+    part: Part, notes: tuple[str, ...], with_buttons: bool, image: str | None
+) -> list[Block]:
     match part:
         case Heading(tone, title, text, links):
             icon = _ICONS[tone]
@@ -193,8 +209,10 @@ def _blocks(part: Part, notes: tuple[str, ...], with_buttons: bool) -> list[Bloc
             return [{"type": "section", "text": _mrkdwn(_links_text(found))}]
         case Table(rows):
             return _code_sections(table_text(rows))
-        case File():
-            return []  # outbound.py uploads it, with comment_text as its comment
+        case File(attachment):
+            # Shown by its file id once uploaded; otherwise outbound.py shares it as a
+            # file, with comment_text as its comment.
+            return [image_block(image, attachment.filename)] if image else []
         case SmallPrint(small_print):
             small = [_mrkdwn(_cut(mrkdwn(line), SECTION_TEXT)) for line in small_print]
             small += [_mrkdwn(_cut(note, SECTION_TEXT)) for note in notes]
@@ -208,10 +226,13 @@ def _links_text(found: tuple[Hyperlink, ...]) -> str:
     return _cut("\n".join(f":link: {link(each)}" for each in found), SECTION_TEXT)
 
 
-def blocks(reply: Reply, *, notes: tuple[str, ...] = (), buttons: bool = True) -> list[Block]:
+def blocks(
+    reply: Reply, *, notes: tuple[str, ...] = (), buttons: bool = True, image: str | None = None
+) -> list[Block]:
     """The message for `reply`. `notes` are extra mrkdwn context lines, already escaped
-    (who asked, a download link); `buttons=False` leaves the buttons for another message."""
-    out = [block for part in walk(reply) for block in _blocks(part, notes, buttons)]
+    (who asked, a download link); `buttons=False` leaves the buttons for another message;
+    `image` is the Slack file id of the reply's attachment, uploaded to be shown inline."""
+    out = [block for part in walk(reply) for block in _blocks(part, notes, buttons, image)]
     if len(out) > BLOCKS_PER_MESSAGE:
         # Keep the head, the context and the buttons: they matter most to the reader.
         tail = [b for b in out[-2:] if b["type"] in ("context", "actions")]

@@ -2,8 +2,9 @@
 
 A message carries the key as message metadata (`chat.postMessage` `metadata`), which
 `conversations.history` (a channel's top level) and `conversations.replies` (a thread)
-return with `include_all_metadata=true`. A shared file cannot carry metadata, so its
-uploaded name carries a short marker derived from the key instead.
+return with `include_all_metadata=true`; so does a message showing an image (outbound.py). A
+file shared as a file (a clip) cannot carry metadata, so its uploaded name carries a
+short marker derived from the key instead.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ def _match(place: Place, message: Mapping[str, Any], key: str, token: str) -> Se
     payload = metadata.get("event_payload") or {}
     files = [f for f in message.get("files") or () if token in str(f.get("name", ""))]
     if files:
-        return SentMessage(place, str(files[0]["id"]), {"kind": "file"})
+        # The share's own ts: what the rest of mvbot threads under (never the file id).
+        extra = {"kind": "file", "file": str(files[0]["id"]), "channel": place.room_id}
+        return SentMessage(place, str(message["ts"]), extra)
     if metadata.get("event_type") == EVENT_TYPE and payload.get("key") == key:
         return SentMessage(place, str(message["ts"]), {"kind": "message", "channel": place.room_id})
     return None

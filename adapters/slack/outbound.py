@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
-import httpx
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,7 +17,18 @@ from adapters.slack.blocks import (
     blocks,
     comment_text,
     fallback_text,
+    kept_image,
     link_note,
+)
+from adapters.slack.files import (
+    IMAGE_WAITS,
+    SHARE_WAITS,
+    UploadFailed,
+    error_code,
+    share_ts,
+    shows_inline,
+    unprocessed_file,
+    upload,
 )
 from adapters.slack.inbound import PLATFORM, Asker
 from adapters.slack.lookup import find_post, key_metadata, marked_filename
@@ -34,8 +41,6 @@ log = logging.getLogger(__name__)
 
 # Slack's own cap on one file; a workspace may set a lower one (build_slack_adapter).
 SLACK_FILE_LIMIT = 1_000_000_000
-UPLOAD_CHUNK = 1 << 20
-UPLOAD_TIMEOUT = httpx.Timeout(60.0, write=300.0)
 # Answers that mean "the bot may not post here": the asker hears about it privately.
 CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
 NOT_IN_CHANNEL = (
@@ -48,16 +53,8 @@ class PrivateReplyError(LookupError):
     """A private reply outside any command: there is no asker to show it to."""
 
 
-class UploadFailed(Exception):
-    """The file could not be handed to Slack; a download link goes out instead."""
-
-
 def _asker(answering: Message | None) -> Asker | None:
     return Asker.of(answering) if answering is not None else None
-
-
-def _error_code(error: SlackApiError) -> str:
-    return str(error.response.get("error", "")) if error.response is not None else ""
 
 
 class Outbound:
@@ -71,12 +68,16 @@ class Outbound:
         pacer: ChannelPacer,
         upload_limit: int = SLACK_FILE_LIMIT,
         retry_handlers: list[AsyncRetryHandler] | None = None,
+        image_waits: tuple[float, ...] = IMAGE_WAITS,
+        share_waits: tuple[float, ...] = SHARE_WAITS,
     ) -> None:
         self._client = client
         self._links = links
         self._pacer = pacer
         self._upload_limit = upload_limit
         self._retry_handlers = retry_handlers or []
+        self._image_waits = image_waits
+        self._share_waits = share_waits
 
     async def send(
         self,
@@ -94,15 +95,10 @@ class Outbound:
         notes = tuple(n for n in (asker_note(asker),) if n)
         try:
             if reply.attachment is not None:
-                attachment = reply.attachment
-                if key is not None:
-                    attachment = replace(
-                        attachment, filename=marked_filename(attachment.filename, key)
-                    )
-                return await self._share_file(place, reply, attachment, notes, key)
+                return await self._share_file(place, reply, reply.attachment, notes, key)
             return await self._post(place, reply, notes, key)
         except SlackApiError as error:
-            if _error_code(error) in CHANNEL_ERRORS and asker and asker.response_url:
+            if error_code(error) in CHANNEL_ERRORS and asker and asker.response_url:
                 return await self._respond(place, reply, asker, hint=NOT_IN_CHANNEL)
             raise
 
@@ -116,7 +112,7 @@ class Outbound:
         try:
             found = await self._client.users_lookupByEmail(email=email)
         except SlackApiError as error:
-            if _error_code(error) == "users_not_found":
+            if error_code(error) == "users_not_found":
                 return False
             raise
         user_id = str(found["user"]["id"])
@@ -142,24 +138,32 @@ class Outbound:
                 channel=channel,
                 ts=sent.id,
                 text=fallback_text(reply),
-                blocks=blocks(reply, notes=notes),
+                blocks=kept_image(blocks(reply, notes=notes), sent.extra.get("image")),
             )
 
     async def _post(
-        self, place: Place, reply: Reply, notes: tuple[str, ...], key: str | None = None
+        self,
+        place: Place,
+        reply: Reply,
+        notes: tuple[str, ...],
+        key: str | None = None,
+        *,
+        image: str | None = None,
     ) -> SentMessage:
         async with self._pacer.turn(place.room_id):
             answer = await self._client.chat_postMessage(
                 channel=place.room_id,
                 thread_ts=place.thread_id,
                 text=fallback_text(reply),
-                blocks=blocks(reply, notes=notes),
+                blocks=blocks(reply, notes=notes, image=image),
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata=key_metadata(key) if key is not None else None,
             )
-        channel = str(answer.get("channel") or place.room_id)
-        return SentMessage(place, str(answer["ts"]), {"kind": "message", "channel": channel})
+        extra = {"kind": "message", "channel": str(answer.get("channel") or place.room_id)}
+        if image is not None:
+            extra["image"] = image  # an edit keeps showing the picture
+        return SentMessage(place, str(answer["ts"]), extra)
 
     async def _ephemeral(self, place: Place, reply: Reply, asker: Asker | None) -> SentMessage:
         if asker is None:
@@ -178,7 +182,7 @@ class Outbound:
                     blocks=blocks(reply, notes=notes),
                 )
         except SlackApiError as error:
-            if _error_code(error) in CHANNEL_ERRORS and asker.response_url:
+            if error_code(error) in CHANNEL_ERRORS and asker.response_url:
                 return await self._respond(place, reply, asker, hint=None)
             raise
         return SentMessage(place, str(answer.get("message_ts", "")), {"kind": "ephemeral"})
@@ -216,27 +220,76 @@ class Outbound:
             reason = f"{size(length)}, over the {size(self._upload_limit)} Slack upload limit"
             link = await self._link(attachment, reason)
             return await self._post(place, reply, (*notes, link), key)
+        # An automatic post (it has a key) must be findable, threadable and editable: its
+        # picture is shown inside a message. A person's snapshot stays a shared file.
+        inline = key is not None and shows_inline(attachment)
+        # A shared file cannot carry metadata: its name carries the key for `find`.
+        name = marked_filename(attachment.filename, key) if key and not inline else None
         try:
-            file_id = await self._upload(attachment, length)
-            async with self._pacer.turn(place.room_id):
-                await self._client.files_completeUploadExternal(
-                    files=[{"id": file_id, "title": reply.title or attachment.filename}],
-                    channel_id=place.room_id,
-                    thread_ts=place.thread_id,
-                    initial_comment=comment_text(reply, notes=notes),
-                )
+            if inline:
+                return await self._show_image(place, reply, attachment, notes, key)
+            return await self._share(place, reply, attachment, notes, name)
         except SlackApiError as error:
-            if _error_code(error) in CHANNEL_ERRORS:
+            if error_code(error) in CHANNEL_ERRORS:
                 raise
-            log.warning("upload refused file=%s error=%s", attachment.filename, _error_code(error))
+            log.warning("upload refused file=%s error=%s", attachment.filename, error_code(error))
             reason = "Slack did not accept the upload"
-            link = await self._link(attachment, reason)
-            return await self._post(place, reply, (*notes, link), key)
         except UploadFailed as error:
             log.warning("upload failed file=%s error=%s", attachment.filename, error)
             reason = "the upload to Slack failed"
-            link = await self._link(attachment, reason)
-            return await self._post(place, reply, (*notes, link), key)
+        link = await self._link(attachment, reason)
+        return await self._post(place, reply, (*notes, link), key)
+
+    async def _show_image(
+        self,
+        place: Place,
+        reply: Reply,
+        attachment: Attachment,
+        notes: tuple[str, ...],
+        key: str | None,
+    ) -> SentMessage:
+        """The reply as one message showing the uploaded picture: it can be threaded
+        under, edited and found by its key like any other."""
+        file_id = await upload(self._client, attachment, attachment.filename)
+        # Completed without a channel: the file is shared by the message that shows it.
+        await self._client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": reply.title or attachment.filename}]
+        )
+        for wait in (*self._image_waits, None):
+            try:
+                return await self._post(place, reply, notes, key, image=file_id)
+            except SlackApiError as error:
+                if not unprocessed_file(error):
+                    raise
+                if wait is None:
+                    break
+                await asyncio.sleep(wait)
+        log.warning("image not accepted in a message file=%s: shared instead", file_id)
+        sent = await self._post(place, reply, notes, key)
+        under = place.in_thread(place.thread_id or sent.id)
+        try:
+            await self._share(under, Reply("", title=reply.title), attachment, (), None)
+        except (SlackApiError, UploadFailed) as error:
+            log.warning("sharing the picture failed file=%s error=%r", attachment.filename, error)
+        return sent
+
+    async def _share(
+        self,
+        place: Place,
+        reply: Reply,
+        attachment: Attachment,
+        notes: tuple[str, ...],
+        name: str | None,
+    ) -> SentMessage:
+        """The file shared into the conversation, the reply as its comment."""
+        file_id = await upload(self._client, attachment, name or attachment.filename)
+        async with self._pacer.turn(place.room_id):
+            await self._client.files_completeUploadExternal(
+                files=[{"id": file_id, "title": reply.title or attachment.filename}],
+                channel_id=place.room_id,
+                thread_ts=place.thread_id,
+                initial_comment=comment_text(reply, notes=notes),
+            )
         if reply.buttons:
             # A file's comment cannot carry buttons: they follow in a message of their own
             # (without the key: `find` must name the file, not these buttons).
@@ -247,36 +300,16 @@ class Outbound:
                     text=f"More for {reply.title or attachment.filename}",
                     blocks=[actions_block(reply.buttons)],
                 )
-        return SentMessage(place, file_id, {"kind": "file"})
-
-    async def _upload(self, attachment: Attachment, length: int) -> str:
-        """Steps one and two of files_upload_v2, streaming the file from disk."""
-        ticket = await self._client.files_getUploadURLExternal(
-            filename=attachment.filename, length=length
-        )
-        transport = httpx.AsyncHTTPTransport(retries=2)  # connection failures only
-        try:
-            async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, transport=transport) as http:
-                response = await http.post(
-                    str(ticket["upload_url"]),
-                    content=_chunks(attachment.path),
-                    headers={"Content-Type": attachment.mime, "Content-Length": str(length)},
-                )
-        except (httpx.HTTPError, OSError) as error:
-            raise UploadFailed(repr(error)) from error
-        if response.status_code != 200:
-            raise UploadFailed(f"status {response.status_code}: {response.text[:200]}")
-        return str(ticket["file_id"])
+        extra = {"kind": "file", "file": file_id, "channel": place.room_id}
+        # A reply in a thread cannot start one (Slack threads one level deep); at the top
+        # level the share's own ts is what a thread hangs under.
+        ts = None
+        if place.thread_id is None:
+            ts = await share_ts(self._client, file_id, place.room_id, self._share_waits)
+        if ts is None:
+            return SentMessage(place, file_id, {**extra, "threadable": "no"})
+        return SentMessage(place, ts, extra)
 
     async def _link(self, attachment: Attachment, reason: str) -> str:
         url = await asyncio.to_thread(self._links.url_for, attachment.path)
         return link_note(attachment, url, reason)
-
-
-async def _chunks(path: Path) -> AsyncIterator[bytes]:
-    file = await asyncio.to_thread(path.open, "rb")
-    try:
-        while block := await asyncio.to_thread(file.read, UPLOAD_CHUNK):
-            yield block
-    finally:
-        await asyncio.to_thread(file.close)

@@ -136,6 +136,10 @@ class Alerts:
                 if sent is None:
                     return
                 heads_up_id = sent.id
+                if alert.sighting_id is not None:
+                    # A read that changed the plate while the heads-up was on its way
+                    # found nothing told to edit: look again once it is recorded.
+                    self.revise([alert.sighting_id])
             assert heads_up_id is not None
             await self._defer_clip(alert, heads_up_id, resumed=resumed)
         except asyncio.CancelledError:
