@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +180,9 @@ def sha256_of(path: Path) -> str:
 
 
 def utc_ms(moment: datetime) -> int:
-    return round(moment.astimezone(UTC).timestamp() * 1000)
+    # Whole milliseconds, cut as the bot cuts a time for the API (never rounded up): a
+    # moment at .931641 s is 931 ms, not 932.
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)

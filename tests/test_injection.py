@@ -157,9 +157,12 @@ def test_a_star_in_a_camera_name_does_not_break_the_cores_bold() -> None:
 
 def test_mvbots_own_url_in_the_text_is_the_one_link() -> None:
     reply = Reply(f"Watch it here: {OURS.url} (not https://evil.example)", links=(OURS,))
-    assert render_markdown(reply) == (
-        f"Watch it here: [{OURS.url}]({OURS.url}) (not hxxps://evil\\[.\\]example)"
-    )
+    # Webex links a plain URL of mvbot's itself; only the other address is defanged.
+    assert render_markdown(reply) == f"Watch it here: {OURS.url} (not hxxps://evil\\[.\\]example)"
+    underscored = Hyperlink("Open", "https://mvbot.example/s/a_b_")
+    written_out = render_markdown(Reply(f"See {underscored.url}", links=(underscored,)))
+    shown = underscored.url.replace("_", "\\_")  # the label is text: no _emphasis_
+    assert written_out == f"See [{shown}]({underscored.url})"
     section = blocks(reply)[0]["text"]["text"]
     assert section == f"Watch it here: <{OURS.url}> (not hxxps://evil[.]example)"
 

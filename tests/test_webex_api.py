@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from adapters.webex import WebexAdapter, WebexClient, WebexError, register_webhooks
 from bot.config import WebexSettings
-from bot.messages import Attachment, Message, Place, Reply, SentMessage, Tone
+from bot.messages import Attachment, Hyperlink, Message, Place, Reply, SentMessage, Tone
 from bot.runner import Runner
 from bot.store import Outcome
 from bot.web.links import FileLinks
@@ -220,7 +220,9 @@ async def test_a_direct_message_reaches_a_member_by_email_and_no_one_else(
     fake_webex: FakeWebex, adapter: WebexAdapter
 ) -> None:
     member = fake_webex.add_person("Dana Contractor", "dana@example.com")
-    assert await adapter.send_direct("Dana@example.com", Reply("Your link: https://x/s/t"))
+    # The link is mvbot's own (declared in `links`), so it is drawn as a link, not defanged.
+    link = Reply("Your link: https://x/s/t", links=(Hyperlink("stream", "https://x/s/t"),))
+    assert await adapter.send_direct("Dana@example.com", link)
     (posted,) = fake_webex.posted
     assert posted.message["toPersonId"] == member["id"]
     assert posted.message["markdown"] == "Your link: https://x/s/t"

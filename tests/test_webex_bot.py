@@ -260,7 +260,7 @@ async def test_a_mention_or_a_link_from_someone_without_a_role_comes_back_as_tex
         carl, f"mvbot {probe}", html=mention_html(html.escape(probe, quote=False))
     )
     await webex_bot.deliver(delivery)
-    await webex_bot.adapter.drain()
+    await webex_bot.running.runner.idle()
 
     (answer,) = fake.posted
     markdown = answer.message["markdown"]

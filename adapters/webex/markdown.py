@@ -46,6 +46,9 @@ def code(text: str) -> str:
     return unscheme(text).replace("<@", "<\u200b@").replace("`", "'")
 
 
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9./?=&%:~+-]+")
+
+
 def _draw(span: Span) -> str:
     match span:
         case Plain(text):
@@ -56,6 +59,10 @@ def _draw(span: Span) -> str:
         case Code(text):
             return f"`{code(text)}`"
         case Anchor(found):
+            # Webex links a plain URL itself; written out, it also reads as text in
+            # notifications. Only a URL that markdown could cut short gets the long form.
+            if _PLAIN_URL.fullmatch(found.url):
+                return found.url
             return f"[{_shown(found.url)}]({_target(found.url)})"
     assert_never(span)
 
