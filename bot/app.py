@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -78,6 +79,13 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(store.close)
         metrics = Metrics()
         metrics.describe("mvbot_meraki_requests_total", "Dashboard API attempts by outcome")
+        loop = asyncio.get_running_loop()
+        # A task count that only grows is a leak no counter shows (bench/soak.py watches it).
+        metrics.gauge(
+            "mvbot_tasks",
+            "asyncio tasks alive in mvbot's event loop",
+            lambda: len(asyncio.all_tasks(loop)),
+        )
 
         def count_api_attempt(outcome: str) -> None:
             metrics.inc("mvbot_meraki_requests_total", outcome=outcome)

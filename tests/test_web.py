@@ -22,3 +22,20 @@ async def test_health_and_metrics() -> None:
         assert 'mvbot_commands_total{command="clip",outcome="ok"} 2' in text
         healthy["store"] = "error"
         assert (await c.get("/healthz")).status_code == 503
+
+
+async def test_metrics_gauges_are_read_when_scraped() -> None:
+    tasks = [3.0]
+    metrics = Metrics()
+    metrics.gauge("mvbot_tasks", "asyncio tasks alive", lambda: tasks[0])
+
+    async def health() -> dict[str, str]:
+        return {"store": "ok"}
+
+    app = create_app(metrics=metrics, health=health)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        first = (await c.get("/metrics")).text
+        tasks[0] = 7
+        second = (await c.get("/metrics")).text
+    assert "# TYPE mvbot_tasks gauge\nmvbot_tasks 3\n" in first
+    assert "\nmvbot_tasks 7\n" in second
