@@ -7,8 +7,11 @@ minute after the last, and the test waits for the watcher to have evaluated them
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bot.messages import Reply
+import pytest
+
+from bot.messages import Place, Reply, SentMessage
 from simulator import SimulatorServer
 from tests.bot_fixtures import BotUnderTest, bot_simulator_fixture  # noqa: F401
 from tests.db_fixtures import database_url_fixture  # noqa: F401
@@ -93,6 +96,29 @@ async def test_alert_state_survives_a_restart(occupancy_start: OccupancyStart) -
         assert alerts(bot) == []
         await drive(bot, zone, [3, 14], T0 + timedelta(minutes=2))
         assert len(alerts(bot)) == 1
+
+
+async def test_a_firing_the_room_could_not_be_told_is_posted_once_after_a_restart(
+    occupancy_start: OccupancyStart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with occupancy_start(occupancy={"alert_cooldown": "0s"}) as bot:
+        await bot.ask("occupancy alert warehouse zone dock doors above 10", user=OPERATOR)
+        healthy = bot.room.send
+
+        async def platform_down(place: Place, reply: Reply, **how: Any) -> SentMessage:
+            if (reply.title or "").endswith("occupancy alert"):
+                raise ConnectionError("the chat platform is down")
+            return await healthy(place, reply, **how)
+
+        monkeypatch.setattr(bot.room, "send", platform_down)
+        await drive(bot, dock_doors(bot), [12], T0)
+        assert alerts(bot) == []
+    monkeypatch.undo()
+    async with occupancy_start(occupancy={"alert_cooldown": "0s"}) as bot:
+        (posted,) = alerts(bot)  # told at start, with the firing's own count
+        assert "*12 people*" in posted.text
+    async with occupancy_start(occupancy={"alert_cooldown": "0s"}) as bot:
+        assert alerts(bot) == []  # and only once
 
 
 async def test_without_mqtt_the_rest_poll_feeds_alerts(

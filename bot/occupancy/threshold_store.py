@@ -1,4 +1,4 @@
-"""Occupancy alerts in the database (table `occupancy_alerts`, schema version 4)."""
+"""Occupancy alerts in the database (table `occupancy_alerts`, schema versions 4 and 10)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ occupancy_alerts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("armed", Boolean, nullable=False),
     Column("last_fired_at", UTCDateTime),
+    Column("unposted_count", Integer),  # schema version 10
     Index("ix_occupancy_alerts_serial", "serial"),
 )
 
@@ -65,9 +66,16 @@ class AlertRule:
     created_at: datetime
     armed: bool = True
     last_fired_at: datetime | None = None
+    # The count of the last firing while it is not yet posted: stored with the firing, so
+    # a crash or a platform outage before the post delays the alert but never loses it.
+    unposted_count: int | None = None
 
-    def with_state(self, armed: bool, last_fired_at: datetime | None) -> AlertRule:
-        return replace(self, armed=armed, last_fired_at=last_fired_at)
+    def with_state(
+        self, armed: bool, last_fired_at: datetime | None, unposted_count: int | None = None
+    ) -> AlertRule:
+        return replace(
+            self, armed=armed, last_fired_at=last_fired_at, unposted_count=unposted_count
+        )
 
 
 class AlertStore:
@@ -106,7 +114,11 @@ class AlertStore:
         statement = (
             update(occupancy_alerts)
             .where(occupancy_alerts.c.id == rule.id)
-            .values(armed=rule.armed, last_fired_at=rule.last_fired_at)
+            .values(
+                armed=rule.armed,
+                last_fired_at=rule.last_fired_at,
+                unposted_count=rule.unposted_count,
+            )
         )
         await write(self._engine, statement)
 
@@ -124,4 +136,5 @@ def _rule(row: Row[Any]) -> AlertRule:
         created_at=row.created_at,
         armed=bool(row.armed),
         last_fired_at=row.last_fired_at,
+        unposted_count=row.unposted_count,
     )

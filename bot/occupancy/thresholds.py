@@ -88,6 +88,11 @@ class AlertWatcher:
     async def start(self, *, poll: bool = True) -> None:
         for rule in await self._store.all():
             self._remember(rule)
+        # Firings a crash or an outage kept from their room: posted now, once (keyed).
+        async with self._lock:
+            for rule in self.rules():
+                if rule.unposted_count is not None and rule.last_fired_at is not None:
+                    await self._post(rule, rule.unposted_count, rule.last_fired_at)
         self._live.subscribe(self._on_update)
         self._tasks.append(asyncio.create_task(self._work(), name="occupancy alerts"))
         if poll:
@@ -162,11 +167,13 @@ class AlertWatcher:
                 if decision is Decision.KEEP:
                     continue
                 armed = decision is Decision.REARM
-                fired_at = at if decision is Decision.FIRE else rule.last_fired_at
-                rule = rule.with_state(armed, fired_at)
+                firing = decision is Decision.FIRE
+                fired_at = at if firing else rule.last_fired_at
+                unposted = count if firing else rule.unposted_count
+                rule = rule.with_state(armed, fired_at, unposted)
                 self._rules[rule.id] = rule
-                await self._store.save_state(rule)
-                if decision is Decision.FIRE:
+                await self._store.save_state(rule)  # the firing is stored before its post
+                if firing:
                     await self._post(rule, count, at)
                 elif decision is Decision.SUPPRESS:
                     log.info(
@@ -223,7 +230,14 @@ class AlertWatcher:
             key = f"occupancy-{rule.id}-{at.isoformat()}"
             await self._outbox.send(rule.place, reply, key=key)
         except Exception:
+            # Kept as unposted: the next start posts it.
             log.exception("occupancy alert could not be posted id=%d", rule.id)
+            return
+        posted = self._rules.get(rule.id)
+        if posted is not None and posted.unposted_count is not None:
+            posted = posted.with_state(posted.armed, posted.last_fired_at, None)
+            self._rules[rule.id] = posted
+            await self._store.save_state(posted)
 
     async def _zone_of(self, serial: str) -> ZoneInfo:
         try:

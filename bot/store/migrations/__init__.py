@@ -22,6 +22,7 @@ from bot.store.migrations import (
     v007_plate_reads_by_sighting,
     v008_commands,
     v009_posts,
+    v010_occupancy_unposted,
 )
 from bot.store.schema import schema_version
 
@@ -38,6 +39,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (7, v007_plate_reads_by_sighting.upgrade),
     (8, v008_commands.upgrade),
     (9, v009_posts.upgrade),
+    (10, v010_occupancy_unposted.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
