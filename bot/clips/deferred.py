@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clips.parts import ClipSpec, fetch_clip
 from bot.clips.replies import clip_reply
-from bot.clips.retries import POST_PATIENCE, RETRY_MAX, person_to_json, retry_wait
+from bot.clips.retries import POST_PATIENCE, RETRY_MAX, person_to_json, rearm, retry_wait
 from bot.clips.stills import SNAPSHOT_KIND, PendingSnapshots
 from bot.grammar.formatting import short_span
 from bot.media import MediaInfo
@@ -94,13 +94,7 @@ class PendingClips:
     async def resume(self) -> int:
         """Re-arm every unfinished clip and snapshot job (the scheduler's own store may have
         lost one)."""
-        count = await self.snapshots.resume()
-        for status in ("pending", "running"):
-            for job in await self.services.store.jobs(status=status, kind=KIND):
-                now = self.services.clock()
-                self.services.scheduler.schedule(KIND, job.id, max(job.due_at, now))
-                count += 1
-        return count
+        return await self.snapshots.resume() + await rearm(self.services, KIND)
 
     async def run(self, job_id: str) -> None:
         try:

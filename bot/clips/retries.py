@@ -1,4 +1,4 @@
-"""What deferred clips and snapshots share: how long to wait between tries, who asked."""
+"""What deferred clips and snapshots share: re-arming at start, waits between tries, who asked."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.messages import Person
+from bot.services import Services
 
 # Waits between "too recent" answers: short at first, then settling at a minute.
 RETRY_STEPS = (timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40))
@@ -26,3 +27,14 @@ def person_to_json(person: Person) -> dict[str, Any]:
         "email": person.email,
         "time_zone": person.time_zone,
     }
+
+
+async def rearm(services: Services, kind: str) -> int:
+    """Schedule every unfinished job of `kind` again, at its due time (now, if that has
+    passed): the scheduler's own store may have lost one. Returns how many."""
+    count = 0
+    for status in ("pending", "running"):
+        for job in await services.store.jobs(status=status, kind=kind):
+            services.scheduler.schedule(kind, job.id, max(job.due_at, services.clock()))
+            count += 1
+    return count

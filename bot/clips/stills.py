@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cameras.directory import CameraRecord
 from bot.clips.replies import snapshot_reply
-from bot.clips.retries import POST_PATIENCE, RETRY_MAX, person_to_json, retry_wait
+from bot.clips.retries import POST_PATIENCE, RETRY_MAX, person_to_json, rearm, retry_wait
 from bot.grammar.formatting import local_time
 from bot.meraki import MerakiError, Priority, TooRecent
 from bot.meraki.explain import explain
@@ -55,13 +55,7 @@ class PendingSnapshots:
         return job.id
 
     async def resume(self) -> int:
-        count = 0
-        for status in ("pending", "running"):
-            for job in await self.services.store.jobs(status=status, kind=SNAPSHOT_KIND):
-                due = max(job.due_at, self.services.clock())
-                self.services.scheduler.schedule(SNAPSHOT_KIND, job.id, due)
-                count += 1
-        return count
+        return await rearm(self.services, SNAPSHOT_KIND)
 
     async def run(self, job_id: str) -> None:
         try:
