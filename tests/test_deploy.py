@@ -3,12 +3,18 @@ trusts, a broker that wants a password and keeps its queue, a settings file mvbo
 
 from __future__ import annotations
 
+import queue
+import shutil
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
+import pytest
 import yaml
+from paho.mqtt import publish
 
 from bot.config import check_settings, load_settings
+from tests.mosquitto import MOSQUITTO, Mosquitto
 
 DEPLOY = Path(__file__).parent.parent / "manifest" / "deploy"
 
@@ -53,3 +59,32 @@ def test_the_broker_wants_a_password_and_persists_its_queue() -> None:
     assert any(m.endswith(":/mosquitto/config/passwd:ro") for m in mounts)
     assert any(m.startswith("mosquitto-data:") for m in mounts)
     assert "command" not in compose()["services"]["mosquitto"]  # not the no-auth config
+
+
+def test_the_deployed_broker_never_hands_on_an_oversized_message(tmp_path: Path) -> None:
+    """paho reads a whole packet before mvbot can weigh it, so the cap must be the broker's:
+    with the deploy file's limit a 1 MB publish is dropped there and the next read arrives."""
+    if shutil.which(MOSQUITTO) is None:
+        pytest.skip("mosquitto is not installed (apt install mosquitto)")
+    (limit,) = [
+        line
+        for line in (DEPLOY / "mosquitto.conf").read_text().splitlines()
+        if line.startswith("message_size_limit ")
+    ]
+    assert int(limit.split()[1]) <= 1 << 20
+    broker = Mosquitto(tmp_path, extra=limit + "\n").start()
+    received: queue.Queue[bytes] = queue.Queue()
+    subscriber = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    subscriber.on_message = lambda _client, _data, message: received.put(message.payload)
+    try:
+        subscriber.connect("127.0.0.1", broker.port)
+        subscriber.subscribe("/merakimv/+/lpr", qos=1)
+        subscriber.loop_start()
+        publish.single("/merakimv/Q2/lpr", b"x" * (1 << 20), qos=1, port=broker.port)
+        publish.single("/merakimv/Q2/lpr", b'{"plate": "ABC1234"}', qos=1, port=broker.port)
+        assert received.get(timeout=30) == b'{"plate": "ABC1234"}'
+        assert received.empty()
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+        broker.stop()
