@@ -103,7 +103,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         outbox = Outbox(PostLedger(store.engine))
         for adapter in adapters:
             outbox.add(adapter)
-        scheduler = Scheduler(database_url)
+        scheduler = Scheduler(store.engine)
         catalog = CameraCatalog(
             meraki, aliases=settings.cameras.aliases, time_zones=settings.cameras.time_zones
         )

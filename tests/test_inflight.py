@@ -83,7 +83,7 @@ def start(tmp_path: Path) -> Callable[..., object]:
             meraki=meraki,
             catalog=CameraCatalog(meraki),
             store=store,
-            scheduler=Scheduler(url),
+            scheduler=Scheduler(store.engine),
             outbox=outbox,
             access=AccessPolicy(default_role=Role.VIEWER),
             files=tmp_path,

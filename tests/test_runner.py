@@ -193,7 +193,7 @@ async def whispers(tmp_path: Path) -> AsyncIterator[Whispers]:
         meraki=meraki,
         catalog=CameraCatalog(meraki),
         store=store,
-        scheduler=Scheduler(url),
+        scheduler=Scheduler(store.engine),
         outbox=outbox,
         access=AccessPolicy(default_role=Role.VIEWER),
         files=tmp_path,

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.scheduler import JobHandler, Scheduler
+from bot.store import Store
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 
 DEADLINE = 10.0
@@ -40,12 +42,20 @@ class Starter(Protocol):
 
 
 @pytest.fixture
-async def started(database_url: str) -> AsyncIterator[Starter]:
+async def engine(database_url: str) -> AsyncIterator[Engine]:
+    """The engine of a store opened (and so migrated) on the test database."""
+    store = await Store.open(database_url)
+    yield store.engine
+    await store.close()
+
+
+@pytest.fixture
+async def started(engine: Engine) -> AsyncIterator[Starter]:
     """Starts schedulers on the test database and shuts down whichever are still running."""
     running: list[Scheduler] = []
 
     async def start(**handlers: JobHandler) -> Scheduler:
-        scheduler = Scheduler(database_url)
+        scheduler = Scheduler(engine)
         for kind, handler in handlers.items():
             scheduler.register(kind, handler)
         await scheduler.start()
@@ -123,7 +133,7 @@ async def test_a_failing_handler_does_not_stop_others(started: Starter) -> None:
     assert calls.ids == ["good"]
 
 
-async def test_mistakes_are_refused_at_once(started: Starter) -> None:
+async def test_mistakes_are_refused_at_once(started: Starter, engine: Engine) -> None:
     calls = Calls()
     scheduler = await started(clip=calls)
     with pytest.raises(ValueError, match="no handler"):
@@ -134,7 +144,7 @@ async def test_mistakes_are_refused_at_once(started: Starter) -> None:
     with pytest.raises(RuntimeError, match="before the scheduler starts"):
         scheduler.register("share", calls)
 
-    fresh = Scheduler("sqlite:///unused.db")
+    fresh = Scheduler(engine)
     fresh.register("clip", calls)
     with pytest.raises(ValueError, match="already has a handler"):
         fresh.register("clip", calls)

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, inspect, text
 
 from bot.scheduler import Scheduler
-from bot.store import create_database_engine, migrate
+from bot.store import Store, create_database_engine, migrate
 from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 from tests.share_fixtures import ShareStarter, share_starter_fixture, token_in  # noqa: F401
@@ -34,13 +34,15 @@ def table_names(engine: Engine) -> set[str]:
 
 async def test_stored_jobs_are_plain_text_and_fire_after_a_restart(database_url: str) -> None:
     calls = Calls()
-    first = Scheduler(database_url)
+    store = await Store.open(database_url)
+    first = Scheduler(store.engine)
     first.register("clip", calls)
     await first.start()
     first.schedule("clip", "job-1", soon(1.5))
     first.schedule("clip", "job-2", soon(3600))
     await first.scheduled()  # the writes have reached the database
     await first.shutdown()
+    await store.close()
 
     engine = create_database_engine(database_url)
     try:
@@ -57,7 +59,8 @@ async def test_stored_jobs_are_plain_text_and_fire_after_a_restart(database_url:
         assert not any(isinstance(value, bytes | memoryview) for value in row.values()), row
         assert "\x80" not in json.dumps(row, default=str)  # no pickle protocol header
 
-    second = Scheduler(database_url)
+    store = await Store.open(database_url)
+    second = Scheduler(store.engine)
     second.register("clip", calls)
     await second.start()
     try:
@@ -65,6 +68,7 @@ async def test_stored_jobs_are_plain_text_and_fire_after_a_restart(database_url:
         assert [job.job_id for job in await second.scheduled()] == ["job-2"]
     finally:
         await second.shutdown()
+        await store.close()
 
 
 async def test_a_row_naming_other_code_is_refused(database_url: str) -> None:
@@ -79,7 +83,7 @@ async def test_a_row_naming_other_code_is_refused(database_url: str) -> None:
                     {"id": job_id, "at": past.replace(tzinfo=None), "ref": ref},
                 )
         calls = Calls()
-        scheduler = Scheduler(database_url)
+        scheduler = Scheduler(engine)
         scheduler.register("clip", calls)
         await scheduler.start()
         try:

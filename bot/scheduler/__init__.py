@@ -22,10 +22,9 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.util import obj_to_ref
+from sqlalchemy import Engine
 
 from bot.scheduler.jobstore import EXECUTOR, JOB_DEFAULTS, JsonJobStore
-from bot.store.engine import create_database_engine
-from bot.store.migrations import migrate
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +61,9 @@ class Scheduler:
     fails is logged; the job is still in the store, to be re-armed at the next start.
     """
 
-    def __init__(self, database_url: str) -> None:
-        self._database_url = database_url
+    def __init__(self, engine: Engine) -> None:
+        # The store's engine: its migrations built the job table before this is started.
+        self._engine = engine
         self._handlers: dict[str, JobHandler] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,9 +83,8 @@ class Scheduler:
             raise RuntimeError("the scheduler is already running")
         self._loop = asyncio.get_running_loop()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scheduler-db")
-        engine = await self._in_worker(create_database_engine, self._database_url)
         scheduler = AsyncIOScheduler(
-            jobstores={"default": JsonJobStore(engine, obj_to_ref(fire))},
+            jobstores={"default": JsonJobStore(self._engine, obj_to_ref(fire))},
             executors={EXECUTOR: AsyncIOExecutor()},
             job_defaults=JOB_DEFAULTS,
             timezone=UTC,
@@ -94,16 +93,13 @@ class Scheduler:
         scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_SCHEDULER_SHUTDOWN)
         self._stopped.clear()
         try:
-            # The job table is the store's, built by its migrations (a no-op when Store.open
-            # ran them already); starting reads due jobs. Blocking database work, both.
-            await self._in_worker(migrate, engine)
             # Set before starting: a job already due fires at once, and is dispatched only
             # while a scheduler is set (otherwise it counts as falling due at shutdown).
+            # Starting reads due jobs: blocking database work.
             self._scheduler = scheduler
             await self._in_worker(scheduler.start)
         except BaseException:
             self._scheduler = None
-            await self._in_worker(engine.dispose)
             self._worker.shutdown(wait=False)
             raise
 

@@ -35,7 +35,8 @@ EXECUTOR: Final = "default"
 
 class JsonJobStore(BaseJobStore):  # type: ignore[misc]
     """Jobs of one callable (`callable_ref`, called with (kind, job id)) at a date, in
-    `scheduler_jobs`. Blocking: APScheduler calls it from its own threads or loop."""
+    `scheduler_jobs`. Blocking: APScheduler calls it from its own threads or loop. The
+    engine is the store's, which closes it."""
 
     def __init__(self, engine: Engine, callable_ref: str) -> None:
         super().__init__()
@@ -83,9 +84,6 @@ class JsonJobStore(BaseJobStore):  # type: ignore[misc]
     def remove_all_jobs(self) -> None:
         with self._engine.begin() as connection:
             connection.execute(delete(table))
-
-    def shutdown(self) -> None:
-        self._engine.dispose()
 
     def _columns(self, job: Job) -> dict[str, Any]:
         """The row of a job this store can rebuild exactly; any other job is refused."""
