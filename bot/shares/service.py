@@ -17,12 +17,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.config.sections import SharesSettings
-from bot.errors import UserError
 from bot.grammar.formatting import iso_utc
 from bot.messages import Place
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
-from bot.shares.addresses import checked_address
 from bot.shares.credentials import looks_like_token, new_pin, new_token, pin_hash, token_hash
 from bot.shares.jobs import ShareJobs
 from bot.shares.lockout import PinLockout
@@ -37,8 +35,6 @@ from bot.shares.model import (
     Share,
 )
 from bot.shares.store import ShareStore
-
-MAX_NAME = 255  # shares.recipient_name
 
 
 class NoActiveShare(LookupError):
@@ -85,9 +81,9 @@ class ShareService:
         reason: str | None = None,
         pin: bool = False,
     ) -> NewLink:
-        email = checked_address(email)  # a real address, or NotAnAddress says why not
-        if name is not None and len(name) > MAX_NAME:
-            raise UserError(f"The name is too long: at most {MAX_NAME} characters.")
+        """Share the cameras with `email`; the command has already refused an address that is
+        not one and a name or reason too long for its column (bot.commands.shares)."""
+        email = normalise_email(email)
         token, code = new_token(), new_pin() if pin else None
         url = self.link_url(token)  # before anything is stored: fails without a web server
         hashed_pin = await asyncio.to_thread(pin_hash, code) if code else None
