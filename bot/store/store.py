@@ -21,7 +21,7 @@ from bot.store.records import (
     Outcome,
 )
 from bot.store.schema import audit, audit_insert, jobs, schema_version
-from bot.store.work import fetch, transact, write
+from bot.store.work import fetch, transact
 
 
 class _Unchanged:
@@ -128,10 +128,9 @@ class Store:
             "created_at": now,
             "updated_at": now,
         }
-        await write(self._engine, insert(jobs).values(**values))
-        found = await self.job(str(values["id"]))
-        assert found is not None
-        return found
+        statement = insert(jobs).values(**values).returning(*jobs.c)
+        row = await transact(self._engine, lambda connection: connection.execute(statement).one())
+        return _job_record(row)
 
     async def job(self, job_id: str) -> JobRecord | None:
         found = await self._jobs(select(jobs).where(jobs.c.id == job_id))
@@ -156,13 +155,13 @@ class Store:
             changes["last_error"] = last_error
         if due_at is not None:
             changes["due_at"] = require_aware(due_at)
-        statement = update(jobs).where(jobs.c.id == job_id).values(**changes)
-        if await write(self._engine, statement) == 0:
+        statement = update(jobs).where(jobs.c.id == job_id).values(**changes).returning(*jobs.c)
+        row = await transact(
+            self._engine, lambda connection: connection.execute(statement).one_or_none()
+        )
+        if row is None:
             raise JobNotFoundError(job_id)
-        found = await self.job(job_id)
-        if found is None:
-            raise JobNotFoundError(job_id)
-        return found
+        return _job_record(row)
 
     async def jobs(
         self, *, status: JobStatus | str | None = None, kind: str | None = None
