@@ -6,7 +6,7 @@ from bot.store.column_types import UTCDateTime
 
 
 def upgrade(connection: Connection) -> None:
-    """Create `posts` as version 9 created it (frozen; bot/store/posts.py is live)."""
+    """Create `posts` as version 9 created it (frozen; bot/store/schema.py is live)."""
     frozen = MetaData()
     Table(
         "posts",
