@@ -128,16 +128,17 @@ def _startup_failed(error: Exception, settings: Settings) -> int:
     """One line for the operator instead of a traceback (which goes to the log at DEBUG)."""
     import logging
 
-    from bot.config.problems import secret_pattern
     from bot.store import configured_database_url
+    from bot.telemetry.logs import RedactingFilter
     from bot.telemetry.startup import startup_failure
 
     line = startup_failure(error, configured_database_url(settings.store))
     if line is None:
         raise error
     logging.getLogger("bot.cli").debug("start-up failed", exc_info=error)
-    pattern = secret_pattern(settings.secret_values())
-    print(f"mvbot cannot start: {pattern.sub('***', line) if pattern else line}", file=sys.stderr)
+    # Redacted as the log is: this line goes to the same place (stderr).
+    redacted = RedactingFilter(settings.secret_values()).redact(line)
+    print(f"mvbot cannot start: {redacted}", file=sys.stderr)
     return 1
 
 
