@@ -80,10 +80,16 @@ class Evidence:
         )
         return plate, support.best
 
-    def takes(self, plate: str, at: datetime, window: timedelta, tolerance: Tolerance) -> bool:
+    def takes(
+        self, serial: str, plate: str, at: datetime, window: timedelta, tolerance: Tolerance
+    ) -> bool:
+        """Whether a read belongs to this sighting: same camera, within `window` of its span,
+        and the same plate as one of its reads (within the tolerance, or a partial read)."""
         key = canonical(plate)
-        return self.first_at - window <= at <= self.last_at + window and any(
-            tolerance.part_of(known, key) for known in self.canonicals
+        return (
+            serial == self.serial
+            and self.first_at - window <= at <= self.last_at + window
+            and any(tolerance.part_of(known, key) for known in self.canonicals)
         )
 
 
@@ -206,7 +212,7 @@ class EvidenceIndex:
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
-            if e.serial == serial and e.takes(plate, at, self.window, self.tolerance)
+            if e.takes(serial, plate, at, self.window, self.tolerance)
         ]
         return max(fitting, key=lambda e: (e.last_at, e.id), default=None)
 
