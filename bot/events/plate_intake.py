@@ -20,6 +20,7 @@ from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import PlatesSettings
 from bot.events.announce import Alerts
 from bot.events.decode import FieldMap, Malformed, PlateRead, decode_plate
+from bot.events.faults import Backoff
 from bot.events.lpr import Tolerance
 from bot.events.read_processing import ReadProcessor
 from bot.events.read_writer import ReadRefused, ReadWriter
@@ -30,7 +31,7 @@ from bot.telemetry.metrics import Metrics
 log = logging.getLogger(__name__)
 
 MALFORMED_LOG_EVERY = 60.0  # seconds between log lines about malformed messages
-DIRECTORY_RETRY = (1.0, 60.0)  # seconds: first and longest wait for the camera directory
+DIRECTORY_RETRY = Backoff(1.0, 60.0)  # between attempts at reading the camera directory
 
 
 def plate_rules(settings: PlatesSettings) -> PlateRules:
@@ -157,7 +158,7 @@ class PlateIngest:
             self.alerts.revise(done.revised)
 
     async def _camera(self, serial: str) -> CameraView:
-        wait, longest = DIRECTORY_RETRY
+        attempt = 0
         while True:
             try:
                 directory = await self.catalog.directory()
@@ -165,9 +166,10 @@ class PlateIngest:
             except MerakiError as error:
                 # Restricted cameras must not leak into rooms: without the directory (tags)
                 # no room can be told, so wait for it rather than guess.
+                attempt += 1
+                wait = DIRECTORY_RETRY.wait(attempt)
                 log.warning("camera directory unavailable error=%r; retrying in %ss", error, wait)
                 await asyncio.sleep(wait)
-                wait = min(wait * 2, longest)
         record = directory.get(serial)
         if record is None:
             return CameraView(serial, serial)
