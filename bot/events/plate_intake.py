@@ -82,7 +82,7 @@ class PlateIngest:
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY
         self.handled = 0  # messages that ended stored, duplicate or malformed
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._handled_more = asyncio.Condition()
         metrics.describe("mvbot_mqtt_messages_total", "MQTT plate messages by outcome.")
 
     async def receive(self, topic: str, payload: bytes) -> None:
@@ -119,23 +119,14 @@ class PlateIngest:
             self.metrics.inc("mvbot_mqtt_messages_total", stored, outcome="stored")
             self.processor.wake()
         self.handled += len(messages)
-        if self._waiters:
-            self._release()
+        async with self._handled_more:
+            self._handled_more.notify_all()
         return [True] * len(messages)
 
     async def handled_times(self, count: int) -> None:
         """Return once `count` messages in all have been handled (for benches and tests)."""
-        if self.handled >= count:
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((count, waiter))
-        await waiter
-
-    def _release(self) -> None:
-        for count, waiter in self._waiters:
-            if count <= self.handled and not waiter.done():
-                waiter.set_result(None)
-        self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
+        async with self._handled_more:
+            await self._handled_more.wait_for(lambda: self.handled >= count)
 
     def start(self) -> None:
         """Process stored reads, those left from before a restart first."""
