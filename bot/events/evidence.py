@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import combinations
 
@@ -175,9 +175,10 @@ class EvidenceIndex:
         high = self._number(at + self.window)
         return [(serial, n) for n in range(low, high + 1)]
 
-    def window_bounds(self, key: BucketKey) -> tuple[float, float]:
-        """A window's start and end as epoch seconds."""
-        return key[1] * self._width, (key[1] + 1) * self._width
+    def window_bounds(self, key: BucketKey) -> tuple[datetime, datetime]:
+        """A window's start and end."""
+        start, end = key[1] * self._width, (key[1] + 1) * self._width
+        return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
 
     def missing(self, keys: Iterable[BucketKey]) -> list[BucketKey]:
         """Which of these windows have not been loaded from the store."""
