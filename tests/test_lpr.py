@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.events.decode import FieldMap, Malformed, PlateRead, decode_plate, serial_from_topic
+from bot.events.evidence import Evidence
 from bot.events.lpr import (
     PlateError,
     PlatePattern,
-    Sighting,
     Tolerance,
     canonical,
     edit_distance,
@@ -33,6 +33,13 @@ FIELDS = FieldMap.from_settings(Settings().plates)
 TOPIC = "/merakimv/+/lpr"
 NOW = datetime(2026, 3, 23, 14, 30, tzinfo=UTC)
 PLATE_TEXT = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=5, max_size=8)
+
+
+def sighting_of(serial: str, plate: str, first_at: datetime, last_at: datetime) -> Evidence:
+    """A sighting as bot.events.evidence keeps it, from one read of `plate`."""
+    evidence = Evidence(1, serial, first_at, last_at)
+    evidence.add(plate, None, first_at, threshold=0.0)
+    return evidence
 
 
 def test_case_spaces_and_dashes_do_not_matter() -> None:
@@ -101,7 +108,7 @@ def test_edit_distance_is_symmetric_and_capped(a: str, b: str) -> None:
 
 
 def test_reads_join_a_sighting_on_the_same_camera_within_the_window() -> None:
-    sighting = Sighting("Q2GV", canonical("ABC1234"), NOW, NOW + timedelta(seconds=4))
+    sighting = sighting_of("Q2GV", canonical("ABC1234"), NOW, NOW + timedelta(seconds=4))
     window = timedelta(seconds=10)
     assert sighting.takes("Q2GV", "A8C-1234", NOW + timedelta(seconds=13), window, TOLERANCE)
     assert not sighting.takes("Q2GV", "ABC1234", NOW + timedelta(seconds=15), window, TOLERANCE)
@@ -111,7 +118,7 @@ def test_reads_join_a_sighting_on_the_same_camera_within_the_window() -> None:
     assert sighting.takes("Q2GV", "A8C1", NOW + timedelta(seconds=5), window, TOLERANCE)
     assert sighting.takes("Q2GV", "C12", NOW + timedelta(seconds=5), window, TOLERANCE)
     assert not sighting.takes("Q2GV", "AB", NOW + timedelta(seconds=5), window, TOLERANCE)
-    partial_first = Sighting("Q2GV", canonical("ABC1"), NOW, NOW)
+    partial_first = sighting_of("Q2GV", canonical("ABC1"), NOW, NOW)
     assert partial_first.takes("Q2GV", "ABC-1234", NOW, window, TOLERANCE)
 
 
@@ -186,7 +193,7 @@ def test_a_noisy_car_from_the_simulator_is_one_sighting_of_its_plate() -> None:
     watch = PlatePattern.parse("ABC1234")
     matching = [text for text, _ in reads if watch.matches(text, TOLERANCE)]
     assert len(matching) >= 45  # only partial reads miss
-    sighting = Sighting("Q2GV", canonical(reads[0][0]), NOW, NOW)
+    sighting = sighting_of("Q2GV", canonical(reads[0][0]), NOW, NOW)
     window = timedelta(seconds=10)
     longer = [text for text, _ in reads if len(normalise(text)) >= 3]
     assert all(sighting.takes("Q2GV", text, NOW, window, TOLERANCE) for text in longer)

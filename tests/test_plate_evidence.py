@@ -102,7 +102,7 @@ def test_the_index_finds_exactly_what_comparing_with_every_sighting_finds(
     cars = Sightings()
     for plate, seconds in sorted(reads, key=lambda r: r[1]):
         at = NOW + timedelta(seconds=seconds)
-        takers = [e for e in cars.all if e.takes(plate, at, WINDOW, cars.index.tolerance)]
+        takers = [e for e in cars.all if e.takes(GARAGE, plate, at, WINDOW, cars.index.tolerance)]
         found = cars.index.find(GARAGE, plate, at)
         if not takers:
             assert found is None

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import combinations
 
@@ -80,10 +80,16 @@ class Evidence:
         )
         return plate, support.best
 
-    def takes(self, plate: str, at: datetime, window: timedelta, tolerance: Tolerance) -> bool:
+    def takes(
+        self, serial: str, plate: str, at: datetime, window: timedelta, tolerance: Tolerance
+    ) -> bool:
+        """Whether a read belongs to this sighting: same camera, within `window` of its span,
+        and the same plate as one of its reads (within the tolerance, or a partial read)."""
         key = canonical(plate)
-        return self.first_at - window <= at <= self.last_at + window and any(
-            tolerance.part_of(known, key) for known in self.canonicals
+        return (
+            serial == self.serial
+            and self.first_at - window <= at <= self.last_at + window
+            and any(tolerance.part_of(known, key) for known in self.canonicals)
         )
 
 
@@ -169,9 +175,10 @@ class EvidenceIndex:
         high = self._number(at + self.window)
         return [(serial, n) for n in range(low, high + 1)]
 
-    def window_bounds(self, key: BucketKey) -> tuple[float, float]:
-        """A window's start and end as epoch seconds."""
-        return key[1] * self._width, (key[1] + 1) * self._width
+    def window_bounds(self, key: BucketKey) -> tuple[datetime, datetime]:
+        """A window's start and end."""
+        start, end = key[1] * self._width, (key[1] + 1) * self._width
+        return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
 
     def missing(self, keys: Iterable[BucketKey]) -> list[BucketKey]:
         """Which of these windows have not been loaded from the store."""
@@ -206,7 +213,7 @@ class EvidenceIndex:
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
-            if e.serial == serial and e.takes(plate, at, self.window, self.tolerance)
+            if e.takes(serial, plate, at, self.window, self.tolerance)
         ]
         return max(fitting, key=lambda e: (e.last_at, e.id), default=None)
 

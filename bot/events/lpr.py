@@ -1,4 +1,4 @@
-"""Licence plates: normalising noisy reads, matching them despite OCR confusions, and sightings.
+"""Licence plates: normalising noisy reads and matching them despite OCR confusions.
 
 Cameras read the same car many times, and each read may differ: case, spaces and dashes
 ("ABC-1234", "abc 1234"), characters OCR mixes up (O/0, I/1, B/8, S/5, Z/2), and now and
@@ -126,27 +126,6 @@ def looks_like_plate(word: str) -> bool:
         and all(ch in WILDCARDS or (ch.isascii() and ch.isalnum()) for ch in text)
         and any(ch.isdigit() or ch in WILDCARDS for ch in text)
     )
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """Reads of one plate on one camera close together in time: one car passing."""
-
-    serial: str
-    canonical: str
-    first_at: datetime
-    last_at: datetime
-
-    def takes(
-        self, serial: str, plate: str, at: datetime, window: timedelta, tolerance: Tolerance
-    ) -> bool:
-        """Whether a read belongs to this sighting: same camera, same plate (within the
-        tolerance, or a partial read of it), and within `window` of a read already in it."""
-        return (
-            serial == self.serial
-            and self.first_at - window <= at <= self.last_at + window
-            and tolerance.part_of(self.canonical, canonical(plate))
-        )
 
 
 def in_cooldown(last_told: datetime | None, at: datetime, cooldown: timedelta) -> bool:

@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from bot.events.faults import Backoff
 from bot.events.mqtt_link import LoopLink
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ Route = Handler | Batch
 
 QOS = 1
 KEEPALIVE = 30
-BACKOFF = (1, 60)  # seconds: first and longest wait between reconnection attempts
+BACKOFF = Backoff(1.0, 60.0)  # between reconnection attempts
 ROUTES_KEPT = 10_000  # topics whose handler is remembered
 
 
@@ -90,7 +91,6 @@ class MqttIngest:
         *,
         client_id: str,
         ca_file: Path | None = None,
-        backoff: tuple[int, int] = BACKOFF,
         live: bool = False,
         elsewhere: frozenset[str] = frozenset(),
     ) -> None:
@@ -125,7 +125,7 @@ class MqttIngest:
         self._client.on_connect = self._on_connect
         self._failures = 0
         self._accepted = False  # the last connection was accepted by the broker
-        self._link = LoopLink(self._client, backoff, self._on_connect_fail)
+        self._link = LoopLink(self._client, BACKOFF, self._on_connect_fail)
         self._task: asyncio.Task[None] | None = None
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

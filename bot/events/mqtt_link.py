@@ -7,7 +7,7 @@ burst arrived at well under half the rate a lone subscriber sees (docs/benchmark
 plate ingest). Here the event loop watches the socket (`add_reader`/`add_writer`, as paho's
 external-loop API intends) and callbacks run in the loop itself. Only connecting runs in a
 worker thread: name lookup, TCP and TLS handshakes block, and a broker that is away must
-not stall the loop. Reconnection waits double from `backoff[0]` to `backoff[1]` seconds,
+not stall the loop. Reconnection waits double as `backoff` says (bot.events.faults),
 starting again from the first once a connection has been accepted.
 """
 
@@ -22,6 +22,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from bot.events.faults import Backoff
+
 log = logging.getLogger(__name__)
 
 READS_PER_WAKE = 1000  # messages read per readiness of the socket before others get a turn
@@ -34,7 +36,7 @@ class LoopLink:
     def __init__(
         self,
         client: paho.Client,
-        backoff: tuple[float, float],
+        backoff: Backoff,
         on_fail: Callable[[BaseException], None],
     ) -> None:
         self._client = client
@@ -58,8 +60,7 @@ class LoopLink:
         says whether the last connection was accepted by the broker (resets the backoff)."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        first, longest = self._backoff
-        wait = first
+        attempt = 0
         try:
             while True:
                 self._lost.clear()
@@ -70,9 +71,9 @@ class LoopLink:
                 else:
                     await self._lost.wait()
                     if accepted():
-                        wait = first
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, longest)
+                        attempt = 0
+                attempt += 1
+                await asyncio.sleep(self._backoff.wait(attempt))
         finally:
             self._detach()
 

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text
 
 from bot.events.tables import plate_sightings
-from bot.store.records import AuditEntry, Outcome
-from bot.store.schema import audit
+from bot.store.records import AuditEntry
+from bot.store.schema import audit, audit_values
 
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('plate_sightings', 'id')) "
@@ -47,7 +47,7 @@ class NewSightings:
             outcome="ok",
             detail=f"sighting {sighting_id} at {at.isoformat()}",
         )
-        self._audits.append(_audit_row(entry))
+        self._audits.append(audit_values(entry))
         return sighting_id
 
     def __contains__(self, sighting_id: int) -> bool:
@@ -78,17 +78,3 @@ class NewSightings:
         top = connection.execute(select(func.max(plate_sightings.c.id))).scalar() or 0
         highest = max(top, max(self._cameras, default=0))
         return list(range(highest + self._at_most, highest, -1))
-
-
-def _audit_row(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at,
-        "platform": entry.platform,
-        "person_id": entry.person_id,
-        "person_email": entry.person_email,
-        "place_id": entry.place_id,
-        "command": entry.command,
-        "action": entry.action,
-        "outcome": Outcome(entry.outcome).value,
-        "detail": entry.detail,
-    }

@@ -20,6 +20,7 @@ from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import PlatesSettings
 from bot.events.announce import Alerts
 from bot.events.decode import FieldMap, Malformed, PlateRead, decode_plate
+from bot.events.faults import Backoff
 from bot.events.lpr import Tolerance
 from bot.events.read_processing import ReadProcessor
 from bot.events.read_writer import ReadRefused, ReadWriter
@@ -30,7 +31,7 @@ from bot.telemetry.metrics import Metrics
 log = logging.getLogger(__name__)
 
 MALFORMED_LOG_EVERY = 60.0  # seconds between log lines about malformed messages
-DIRECTORY_RETRY = (1.0, 60.0)  # seconds: first and longest wait for the camera directory
+DIRECTORY_RETRY = Backoff(1.0, 60.0)  # between attempts at reading the camera directory
 
 
 def plate_rules(settings: PlatesSettings) -> PlateRules:
@@ -81,7 +82,7 @@ class PlateIngest:
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY
         self.handled = 0  # messages that ended stored, duplicate or malformed
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._handled_more = asyncio.Condition()
         metrics.describe("mvbot_mqtt_messages_total", "MQTT plate messages by outcome.")
 
     async def receive(self, topic: str, payload: bytes) -> None:
@@ -118,23 +119,14 @@ class PlateIngest:
             self.metrics.inc("mvbot_mqtt_messages_total", stored, outcome="stored")
             self.processor.wake()
         self.handled += len(messages)
-        if self._waiters:
-            self._release()
+        async with self._handled_more:
+            self._handled_more.notify_all()
         return [True] * len(messages)
 
     async def handled_times(self, count: int) -> None:
         """Return once `count` messages in all have been handled (for benches and tests)."""
-        if self.handled >= count:
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((count, waiter))
-        await waiter
-
-    def _release(self) -> None:
-        for count, waiter in self._waiters:
-            if count <= self.handled and not waiter.done():
-                waiter.set_result(None)
-        self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
+        async with self._handled_more:
+            await self._handled_more.wait_for(lambda: self.handled >= count)
 
     def start(self) -> None:
         """Process stored reads, those left from before a restart first."""
@@ -157,7 +149,7 @@ class PlateIngest:
             self.alerts.revise(done.revised)
 
     async def _camera(self, serial: str) -> CameraView:
-        wait, longest = DIRECTORY_RETRY
+        attempt = 0
         while True:
             try:
                 directory = await self.catalog.directory()
@@ -165,9 +157,10 @@ class PlateIngest:
             except MerakiError as error:
                 # Restricted cameras must not leak into rooms: without the directory (tags)
                 # no room can be told, so wait for it rather than guess.
+                attempt += 1
+                wait = DIRECTORY_RETRY.wait(attempt)
                 log.warning("camera directory unavailable error=%r; retrying in %ss", error, wait)
                 await asyncio.sleep(wait)
-                wait = min(wait * 2, longest)
         record = directory.get(serial)
         if record is None:
             return CameraView(serial, serial)

@@ -11,7 +11,6 @@ any read: the worker waits and tries the same batch again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -55,7 +54,7 @@ class ReadProcessor:
         may_see: MaySee,
         deliver: Deliver,
         metrics: Metrics,
-        turn: Turn | None = None,
+        turn: Turn,
     ) -> None:
         self.ledger = ledger
         self.rules = rules
@@ -124,8 +123,8 @@ class ReadProcessor:
             if not batch:
                 return cursor
             cameras = await self._cameras(s for i, s in batch if i not in self._retries)
-            async with self._lock, self._store_turn() as calm:
-                if calm is False:
+            async with self._lock, self.turn(QUIET_WAIT) as calm:
+                if not calm:
                     # Reads arrived moments ago (store_turns.CALM): a small batch, so that a commit
                     # that comes due waits a few milliseconds, not a whole batch.
                     batch = batch[:BUSY_BATCH]
@@ -158,7 +157,7 @@ class ReadProcessor:
         """Process one read; False if it failed (and is kept for later, or parked)."""
         camera = await self.camera_of(serial)
         try:
-            async with self._lock, self._store_turn():
+            async with self._lock, self.turn(QUIET_WAIT):
                 done = await self.ledger.process(read_id, camera, self.rules, self.may_see)
         except Exception as error:
             if is_transient(error) and not strict:
@@ -199,9 +198,6 @@ class ReadProcessor:
     def _delivered(self, done: Processed, count: int) -> None:
         self.metrics.inc("mvbot_plate_reads_total", count, outcome="processed")
         self.deliver(done)
-
-    def _store_turn(self) -> AbstractAsyncContextManager[bool | None]:
-        return self.turn(QUIET_WAIT) if self.turn is not None else contextlib.nullcontext()
 
     def _arm(self) -> None:
         """Wake the worker when the next retry is due."""

@@ -256,8 +256,8 @@ class _Batch:
         rows = self.connection.execute(
             select(plate_sightings).where(
                 plate_sightings.c.serial == key[0],
-                plate_sightings.c.last_at >= datetime.fromtimestamp(start, UTC),
-                plate_sightings.c.first_at <= datetime.fromtimestamp(end, UTC),
+                plate_sightings.c.last_at >= start,
+                plate_sightings.c.first_at <= end,
             )
         ).all()
         fresh = {row.id: row for row in rows if self.index.known(row.id) is None}

@@ -1,5 +1,7 @@
 """The store's own tables as the code uses them now (bot/store/migrations/ builds them)."""
 
+from typing import Any
+
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, insert
 from sqlalchemy.sql import Insert
 
@@ -62,14 +64,19 @@ posts = Table(
 
 def audit_insert(entry: AuditEntry) -> Insert:
     """The statement that writes an audit row, for the transaction of what it records."""
-    return insert(audit).values(
-        at=entry.at,
-        platform=entry.platform,
-        person_id=entry.person_id,
-        person_email=entry.person_email,
-        place_id=entry.place_id,
-        command=entry.command,
-        action=entry.action,
-        outcome=Outcome(entry.outcome).value,
-        detail=entry.detail,
-    )
+    return insert(audit).values(**audit_values(entry))
+
+
+def audit_values(entry: AuditEntry) -> dict[str, Any]:
+    """An audit row's columns, for writing many in one statement."""
+    return {
+        "at": entry.at,
+        "platform": entry.platform,
+        "person_id": entry.person_id,
+        "person_email": entry.person_email,
+        "place_id": entry.place_id,
+        "command": entry.command,
+        "action": entry.action,
+        "outcome": Outcome(entry.outcome).value,
+        "detail": entry.detail,
+    }
