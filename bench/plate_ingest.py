@@ -63,7 +63,9 @@ BROKER_EXTRA = QUEUE_ALL + "max_inflight_messages 1000\n"
 # one INSERT per new sighting), on the same machine, before the changes it now measures.
 # Measured by profiling (py-spy on this bench, and each stage alone over the same payloads).
 WHERE = (
-    "Where the time goes, per message, one interpreter for all of it: paho's receiving "
+    "Where the time goes, per message, one interpreter for all of it (profiled once at "
+    "commit abcfd13 with py-spy and each stage timed alone; not re-measured by this run): "
+    "paho's receiving "
     "(the whole of the baseline) about 30 µs; mvbot's decoding 8 µs (json.loads alone "
     "1.8 µs; the rest is the message key's SHA-256, field look-ups, time and plate "
     "checks); storing 12 µs in SQLAlchemy's insert (5.6 µs as one raw multi-row INSERT); "

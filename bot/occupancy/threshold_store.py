@@ -71,7 +71,7 @@ class AlertRule:
     unposted_count: int | None = None
 
     def with_state(
-        self, armed: bool, last_fired_at: datetime | None, unposted_count: int | None = None
+        self, armed: bool, last_fired_at: datetime | None, unposted_count: int | None
     ) -> AlertRule:
         return replace(
             self, armed=armed, last_fired_at=last_fired_at, unposted_count=unposted_count
