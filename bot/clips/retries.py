@@ -23,6 +23,10 @@ from bot.store import AuditEntry, JobRecord
 
 log = logging.getLogger(__name__)
 
+# Margin on top of the availability lag before a deferred clip or snapshot is first tried.
+READY_MARGIN = timedelta(seconds=5)
+# When the cloud says "too recent" for footage we expected it to have, ask again this soon.
+TOO_RECENT_RETRY = timedelta(seconds=15)
 # Waits between "too recent" answers: short at first, then settling at a minute.
 RETRY_STEPS = (timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40))
 RETRY_MAX = timedelta(seconds=60)
