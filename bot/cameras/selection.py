@@ -1,10 +1,10 @@
 """Several cameras named in one ask: each name or `@group` → the cameras a room may see.
 
-The same rules as one camera (`find_camera`): a name is looked up among the cameras the
-room may see, so a typo's "did you mean" never offers a restricted camera; a restricted
-camera named outright is reported as not available here; a group (`@HQ`) quietly holds
-only the cameras the room may see. A bad name is a problem to report, not a failure of
-the whole ask: the other cameras are still delivered.
+One name follows the rules of `visible_camera`, which `find_camera` uses too: it is looked
+up among the cameras the room may see, so a typo's "did you mean" never offers a restricted
+camera; a restricted camera named outright is reported as not available here. A group
+(`@HQ`) quietly holds only the cameras the room may see. A bad name is a problem to report,
+not a failure of the whole ask: the other cameras are still delivered.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.cameras.directory import (
-    AmbiguousCamera,
     CameraDirectory,
     CameraLookupError,
     CameraNotFound,
@@ -31,6 +30,35 @@ class Selection:
 
     cameras: tuple[CameraRecord, ...]
     problems: tuple[str, ...]
+
+
+class NotHere(CameraLookupError):
+    """A camera the room may not see, named outright (so "did you mean" reveals nothing)."""
+
+    def __init__(self, query: str, record: CameraRecord) -> None:
+        super().__init__(query)
+        self.record = record
+
+    def __str__(self) -> str:
+        return f"{literal(self.record.name)} is not available in this room."
+
+
+def visible_camera(
+    directory: CameraDirectory, visible: CameraDirectory, query: str
+) -> CameraRecord:
+    """The one camera `query` names among `visible` (the part of `directory` a room may see).
+
+    Raise AmbiguousCamera or CameraNotFound as `visible.resolve` does, or NotHere when the
+    name misses in `visible` but names one camera of the whole `directory`.
+    """
+    try:
+        return visible.resolve(query)
+    except CameraNotFound as missing:
+        try:
+            hidden = directory.resolve(query)
+        except CameraLookupError:
+            raise missing from None
+        raise NotHere(query, hidden) from None
 
 
 class TooManyCameras(ValueError):
@@ -72,16 +100,9 @@ def _one(
     directory: CameraDirectory, visible: CameraDirectory, name: CameraName
 ) -> tuple[list[CameraRecord], str | None]:
     try:
-        return [visible.resolve(name.text)], None
-    except AmbiguousCamera as error:
+        return [visible_camera(directory, visible, name.text)], None
+    except CameraLookupError as error:
         return [], str(error)
-    except CameraNotFound as error:
-        missing = str(error)
-    try:
-        hidden = directory.resolve(name.text)
-    except CameraLookupError:
-        return [], missing
-    return [], f"{literal(hidden.name)} is not available in this room."
 
 
 def _group(

@@ -1,13 +1,32 @@
-"""What deferred clips and snapshots share: re-arming at start, waits between tries, who asked."""
+"""What deferred clips and snapshots share: one job lifecycle (store, wake, retry, post, audit).
+
+The store is the source of truth: a job is written before the person is told "I'll post it
+here", the scheduler only wakes it up, and `resume` re-arms every unfinished job at start,
+so a restart in between delays the post but never loses it. The post carries an
+idempotency key (bot.outbox): a post made just before a crash, before its job was marked
+done, is found on the platform instead of posted again.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
-from bot.messages import Person
+from bot.meraki import MerakiError, TooRecent
+from bot.meraki.explain import explain
+from bot.messages import Person, Place, Reply, Tone
 from bot.services import Services
+from bot.store import AuditEntry, JobRecord
 
+log = logging.getLogger(__name__)
+
+# Margin on top of the availability lag before a deferred clip or snapshot is first tried.
+READY_MARGIN = timedelta(seconds=5)
+# When the cloud says "too recent" for footage we expected it to have, ask again this soon.
+TOO_RECENT_RETRY = timedelta(seconds=15)
 # Waits between "too recent" answers: short at first, then settling at a minute.
 RETRY_STEPS = (timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40))
 RETRY_MAX = timedelta(seconds=60)
@@ -29,12 +48,144 @@ def person_to_json(person: Person) -> dict[str, Any]:
     }
 
 
-async def rearm(services: Services, kind: str) -> int:
-    """Schedule every unfinished job of `kind` again, at its due time (now, if that has
-    passed): the scheduler's own store may have lost one. Returns how many."""
-    count = 0
-    for status in ("pending", "running"):
-        for job in await services.store.jobs(status=status, kind=kind):
-            services.scheduler.schedule(kind, job.id, max(job.due_at, services.clock()))
-            count += 1
-    return count
+class DeferredJobs(ABC):
+    """Stores, wakes, retries and delivers one kind of post the cloud cannot serve yet.
+
+    A subclass says what its job fetches (`_fetch`) and how it is named in sentences
+    (`_subject`, `_when`, `_could_not`); the attempt, its retries and its audit are here.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, services: Services, finished: Callable[[], Awaitable[None]]) -> None:
+        self.services = services
+        self._finished = finished
+        services.scheduler.register(self.kind, self.run)
+
+    def key(self, job_id: str) -> str:
+        """The idempotency key of a job's one post (what was asked, or why there is none)."""
+        return f"{self.kind}-{job_id}"
+
+    async def _store(self, payload: Mapping[str, Any], place: Place, due: datetime) -> str:
+        """Store the job, then arm it."""
+        job = await self.services.store.add_job(self.kind, payload, place.to_json(), due)
+        self.services.scheduler.schedule(self.kind, job.id, due)
+        return job.id
+
+    async def resume(self) -> int:
+        """Schedule every unfinished job again, at its due time (now, if that has passed):
+        the scheduler's own store may have lost one. Returns how many."""
+        services, count = self.services, 0
+        for status in ("pending", "running"):
+            for job in await services.store.jobs(status=status, kind=self.kind):
+                services.scheduler.schedule(self.kind, job.id, max(job.due_at, services.clock()))
+                count += 1
+        return count
+
+    async def run(self, job_id: str) -> None:
+        try:
+            await self._attempt(job_id)
+        finally:
+            await self._finished()
+
+    async def _attempt(self, job_id: str) -> None:
+        services = self.services
+        job = await services.store.job(job_id)
+        if job is None or job.status in ("done", "failed"):
+            return  # already delivered: a duplicate wake-up must not post twice
+        place = Place.from_json(job.place or {})
+        if job.attempts and await self._posted_before(place, job_id):
+            # Posted before a crash hid it: finish the job without fetching again.
+            await self._finish(job, place, "delivered", "posted before a restart")
+            return
+        await services.store.update_job(job_id, status="running", attempts=job.attempts + 1)
+        name = self._subject(job.payload)[0]
+        try:
+            reply, detail = await self._fetch(job)
+            outcome = "delivered"
+        except TooRecent:
+            wait = retry_wait(job.attempts)
+            if services.clock() + wait <= job.created_at + services.clips.ready_deadline:
+                await self._again(job_id, wait, "not in the cloud yet")
+                return
+            text = (
+                f"{name}'s footage for {await self._when(job.payload)} still has not reached "
+                "the Meraki cloud, so I gave up waiting. The camera may be offline or its "
+                "uplink slow — ask again later."
+            )
+            reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", text
+        except MerakiError as error:
+            text = explain(error, name, await self._when(job.payload))
+            reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", text
+        except Exception:
+            log.exception("deferred %s failed job=%s", self.kind, job_id)
+            text = self._could_not(name, await self._when(job.payload))
+            reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", "internal error"
+        try:
+            await services.outbox.send(place, reply, key=self.key(job_id))
+        except Exception:
+            # The chat platform is down or refused: keep the job and try again later,
+            # for as long as a late post is still worth making.
+            log.exception("posting a deferred %s failed job=%s", self.kind, job_id)
+            if services.clock() < job.created_at + services.clips.ready_deadline + POST_PATIENCE:
+                await self._again(job_id, RETRY_MAX, "posting failed")
+                return
+            outcome, detail = "failed", "could not post to the chat platform"
+        await self._finish(job, place, outcome, detail)
+
+    async def _finish(self, job: JobRecord, place: Place, outcome: str, detail: str) -> None:
+        # Audit first: once the job is done, `wait_idle` may return and the process exit.
+        name, at = self._subject(job.payload)
+        person = job.payload.get("person", {})
+        await self.services.store.add_audit(
+            AuditEntry(
+                platform=place.platform,
+                person_id=person.get("id", ""),
+                person_email=person.get("email"),
+                place_id=place.room_id,
+                command=f"deferred {self.kind} {name} {at.isoformat()}",
+                action=self.kind,
+                outcome=outcome,
+                detail=detail,
+            )
+        )
+        status = "done" if outcome == "delivered" else "failed"
+        await self.services.store.update_job(
+            job.id, status=status, last_error=None if status == "done" else detail
+        )
+
+    async def _posted_before(self, place: Place, job_id: str) -> bool:
+        try:
+            return await self.services.outbox.sent(place, self.key(job_id)) is not None
+        except Exception as error:
+            # Unknown for now: the post itself looks again before posting.
+            log.warning("could not look up an earlier post job=%s error=%r", job_id, error)
+            return False
+
+    async def _again(self, job_id: str, wait: timedelta, why: str) -> None:
+        due = self.services.clock() + wait
+        await self.services.store.update_job(job_id, status="pending", due_at=due, last_error=why)
+        self.services.scheduler.schedule(self.kind, job_id, due)
+        log.info(
+            "deferred %s retries job=%s in=%ss why=%s",
+            self.kind,
+            job_id,
+            wait.total_seconds(),
+            why,
+        )
+
+    @abstractmethod
+    def _subject(self, payload: Mapping[str, Any]) -> tuple[str, datetime]:
+        """The camera's name and the moment asked for (the audit names the job by them)."""
+
+    @abstractmethod
+    async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
+        """Fetch what the job asks for: the reply that posts it and the audit's detail."""
+
+    @abstractmethod
+    async def _when(self, payload: Mapping[str, Any]) -> str:
+        """The span or moment asked for, in the camera's time zone, for a sentence."""
+
+    @abstractmethod
+    def _could_not(self, name: str, when: str) -> str:
+        """The sentence for a failure that is not the cloud's."""

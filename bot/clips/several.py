@@ -20,6 +20,7 @@ from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
 from bot.clips.parts import MIN_LENGTH, ClipSpec, fetch_clip
 from bot.clips.replies import clip_reply
+from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
 from bot.errors import UserError
 from bot.grammar.formatting import duration, local_span, local_time, short_span, size
 from bot.media import MediaInfo
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
 
 # A start this close to "now" counts as now (the person's clock and ours differ a little).
 CLOCK_SLACK = timedelta(seconds=5)
-# Margin on top of the availability lag before a deferred clip is first tried.
-READY_MARGIN = timedelta(seconds=5)
-# When the cloud says "too recent" for footage we expected it to have, ask again this soon.
-TOO_RECENT_RETRY = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)

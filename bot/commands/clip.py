@@ -13,13 +13,8 @@ from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
 from bot.clips.parts import ClipSpec, Progress, fetch_clip, plan_parts, whole_millisecond
 from bot.clips.replies import clip_reply
-from bot.clips.several import (
-    READY_MARGIN,
-    TOO_RECENT_RETRY,
-    CameraClip,
-    check_span,
-    deliver_several,
-)
+from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
+from bot.clips.several import CameraClip, check_span, deliver_several
 from bot.commands.common import find_camera, find_cameras, spoken_zone
 from bot.errors import UserError
 from bot.grammar.cameras import CAMERA_LIST_HELP, CameraList, split_cameras, take_imager

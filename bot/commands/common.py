@@ -8,11 +8,16 @@ from zoneinfo import ZoneInfo
 from bot.cameras.directory import (
     AmbiguousCamera,
     CameraDirectory,
-    CameraLookupError,
     CameraNotFound,
     CameraRecord,
 )
-from bot.cameras.selection import Selection, TooManyCameras, select_cameras
+from bot.cameras.selection import (
+    NotHere,
+    Selection,
+    TooManyCameras,
+    select_cameras,
+    visible_camera,
+)
 from bot.errors import Refused, UserError
 from bot.grammar.cameras import CameraList
 
@@ -48,16 +53,13 @@ async def find_camera(request: Request, query: str) -> tuple[CameraRecord, Camer
         directory = await request.services.catalog.directory(fresh=fresh)
         visible = directory.with_records(r for r in directory if access.may_see(r.tags, place))
         try:
-            return visible.resolve(query), directory
+            return visible_camera(directory, visible, query), directory
         except AmbiguousCamera as error:
             raise UserError(str(error)) from None
+        except NotHere as error:
+            raise Refused(f"{error.record.name} is not available in this room.") from None
         except CameraNotFound as error:
             missing = error
-        try:
-            hidden = directory.resolve(query)
-        except CameraLookupError:
-            continue
-        raise Refused(f"{hidden.name} is not available in this room.")
     assert missing is not None
     raise UserError(str(missing))
 

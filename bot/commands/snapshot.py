@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
 from bot.clips.parts import whole_millisecond
 from bot.clips.replies import snapshot_reply
+from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
 from bot.clips.stills import snapshot_path
 from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
@@ -82,12 +83,6 @@ def _snapshot_tail(words: Sequence[str]) -> WhenSpec:
 
 
 # handler --------------------------------------------------------------------------------
-
-
-# Margin on top of the availability lag before a deferred snapshot is first tried.
-READY_MARGIN = timedelta(seconds=5)
-# When the cloud says "too recent" for a moment we expected it to have, ask again this soon.
-TOO_RECENT_RETRY = timedelta(seconds=15)
 
 
 async def run_snapshot(request: Request, tokens: list[str], pending: PendingClips) -> Outcome:
