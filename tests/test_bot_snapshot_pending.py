@@ -75,6 +75,23 @@ async def test_a_promised_snapshot_survives_a_restart_and_comes_exactly_once(
     assert abs(stripe_ms(snapshot) - (utc_ms(asked) - 1000)) < 3000
 
 
+async def test_a_snapshot_posted_just_before_a_crash_is_not_posted_again(
+    bot_starter: BotStarter,
+) -> None:
+    async with bot_starter() as before:
+        await before.ask("snapshot lobby 1s ago")
+        await before.room.wait_for(has_image, DELIVERY_DEADLINE)
+        assert await before.running.pending.wait_idle(DELIVERY_DEADLINE)
+        (job,) = await before.store.jobs(kind="snapshot")
+        # The crash came after the post and before the job was marked done.
+        await before.store.update_job(job.id, status="running")
+
+    async with bot_starter() as after:
+        assert await after.running.pending.wait_idle(DELIVERY_DEADLINE)
+        assert [r for r in after.room.replies if has_image(r)] == []
+        assert [j.status.value for j in await after.store.jobs(kind="snapshot")] == ["done"]
+
+
 async def test_a_snapshot_now_is_still_taken_at_once(bot: BotUnderTest) -> None:
     (snapshot,) = await bot.ask("snapshot lobby")
     assert has_image(snapshot) and bot.outcomes == [Outcome.OK]
