@@ -12,19 +12,15 @@ from pathlib import Path
 import pytest
 
 from adapters.memory import MemoryAdapter
-from bot.access import AccessPolicy, Role
-from bot.cameras.catalog import CameraCatalog
+from bot.access import Role
 from bot.core import Bot
 from bot.grammar.usage import CommandHelp
 from bot.inflight import RESUMED, CommandJournal, CommandStatus
-from bot.meraki import MerakiClient
 from bot.messages import Message, Person, Place, Reply, Tone
-from bot.outbox import Outbox
 from bot.router import Command, Request, Router
 from bot.runner import Delivery, Patience, Runner
-from bot.scheduler import Scheduler
-from bot.services import Services
 from bot.store import Outcome, Store
+from tests.bot_fixtures import offline_services
 
 ROOM = Place("slack", "C1")
 FETCH = CommandHelp("fetch", "fetch WORD", "Fetch something slowly.", ("fetch a",))
@@ -74,32 +70,16 @@ def start(tmp_path: Path) -> Callable[..., object]:
     async def process(
         patience: Patience | None = None, clock: Callable[[], datetime] | None = None
     ) -> AsyncIterator[Process]:
-        room = MemoryAdapter(platform="slack")
-        outbox = Outbox()
-        outbox.add(room)
-        store = await Store.open(url)
-        meraki = MerakiClient("key", "http://127.0.0.1:9/api/v1", org_id="1")
-        services = Services(
-            meraki=meraki,
-            catalog=CameraCatalog(meraki),
-            store=store,
-            scheduler=Scheduler(url),
-            outbox=outbox,
-            access=AccessPolicy(default_role=Role.VIEWER),
-            files=tmp_path,
-        )
-        journal = CommandJournal(store.engine)
-        bot = Bot(services, Router([Command(FETCH, Role.VIEWER, fetch)]))
-        extra = {"clock": clock} if clock else {}
-        runner = Runner(bot, journal=journal, patience=patience or Patience(), **extra)
-        await room.start(runner)
-        try:
-            yield Process(runner, room, store, journal)
-        finally:
-            await runner.stop(grace=0.0)
-            await services.catalog.close()
-            await meraki.aclose()
-            await store.close()
+        async with offline_services(url, tmp_path) as (services, room):
+            journal = CommandJournal(services.store.engine)
+            bot = Bot(services, Router([Command(FETCH, Role.VIEWER, fetch)]))
+            extra = {"clock": clock} if clock else {}
+            runner = Runner(bot, journal=journal, patience=patience or Patience(), **extra)
+            await room.start(runner)
+            try:
+                yield Process(runner, room, services.store, journal)
+            finally:
+                await runner.stop(grace=0.0)
 
     process.gates = gates  # type: ignore[attr-defined]
     return process
