@@ -26,9 +26,15 @@ import av
 import pytest
 
 from adapters.memory import MemoryAdapter, Posted
+from bot.access import AccessPolicy, Role
 from bot.app import Running, running_bot
+from bot.cameras.catalog import CameraCatalog
 from bot.config import Settings
+from bot.meraki import MerakiClient
 from bot.messages import Reply
+from bot.outbox import Outbox
+from bot.scheduler import Scheduler
+from bot.services import Services
 from bot.store import AuditRecord, Outcome, Store
 from simulator import RequestRecord, SimulatorServer
 from simulator.media import decode_stripe
@@ -160,6 +166,34 @@ def bot_starter_fixture(
 async def bot_fixture(bot_starter: BotStarter) -> AsyncIterator[BotUnderTest]:
     async with bot_starter() as started:
         yield started
+
+
+@asynccontextmanager
+async def offline_services(
+    database_url: str, files: Path
+) -> AsyncIterator[tuple[Services, MemoryAdapter]]:
+    """The real services over the store at `database_url`, with a Slack MemoryAdapter room and
+    a Meraki client that reaches nothing: for a core running test commands only."""
+    room = MemoryAdapter(platform="slack")
+    outbox = Outbox()
+    outbox.add(room)
+    store = await Store.open(database_url)
+    meraki = MerakiClient("key", "http://127.0.0.1:9/api/v1", org_id="1")
+    services = Services(
+        meraki=meraki,
+        catalog=CameraCatalog(meraki),
+        store=store,
+        scheduler=Scheduler(store.engine),
+        outbox=outbox,
+        access=AccessPolicy(default_role=Role.VIEWER),
+        files=files,
+    )
+    try:
+        yield services, room
+    finally:
+        await services.catalog.close()
+        await meraki.aclose()
+        await store.close()
 
 
 # Checking what a person receives -------------------------------------------------------

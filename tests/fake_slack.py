@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -432,6 +433,13 @@ async def running_fake_slack(
             yield fake
         finally:
             fake.release_all()  # a held request would keep the server from stopping
+
+
+@pytest.fixture(name="fake")
+async def fake_slack_fixture(tmp_path: Path) -> AsyncIterator[FakeSlack]:
+    """A started fake Slack keeping its uploads under tmp_path/slack."""
+    async with running_fake_slack(tmp_path / "slack") as started:
+        yield started
 
 
 def message_to(channel: str) -> Match:

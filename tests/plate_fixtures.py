@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from adapters.memory import MemoryAdapter
-from bot.app import running_bot
+from bot.app import Running, running_bot
 from bot.messages import Reply
 from simulator import SimulatorServer
 from simulator.mqtt import QUIET, FleetPublisher, PlateNoise
-from tests.bot_fixtures import SIMULATOR_SETTINGS, BotUnderTest, bot_settings
+from tests.bot_fixtures import SIMULATOR_SETTINGS, BotStarter, BotUnderTest, bot_settings
 from tests.mosquitto import Mosquitto
 
 GARAGE = "Q2GV-GRGE-0002"  # "Garage Entrance", tagged lpr
@@ -26,7 +26,7 @@ DEADLINE = 40.0  # seconds any one delivery may take here
 ACCESS = {"default_role": "none", "operators": ["U1"], "viewers": ["U2"]}
 LAG = timedelta(seconds=float(SIMULATOR_SETTINGS["availability_lag"]))
 
-BotStart = Any
+BotStart = BotStarter
 
 
 def is_heads_up(reply: Reply) -> bool:
@@ -75,18 +75,17 @@ def start_bot_fixture(
         )
         room = MemoryAdapter()
         async with running_bot(settings, [room]) as running:
-            bot = BotUnderTest(room, running, bot_simulator, settings)
-            assert running.events.mqtt is not None
-            await wait_connected(bot)
-            yield bot
+            await wait_connected(running)
+            yield BotUnderTest(room, running, bot_simulator, settings)
 
     return start
 
 
-async def wait_connected(bot: BotUnderTest) -> None:
-    mqtt = bot.running.events.mqtt
+async def wait_connected(running: Running) -> None:
+    """Wait until mvbot's MQTT link is up: reads published before that would go unseen."""
+    mqtt = running.events.mqtt
     assert mqtt is not None
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(DEADLINE):
         await mqtt.connected_times(1)
 
 

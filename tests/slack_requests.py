@@ -115,6 +115,16 @@ def json_body(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload).encode()
 
 
+async def send_command(
+    url: str, fake: FakeSlack, text: str, *, user: str = "U1", channel: str = "C1"
+) -> httpx.Response:
+    """`/mv <text>`, correctly signed, as `user` in `channel`, to the mvbot serving `url`."""
+    fields = slash_command(text, user=user, channel=channel, response_url=fake.response_url())
+    body = form_body(fields)
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        return await http.post(f"{url}/slack/events", content=body, headers=signed_headers(body))
+
+
 # mvbot against the fake ------------------------------------------------------------------
 
 
@@ -134,11 +144,7 @@ class SlackBot:
 
     async def command(self, text: str, *, user: str = "U1", channel: str = "C1") -> httpx.Response:
         """`/mv <text>`, correctly signed, as `user` in `channel`."""
-        fields = slash_command(
-            text, user=user, channel=channel, response_url=self.fake.response_url()
-        )
-        body = form_body(fields)
-        return await self.post(body, signed_headers(body))
+        return await send_command(self.url, self.fake, text, user=user, channel=channel)
 
     async def event(self, event: Mapping[str, Any]) -> httpx.Response:
         # The person's message exists on Slack: the bot may answer in its thread.

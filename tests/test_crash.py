@@ -8,109 +8,38 @@ simulator's latency fault holds the Dashboard API requests so the kill lands mid
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import re
-import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
-import pytest
 
 from bot.inflight import RESUMED
 from bot.store import Outcome, Store
 from simulator import Faults, SimulatorServer
 from simulator.state import RequestRecord
 from tests.bot_fixtures import API_KEY, bot_simulator_fixture  # noqa: F401
-from tests.fake_slack import (
+from tests.bot_process import mvbot_run
+from tests.fake_slack import (  # noqa: F401
     BOT_TOKEN,
     SIGNING_SECRET,
     Call,
     FakeSlack,
-    running_fake_slack,
+    fake_slack_fixture,
     upload_to,
 )
-from tests.slack_requests import form_body, signed_headers, slash_command
+from tests.slack_requests import send_command
 
-ROOT = Path(__file__).resolve().parent.parent
 WAIT = 60.0  # a bound on each wait; every step here takes a few seconds
 HOLD = 30.0  # seconds the simulator holds each API request before the kill
-LISTENING = re.compile(r"web server listening url=(\S+)")
-
-
-@dataclass
-class BotProcess:
-    """`mvbot run` in a process of its own; its log is read as it comes."""
-
-    process: asyncio.subprocess.Process
-    url: str = ""
-    log: list[str] = field(default_factory=list)
-    _reader: asyncio.Task[None] | None = None
 
 
 def run_env(simulator: SimulatorServer, fake: FakeSlack, data: Path) -> dict[str, str]:
     return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(data)),
         "MVBOT_MERAKI_API_KEY": API_KEY,
         "MVBOT_MERAKI_BASE_URL": simulator.api_url,
         "MVBOT_DATA_DIR": str(data),
-        "MVBOT_HTTP_HOST": "127.0.0.1",
-        "MVBOT_HTTP_PORT": "0",
         "MVBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
         "MVBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "MVBOT_SLACK_API_URL": fake.api_url,
         "MVBOT_ACCESS_VIEWERS": "U1",
     }
-
-
-@contextlib.asynccontextmanager
-async def mvbot_run(env: dict[str, str]) -> AsyncIterator[BotProcess]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    bot = BotProcess(process)
-    listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-
-    async def read() -> None:
-        assert process.stderr is not None
-        async for raw in process.stderr:
-            line = raw.decode(errors="replace").rstrip()
-            bot.log.append(line)
-            found = LISTENING.search(line)
-            if found and not listening.done():
-                listening.set_result(found.group(1))
-        if not listening.done():
-            listening.set_exception(RuntimeError("mvbot exited:\n" + "\n".join(bot.log)))
-
-    bot._reader = asyncio.create_task(read())
-    try:
-        bot.url = await asyncio.wait_for(listening, WAIT)
-        yield bot
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            await asyncio.wait_for(process.wait(), WAIT)
-        await bot._reader
-
-
-async def command(bot: BotProcess, fake: FakeSlack, text: str) -> httpx.Response:
-    fields = slash_command(text, user="U1", channel="C1", response_url=fake.response_url())
-    body = form_body(fields)
-    async with httpx.AsyncClient(timeout=10.0) as http:
-        return await http.post(
-            f"{bot.url}/slack/events", content=body, headers=signed_headers(body)
-        )
 
 
 def both_held(delayed: list[RequestRecord]) -> bool:
@@ -124,12 +53,6 @@ def comment(call: Call) -> str:
     return str(call.params.get("initial_comment", ""))
 
 
-@pytest.fixture
-async def fake(tmp_path: Path) -> AsyncIterator[FakeSlack]:
-    async with running_fake_slack(tmp_path / "slack") as started:
-        yield started
-
-
 async def test_kill_9_mid_fetch_loses_nothing(
     bot_simulator: SimulatorServer, fake: FakeSlack, tmp_path: Path
 ) -> None:
@@ -138,7 +61,7 @@ async def test_kill_9_mid_fetch_loses_nothing(
     async with mvbot_run(env) as first:
         bot_simulator.state.faults = Faults(latency=HOLD)  # after the camera list is loaded
         for text in ("snapshot lobby", "clip lobby 20m ago 10m"):
-            assert (await command(first, fake, text)).status_code == 200
+            assert (await send_command(first.url, fake, text)).status_code == 200
         await asyncio.to_thread(bot_simulator.state.wait_delayed, both_held, WAIT)
         first.process.kill()
         await first.process.wait()

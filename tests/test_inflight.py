@@ -12,19 +12,15 @@ from pathlib import Path
 import pytest
 
 from adapters.memory import MemoryAdapter
-from bot.access import AccessPolicy, Role
-from bot.cameras.catalog import CameraCatalog
+from bot.access import Role
 from bot.core import Bot
 from bot.grammar.usage import CommandHelp
 from bot.inflight import RESUMED, CommandJournal, CommandStatus
-from bot.meraki import MerakiClient
 from bot.messages import Message, Person, Place, Reply, Tone
-from bot.outbox import Outbox
 from bot.router import Command, Request, Router
 from bot.runner import Delivery, Patience, Runner
-from bot.scheduler import Scheduler
-from bot.services import Services
 from bot.store import Outcome, Store
+from tests.bot_fixtures import offline_services
 
 ROOM = Place("slack", "C1")
 FETCH = CommandHelp("fetch", "fetch WORD", "Fetch something slowly.", ("fetch a",))
@@ -54,82 +50,69 @@ class Process:
     journal: CommandJournal
 
 
-Start = Callable[..., "asynccontextmanager[Process]"]
+@dataclass
+class Starter:
+    """Starts mvbot processes one after another over one database, as restarts do; each has
+    the real core and one test command, `fetch WORD`."""
 
+    files: Path
+    gates: Gates = field(default_factory=Gates)
 
-@pytest.fixture
-def start(tmp_path: Path) -> Callable[..., object]:
-    url = f"sqlite:///{tmp_path / 'mvbot.db'}"
-    gates = Gates()
-
-    async def fetch(request: Request, tokens: list[str]) -> Outcome:
+    async def fetch(self, request: Request, tokens: list[str]) -> Outcome:
         sent = await request.say(Reply(f"Fetching {tokens[0]}…", tone=Tone.PROGRESS))
-        gates.reached(tokens[0]).set()
-        await gates.gate(tokens[0]).wait()
+        self.gates.reached(tokens[0]).set()
+        await self.gates.gate(tokens[0]).wait()
         await request.update(sent, Reply(f"Fetching {tokens[0]}: 1/1", tone=Tone.PROGRESS))
         await request.say(Reply(f"here is {tokens[0]}", tone=Tone.SUCCESS))
         return Outcome.OK
 
     @asynccontextmanager
-    async def process(
-        patience: Patience | None = None, clock: Callable[[], datetime] | None = None
+    async def __call__(
+        self, patience: Patience | None = None, clock: Callable[[], datetime] | None = None
     ) -> AsyncIterator[Process]:
-        room = MemoryAdapter(platform="slack")
-        outbox = Outbox()
-        outbox.add(room)
-        store = await Store.open(url)
-        meraki = MerakiClient("key", "http://127.0.0.1:9/api/v1", org_id="1")
-        services = Services(
-            meraki=meraki,
-            catalog=CameraCatalog(meraki),
-            store=store,
-            scheduler=Scheduler(store.engine),
-            outbox=outbox,
-            access=AccessPolicy(default_role=Role.VIEWER),
-            files=tmp_path,
-        )
-        journal = CommandJournal(store.engine)
-        bot = Bot(services, Router([Command(FETCH, Role.VIEWER, fetch)]))
-        extra = {"clock": clock} if clock else {}
-        runner = Runner(bot, journal=journal, patience=patience or Patience(), **extra)
-        await room.start(runner)
-        try:
-            yield Process(runner, room, store, journal)
-        finally:
-            await runner.stop(grace=0.0)
-            await services.catalog.close()
-            await meraki.aclose()
-            await store.close()
+        url = f"sqlite:///{self.files / 'mvbot.db'}"
+        async with offline_services(url, self.files) as (services, room):
+            journal = CommandJournal(services.store.engine)
+            bot = Bot(services, Router([Command(FETCH, Role.VIEWER, self.fetch)]))
+            extra = {"clock": clock} if clock else {}
+            runner = Runner(bot, journal=journal, patience=patience or Patience(), **extra)
+            await room.start(runner)
+            try:
+                yield Process(runner, room, services.store, journal)
+            finally:
+                await runner.stop(grace=0.0)
 
-    process.gates = gates  # type: ignore[attr-defined]
-    return process
+
+@pytest.fixture
+def start(tmp_path: Path) -> Starter:
+    return Starter(tmp_path)
 
 
 def delivery(text: str, key: str) -> Delivery:
     return Delivery.of(Message(text, Person("slack", "U1"), ROOM), key)
 
 
-async def crash_while_fetching(start: Callable[..., object], word: str = "lobby") -> str:
+async def crash_while_fetching(start: Starter, word: str = "lobby") -> str:
     """Run `fetch WORD` until its progress message is out, then cut it short as a crash
     (or a stop past its grace) does; the id of that progress message."""
-    async with start() as first:  # type: ignore[attr-defined]
+    async with start() as first:
         task = await first.runner.accept(delivery(f"fetch {word}", f"Ev-{word}"))
         assert task is not None
-        await asyncio.wait_for(start.gates.reached(word).wait(), 10.0)  # type: ignore[attr-defined]
+        await asyncio.wait_for(start.gates.reached(word).wait(), 10.0)
         task.cancel()
         progress_id = "1"  # the memory adapter numbers messages from 1
     return progress_id
 
 
 async def test_a_delivery_stored_once_is_refused_after_a_restart(
-    start: Callable[..., object],
+    start: Starter,
 ) -> None:
-    gates = start.gates  # type: ignore[attr-defined]
+    gates = start.gates
     gates.gate("a").set()
-    async with start() as first:  # type: ignore[attr-defined]
+    async with start() as first:
         assert await first.runner.accept(delivery("fetch a", "Ev1")) is not None
         await first.runner.idle()
-    async with start() as second:  # type: ignore[attr-defined]
+    async with start() as second:
         assert await second.runner.accept(delivery("fetch a", "Ev1")) is None
         assert await second.runner.accept(delivery("fetch a", "Ev2")) is not None
         await second.runner.idle()
@@ -139,12 +122,12 @@ async def test_a_delivery_stored_once_is_refused_after_a_restart(
 
 
 async def test_a_command_cut_short_is_finished_after_the_restart_in_its_progress_message(
-    start: Callable[..., object],
+    start: Starter,
 ) -> None:
-    gates = start.gates  # type: ignore[attr-defined]
+    gates = start.gates
     progress_id = await crash_while_fetching(start)
     gates.gate("lobby").set()
-    async with start() as second:  # type: ignore[attr-defined]
+    async with start() as second:
         assert await second.runner.resume(lambda *_: None) == 1
         await second.runner.idle()
         posted = second.room.posted
@@ -162,10 +145,10 @@ async def test_a_command_cut_short_is_finished_after_the_restart_in_its_progress
 
 
 async def test_a_command_cut_short_too_often_is_answered_with_a_failure(
-    start: Callable[..., object],
+    start: Starter,
 ) -> None:
     progress_id = await crash_while_fetching(start)
-    async with start(patience=Patience(attempts=1)) as second:  # type: ignore[attr-defined]
+    async with start(patience=Patience(attempts=1)) as second:
         assert await second.runner.resume(lambda *_: None) == 1
         await second.runner.idle()
         (edit,) = second.room.posted
@@ -178,11 +161,11 @@ async def test_a_command_cut_short_too_often_is_answered_with_a_failure(
 
 
 async def test_a_command_cut_short_long_ago_is_answered_with_a_failure(
-    start: Callable[..., object],
+    start: Starter,
 ) -> None:
     progress_id = await crash_while_fetching(start)
     later = datetime.now(UTC) + timedelta(hours=1)
-    async with start(clock=lambda: later) as second:  # type: ignore[attr-defined]
+    async with start(clock=lambda: later) as second:
         assert await second.runner.resume(lambda *_: None) == 1
         await second.runner.idle()
         (edit,) = second.room.posted
@@ -190,9 +173,9 @@ async def test_a_command_cut_short_long_ago_is_answered_with_a_failure(
 
 
 async def test_a_stored_delivery_not_yet_read_is_read_again_by_its_adapter(
-    start: Callable[..., object],
+    start: Starter,
 ) -> None:
-    gates = start.gates  # type: ignore[attr-defined]
+    gates = start.gates
     gates.gate("door").set()
     never = asyncio.Event()
 
@@ -200,7 +183,7 @@ async def test_a_stored_delivery_not_yet_read_is_read_again_by_its_adapter(
         await never.wait()  # the platform's API hangs, then the process dies
         raise AssertionError("unreachable")
 
-    async with start() as first:  # type: ignore[attr-defined]
+    async with start() as first:
         raw = {"text": "fetch door"}
         task = await first.runner.accept(Delivery("slack", "Ev-door", stuck, raw))
         assert task is not None
@@ -211,17 +194,17 @@ async def test_a_stored_delivery_not_yet_read_is_read_again_by_its_adapter(
         asked.append((platform, key, raw))
         return delivery("fetch door", key)
 
-    async with start() as second:  # type: ignore[attr-defined]
+    async with start() as second:
         assert await second.runner.resume(redeliver) == 1
         await second.runner.idle()
         assert asked == [("slack", "Ev-door", {"text": "fetch door"})]
         assert second.room.replies[-1].text.splitlines() == [RESUMED, "here is door"]
 
 
-async def test_finished_commands_are_forgotten_after_a_day(start: Callable[..., object]) -> None:
-    gates = start.gates  # type: ignore[attr-defined]
+async def test_finished_commands_are_forgotten_after_a_day(start: Starter) -> None:
+    gates = start.gates
     gates.gate("a").set()
-    async with start() as first:  # type: ignore[attr-defined]
+    async with start() as first:
         await first.runner.accept(delivery("fetch a", "Ev1"))
         await first.runner.idle()
         assert await first.journal.forget() == 0

@@ -12,18 +12,14 @@ from pathlib import Path
 import pytest
 
 from adapters.memory import MemoryAdapter
-from bot.access import AccessPolicy, Role
-from bot.cameras.catalog import CameraCatalog
+from bot.access import Role
 from bot.core import Bot
 from bot.grammar.usage import CommandHelp
-from bot.meraki import MerakiClient
 from bot.messages import Message, Person, Place, Reply
-from bot.outbox import Outbox
 from bot.router import Command, Request, Router
 from bot.runner import Delivery, Runner
-from bot.scheduler import Scheduler
-from bot.services import Services
-from bot.store import Outcome, Store
+from bot.store import Outcome
+from tests.bot_fixtures import offline_services
 
 ROOM = Place("slack", "C1")
 
@@ -183,30 +179,14 @@ async def whispers(tmp_path: Path) -> AsyncIterator[Whispers]:
         await request.say(Reply(f"psst: {tokens[0]}", private=True))
         return Outcome.OK
 
-    room = MemoryAdapter(platform="slack")
-    outbox = Outbox()
-    outbox.add(room)
     url = f"sqlite:///{tmp_path / 'mvbot.db'}"
-    store = await Store.open(url)
-    meraki = MerakiClient("key", "http://127.0.0.1:9/api/v1", org_id="1")
-    services = Services(
-        meraki=meraki,
-        catalog=CameraCatalog(meraki),
-        store=store,
-        scheduler=Scheduler(store.engine),
-        outbox=outbox,
-        access=AccessPolicy(default_role=Role.VIEWER),
-        files=tmp_path,
-    )
-    runner = Runner(Bot(services, Router([Command(WHISPER, Role.VIEWER, whisper)])))
-    await room.start(runner)
-    try:
-        yield Whispers(runner, room, gates)
-    finally:
-        await runner.stop(grace=0.0)
-        await services.catalog.close()
-        await meraki.aclose()
-        await store.close()
+    async with offline_services(url, tmp_path) as (services, room):
+        runner = Runner(Bot(services, Router([Command(WHISPER, Role.VIEWER, whisper)])))
+        await room.start(runner)
+        try:
+            yield Whispers(runner, room, gates)
+        finally:
+            await runner.stop(grace=0.0)
 
 
 async def test_interleaved_commands_each_answer_the_person_who_asked(whispers: Whispers) -> None:

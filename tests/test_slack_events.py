@@ -13,12 +13,12 @@ import pytest
 
 from simulator import SimulatorServer
 from tests.bot_fixtures import bot_simulator_fixture, open_video, sha256_of  # noqa: F401
-from tests.fake_slack import (
+from tests.fake_slack import (  # noqa: F401
     BOT_USER,
     Call,
     FakeSlack,
+    fake_slack_fixture,
     message_to,
-    running_fake_slack,
     upload_to,
 )
 from tests.slack_requests import (
@@ -35,12 +35,6 @@ from tests.slack_requests import (
 
 WAIT = 30.0  # seconds: a bound for things that take well under one
 DEFERRED_WAIT = 60.0  # a deferred clip here is due 8–9 s after it is asked for
-
-
-@pytest.fixture
-async def fake(tmp_path: Path) -> AsyncIterator[FakeSlack]:
-    async with running_fake_slack(tmp_path / "slack") as started:
-        yield started
 
 
 @pytest.fixture

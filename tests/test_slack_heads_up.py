@@ -15,7 +15,13 @@ from simulator import SimulatorServer
 from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
 from tests.fake_slack import Call, running_fake_slack
 from tests.mosquitto import Mosquitto, mosquitto_fixture  # noqa: F401
-from tests.plate_fixtures import ACCESS, DEADLINE, GARAGE, publisher_fixture  # noqa: F401
+from tests.plate_fixtures import (  # noqa: F401
+    ACCESS,
+    DEADLINE,
+    GARAGE,
+    publisher_fixture,
+    wait_connected,
+)
 from tests.slack_requests import slack_bot
 
 ROOM = "C1"
@@ -37,10 +43,7 @@ async def test_a_plate_heads_up_with_its_snapshot_is_threaded_under_and_edited_i
     async with running_fake_slack(tmp_path / "slack") as fake:
         fake.image_lag = 1  # Slack is still processing the snapshot at the first post
         async with slack_bot(bot_simulator, fake, tmp_path / "data", overrides=overrides) as bot:
-            mqtt = bot.running.events.mqtt
-            assert mqtt is not None
-            async with asyncio.timeout(DEADLINE):
-                await mqtt.connected_times(1)
+            await wait_connected(bot.running)
             await bot.command("watch plate VJQ8849 Visitor", user="U1", channel=ROOM)
             await fake.wait_for(lambda c: c.method == "chat.postMessage", DEADLINE)
             cars = publisher()

@@ -3,23 +3,14 @@ restart is acknowledged without waiting for the Dashboard API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from simulator import SimulatorServer
 from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
-from tests.fake_slack import FakeSlack, running_fake_slack
+from tests.fake_slack import FakeSlack, fake_slack_fixture  # noqa: F401
 from tests.slack_requests import slack_bot
 
 DIRECTORY = ("/devices", "/networks", "/availabilities", "/camera/sense")
-
-
-@pytest.fixture
-async def fake(tmp_path: Path) -> AsyncIterator[FakeSlack]:
-    async with running_fake_slack(tmp_path / "slack") as started:
-        yield started
 
 
 async def test_the_first_slash_command_after_a_start_asks_the_api_nothing_to_acknowledge(
