@@ -131,17 +131,17 @@ def lines(
     text: str,
     draw: Callable[[Span], str],
     *,
-    start: Callable[[str], str],
+    start: Callable[[str], str] | None = None,
     links: tuple[Hyperlink, ...] = (),
 ) -> str:
     """Render every line of `text`: the core's list marker kept, each span drawn by `draw`,
-    and `start` given the first plain text of a line (block markup lives there)."""
+    and `start` (if any) given the first plain text of a line (block markup lives there)."""
     out: list[str] = []
     for line in text.split("\n"):
         marker, rest = bullet(line)
         parts = spans(rest, links)
         drawn = [draw(span) for span in parts]
-        if parts and isinstance(parts[0], Plain) and not marker:
+        if start is not None and parts and isinstance(parts[0], Plain) and not marker:
             drawn[0] = start(drawn[0])
         out.append(marker + "".join(drawn))
     return "\n".join(out)

@@ -47,13 +47,7 @@ class Bot:
             # The interrupted run's progress message was not taken over by this one.
             text = f"`{literal(message.text)}` was interrupted by a restart — answered below."
             await self._settle(message, earlier, Reply(text))
-        entry = self._audit_entry(message, command, outcome, detail)
-        if tracker is not None:
-            await tracker.finish(outcome is Outcome.FAILED, entry)
-        else:
-            await self.services.store.add_audit(entry)
-        name = command.name if command else "unknown"
-        self.services.metrics.inc("mvbot_commands_total", command=name, outcome=outcome.value)
+        await self._record(message, command, outcome, detail, tracker)
         return outcome
 
     async def abandon(self, message: Message, tracker: Tracker, reason: str) -> None:
@@ -76,12 +70,7 @@ class Bot:
             command = self.router.find(split_command(message.text)[0])
         except ParseError:
             command = None
-        await tracker.finish(True, self._audit_entry(message, command, Outcome.FAILED, text))
-        self.services.metrics.inc(
-            "mvbot_commands_total",
-            command=command.name if command else "unknown",
-            outcome=Outcome.FAILED.value,
-        )
+        await self._record(message, command, Outcome.FAILED, text, tracker)
 
     async def _settle(self, message: Message, sent: SentMessage, reply: Reply) -> None:
         """Edit a progress message to its final state; a failure is logged, not raised."""
@@ -164,12 +153,18 @@ class Bot:
             await request.say(Reply(text, tone=Tone.ERROR))
             return Outcome.FAILED, f"internal error ref={ref}", command
 
-    @staticmethod
-    def _audit_entry(
-        message: Message, command: Command | None, outcome: Outcome, detail: str
-    ) -> AuditEntry:
+    async def _record(
+        self,
+        message: Message,
+        command: Command | None,
+        outcome: Outcome,
+        detail: str,
+        tracker: Tracker | None,
+    ) -> None:
+        """Audit the command (with its stored row finished in the same transaction) and
+        count it."""
         person, place = message.person, message.place
-        return AuditEntry(
+        entry = AuditEntry(
             platform=place.platform,
             person_id=person.id,
             person_email=person.email,
@@ -179,3 +174,9 @@ class Bot:
             outcome=outcome.value,
             detail=detail,
         )
+        if tracker is not None:
+            await tracker.finish(outcome is Outcome.FAILED, entry)
+        else:
+            await self.services.store.add_audit(entry)
+        name = command.name if command else "unknown"
+        self.services.metrics.inc("mvbot_commands_total", command=name, outcome=outcome.value)

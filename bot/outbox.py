@@ -29,8 +29,8 @@ class Core(Protocol):
 
     def submit(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
         """Run a command in a task the core owns; every answer goes out through the
-        adapter's `send`/`update` with `answering` set to the command's Message. None when
-        the delivery repeats a recent one or the bot is stopping."""
+        adapter's `send`/`update` with `answering` set to the command's Message. A repeated
+        delivery runs nothing; None when the bot is stopping (or refuses the repeat at once)."""
         ...
 
     async def preview(self, message: Message) -> str:

@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 # Seconds running commands get to finish when the bot stops, on every platform; what is
 # still running then is cancelled, stays in the store, and is resumed at the next start.
 STOP_GRACE = 10.0
-# Deliveries remembered in memory for spotting repeats without asking the store: platforms
-# redeliver within minutes, and a thousand commands is far more than a few minutes.
+# Deliveries remembered in memory for spotting repeats when no journal stores them:
+# platforms redeliver within minutes, and a thousand commands is far more than a few minutes.
 REMEMBERED = 1000
 # Finished commands are pruned from the store at most this often.
 PRUNE_EVERY = timedelta(hours=1)
@@ -117,23 +117,20 @@ class Runner:
         return self._stopping
 
     def submit(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
-        """Start running `delivery`; None if it repeats a recent one or the runner is stopping.
-        It is stored inside its task: for adapters with no acknowledgement to hold back."""
+        """Start running `delivery`; None if the runner is stopping or, without a journal, it
+        repeats a recent one. It is stored inside its task (a repeat the journal refuses runs
+        nothing there): for adapters with no acknowledgement to hold back."""
         if self._stopping or not self._first_time(delivery):
             return None
         return self._start(self._store_and_run(delivery))
 
     async def accept(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
-        """Store `delivery`, then start running it; None if it repeats one stored before (or
-        seen recently) or the runner is stopping. Acknowledge the platform after this
+        """Store `delivery`, then start running it; None if it repeats one stored before (or,
+        without a journal, seen recently) or the runner is stopping. Acknowledge the platform after this
         returns; if it raises (the store is down), answer so that the platform retries."""
         if self._stopping or not self._first_time(delivery):
             return None
-        try:
-            key = await self._store(delivery)
-        except BaseException:
-            self._forget_seen(delivery)  # not stored: the platform's retry must get through
-            raise
+        key = await self._store(delivery)
         if key is None:
             return None
         return self._start(self._run(delivery, key))
@@ -153,7 +150,6 @@ class Runner:
         for record in await journal.unfinished():
             if not await journal.claim(record.platform, record.key, self._owner):
                 continue  # finished meanwhile, or already this process's
-            self._seen[(record.platform, record.key)] = None
             count += 1
             reason = self._too_late(record)
             if reason is not None:
@@ -198,7 +194,9 @@ class Runner:
         return task
 
     def _first_time(self, delivery: Delivery) -> bool:
-        if delivery.id is None:
+        # With a journal its rows refuse a repeat, across restarts too (`_store`); the
+        # window of recent ids stands in for them only where nothing is stored.
+        if delivery.id is None or self._ledger is not None:
             return True
         key = (delivery.platform, delivery.id)
         if key in self._seen:
@@ -207,10 +205,6 @@ class Runner:
         if len(self._seen) > self._remember:
             self._seen.popitem(last=False)
         return True
-
-    def _forget_seen(self, delivery: Delivery) -> None:
-        if delivery.id is not None:
-            self._seen.pop((delivery.platform, delivery.id), None)
 
     async def _store(self, delivery: Delivery) -> str | None:
         """The key the delivery is stored under (None: stored before, a repeat); without a

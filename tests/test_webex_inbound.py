@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from adapters.webex.inbound import place_of
 from adapters.webex.mentions import Identity, canonical_id, command_text
 from adapters.webex.transport import events_route, valid_signature
+from bot.web.bodies import BodyLimit
 from tests.fake_webex import webex_id
 
 BOT = Identity(webex_id("PEOPLE", "0b7e-bot"), "MV Bot", ("mvbot@webex.bot",))
@@ -100,7 +102,9 @@ async def test_the_route_runs_nothing_for_a_bad_signature() -> None:
         accepted.append(delivery)
         return True
 
-    app = Starlette(routes=[events_route(SECRET, accept)])
+    # As in mvbot's web app, where BodyLimit holds every route to its cap (bot.web.factory).
+    routes = [events_route(SECRET, accept)]
+    app = Starlette(routes=routes, middleware=[Middleware(BodyLimit, routes=routes)])
     body = json.dumps({"resource": "messages", "event": "created", "data": {"id": "m1"}}).encode()
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://mvbot") as client:

@@ -33,12 +33,8 @@ def _draw(span: Span) -> str:
     assert_never(span)
 
 
-def _keep(text: str) -> str:
-    return text
-
-
 def _plain(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
-    return lines(text, _draw, start=_keep, links=links)
+    return lines(text, _draw, links=links)
 
 
 def _lines(part: Part) -> list[str]:

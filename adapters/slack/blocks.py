@@ -75,14 +75,10 @@ def _draw(span: Span) -> str:
     assert_never(span)
 
 
-def _keep(text: str) -> str:
-    return text
-
-
 def mrkdwn(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
     """The core's subset as mrkdwn (the same *bold* and `code`), everything else literal
     but for the URLs of `links`, which become links."""
-    return lines(text, _draw, start=_keep, links=links)
+    return lines(text, _draw, links=links)
 
 
 def _target(url: str) -> str:

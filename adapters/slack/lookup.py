@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.files import error_code
 from bot.messages import Place, SentMessage
 from bot.outbox import CannotLookUp
 
@@ -52,7 +53,7 @@ async def find_post(
     try:
         return await _search(client, place, key, since)
     except SlackApiError as error:
-        code = str(error.response.get("error", "")) if error.response is not None else ""
+        code = error_code(error)
         if code in REFUSALS:
             raise CannotLookUp(f"Slack refused the lookup: {code}") from None
         raise
@@ -63,25 +64,18 @@ async def _search(
 ) -> SentMessage | None:
     token = marker(key)
     cursor: str | None = None
-    oldest = f"{since.timestamp():.6f}"
+    asked: dict[str, Any] = {
+        "channel": place.room_id,
+        "oldest": f"{since.timestamp():.6f}",
+        "include_all_metadata": True,
+        "limit": PAGE,
+    }
     for _ in range(PAGES):
+        # A thread is listed under its parent by conversations.replies, the top level by history.
         if place.thread_id is not None:
-            answer = await client.conversations_replies(
-                channel=place.room_id,
-                ts=place.thread_id,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=PAGE,
-                cursor=cursor,
-            )
+            answer = await client.conversations_replies(ts=place.thread_id, cursor=cursor, **asked)
         else:
-            answer = await client.conversations_history(
-                channel=place.room_id,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=PAGE,
-                cursor=cursor,
-            )
+            answer = await client.conversations_history(cursor=cursor, **asked)
         for message in answer.get("messages") or ():
             found = _match(place, message, key, token)
             if found is not None:

@@ -34,9 +34,9 @@ class CommandStatus(StrEnum):
     DONE = "done"  # answered
     FAILED = "failed"  # answered with a failure, or given up
 
-    @property
-    def finished(self) -> bool:
-        return self in (CommandStatus.DONE, CommandStatus.FAILED)
+
+_UNFINISHED = (CommandStatus.ACCEPTED.value, CommandStatus.RUNNING.value)
+_FINISHED = (CommandStatus.DONE.value, CommandStatus.FAILED.value)
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,7 @@ class CommandRecord:
     status: CommandStatus
     progress: SentMessage | None
     attempts: int
-    owner: str | None
     accepted_at: datetime
-    updated_at: datetime
 
 
 def _now() -> datetime:
@@ -114,12 +112,11 @@ class CommandJournal:
     async def claim(self, platform: str, key: str, owner: str) -> bool:
         """Take an unfinished command over for `owner`; False if it finished or is `owner`'s."""
         now = self._clock()
-        unfinished = [CommandStatus.ACCEPTED.value, CommandStatus.RUNNING.value]
         statement = (
             update(commands)
             .where(
                 self._where(platform, key),
-                commands.c.status.in_(unfinished),
+                commands.c.status.in_(_UNFINISHED),
                 or_(commands.c.owner.is_(None), commands.c.owner != owner),
             )
             .values(owner=owner, lease_until=now + LEASE, updated_at=now)
@@ -167,9 +164,7 @@ class CommandJournal:
         """Commands accepted or running, oldest first."""
         query = (
             select(commands)
-            .where(
-                commands.c.status.in_([CommandStatus.ACCEPTED.value, CommandStatus.RUNNING.value])
-            )
+            .where(commands.c.status.in_(_UNFINISHED))
             .order_by(commands.c.accepted_at)
         )
         return [_record(row) for row in await fetch(self._engine, query)]
@@ -177,7 +172,7 @@ class CommandJournal:
     async def forget(self, keep: timedelta = KEEP) -> int:
         """Delete finished commands older than `keep`; the number deleted."""
         statement = delete(commands).where(
-            commands.c.status.in_([CommandStatus.DONE.value, CommandStatus.FAILED.value]),
+            commands.c.status.in_(_FINISHED),
             commands.c.updated_at < self._clock() - keep,
         )
         return await write(self._engine, statement)
@@ -192,7 +187,5 @@ def _record(row: Row[Any]) -> CommandRecord:
         status=CommandStatus(row.status),
         progress=SentMessage.from_json(row.progress) if row.progress else None,
         attempts=row.attempts,
-        owner=row.owner,
         accepted_at=row.accepted_at,
-        updated_at=row.updated_at,
     )
