@@ -126,8 +126,8 @@ class Runner:
 
     async def accept(self, delivery: Delivery) -> asyncio.Task[Outcome | None] | None:
         """Store `delivery`, then start running it; None if it repeats one stored before (or,
-        without a journal, seen recently) or the runner is stopping. Acknowledge the platform after this
-        returns; if it raises (the store is down), answer so that the platform retries."""
+        without a journal, seen recently) or the runner is stopping. Acknowledge the platform
+        after this returns; if it raises (the store is down), answer so that it retries."""
         if self._stopping or not self._first_time(delivery):
             return None
         key = await self._store(delivery)
