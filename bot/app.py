@@ -26,6 +26,7 @@ from bot.shares import ShareService, ShareStore
 from bot.shares.mail import Mailer
 from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
+from bot.store.one_process import holding_sqlite
 from bot.store.posts import PostLedger
 from bot.telemetry.metrics import Metrics
 
@@ -75,6 +76,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
     files.mkdir(parents=True, exist_ok=True)
     database_url = configured_database_url(settings.store)
     async with AsyncExitStack() as stack:
+        stack.enter_context(holding_sqlite(database_url))
         store = await Store.open(database_url)
         stack.push_async_callback(store.close)
         metrics = Metrics()
