@@ -33,7 +33,12 @@ async def second_run(env: dict[str, str]) -> tuple[int, str]:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, stderr = await asyncio.wait_for(process.communicate(), START_WAIT)
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), START_WAIT)
+    finally:
+        if process.returncode is None:  # it started after all: the test fails, leak nothing
+            process.kill()
+            await process.wait()
     assert process.returncode is not None
     return process.returncode, stderr.decode()
 
