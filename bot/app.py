@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -12,11 +14,13 @@ from bot.cameras.catalog import CameraCatalog
 from bot.clips.deferred import PendingClips
 from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
+from bot.config.sections import ReplicaSettings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
 from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
+from bot.meraki.http import Attempt
 from bot.occupancy import SENSE_TOPIC, Occupancy
 from bot.outbox import Adapter, Outbox
 from bot.runner import STOP_GRACE, Patience, Runner
@@ -67,6 +71,11 @@ class Running:
     occupancy: Occupancy  # its `live` is what Sense MQTT messages feed
 
 
+def replica_name(settings: ReplicaSettings) -> str:
+    """The configured replica id, else this host's name and this process's id."""
+    return settings.id or f"{socket.gethostname()}-{os.getpid()}"
+
+
 @asynccontextmanager
 async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncIterator[Running]:
     """Start store, scheduler, API client and adapters; resume pending work; stop all on exit."""
@@ -79,7 +88,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.enter_context(holding_sqlite(database_url))
         store = await Store.open(database_url)
         stack.push_async_callback(store.close)
-        metrics = Metrics()
+        metrics = Metrics(replica=replica_name(settings.replica))
         metrics.describe("mvbot_meraki_requests_total", "Dashboard API attempts by outcome")
         loop = asyncio.get_running_loop()
         # A task count that only grows is a leak no counter shows (bench/soak.py watches it).
@@ -89,8 +98,24 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             lambda: len(asyncio.all_tasks(loop)),
         )
 
-        def count_api_attempt(outcome: str) -> None:
-            metrics.inc("mvbot_meraki_requests_total", outcome=outcome)
+        metrics.describe(
+            "mvbot_meraki_request_seconds", "Dashboard API latency by operation and outcome"
+        )
+        metrics.describe(
+            "mvbot_budget_wait_seconds", "Wait for the organisation's rate budget, by priority"
+        )
+
+        def count_api_attempt(attempt: Attempt) -> None:
+            metrics.inc("mvbot_meraki_requests_total", outcome=attempt.outcome)
+            metrics.observe(
+                "mvbot_meraki_request_seconds",
+                attempt.seconds,
+                operation=attempt.operation,
+                outcome=attempt.outcome,
+            )
+            metrics.observe(
+                "mvbot_budget_wait_seconds", attempt.waited, priority=attempt.priority.name.lower()
+            )
 
         meraki = MerakiClient(
             settings.meraki.api_key.get_secret_value(),

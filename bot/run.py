@@ -89,6 +89,7 @@ def web_app(
         metrics=running.services.metrics,
         metrics_token=token.get_secret_value() if token else None,
         health=lambda: health(running),
+        about={"replica": running.services.metrics.replica},
         links=links,
         routes=[
             *(route for adapter in adapters for route in adapter.routes()),

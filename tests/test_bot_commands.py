@@ -100,4 +100,15 @@ async def test_the_running_bot_counts_its_dashboard_api_calls(bot: BotUnderTest)
     await bot.ask("cameras")
     metrics = bot.running.services.metrics
     assert metrics.value("mvbot_meraki_requests_total", outcome="200") >= 3  # inventory loads
-    assert 'mvbot_meraki_requests_total{outcome="200"}' in metrics.exposition()
+    series = f'mvbot_meraki_requests_total{{outcome="200",replica="{metrics.replica}"}}'
+    assert series in metrics.exposition()
+
+
+async def test_metrics_time_each_api_call_and_its_wait_for_the_budget(bot: BotUnderTest) -> None:
+    assert [r for r in await bot.ask("snapshot lobby") if r.attachment]
+    metrics = bot.running.services.metrics
+    assert metrics.value("mvbot_meraki_request_seconds", operation="snapshot", outcome="200") == 1
+    assert metrics.value("mvbot_budget_wait_seconds", priority="interactive") >= 1
+    text = metrics.exposition()
+    assert "# TYPE mvbot_meraki_request_seconds histogram" in text
+    assert f'le="+Inf",operation="snapshot",outcome="200",replica="{metrics.replica}"' in text

@@ -23,7 +23,8 @@ from bot.config.docs import documented_reference, settings_reference
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 KEY = {"MVBOT_MERAKI_API_KEY": "k-0123456789"}
 
-# The names DESIGN.md ("Interfaces") promises operators and deploy scripts.
+# The names DESIGN.md ("Interfaces") promises operators and deploy scripts, and the replica id
+# the replicas issue names.
 PROMISED_VARIABLES = {
     "MVBOT_MERAKI_API_KEY", "MVBOT_MERAKI_BASE_URL", "MVBOT_MERAKI_ORG_ID", "MVBOT_MERAKI_RATE",
     "MVBOT_DATABASE_URL", "MVBOT_DATA_DIR", "MVBOT_HTTP_HOST", "MVBOT_HTTP_PORT",
@@ -31,7 +32,7 @@ PROMISED_VARIABLES = {
     "MVBOT_SLACK_APP_TOKEN", "MVBOT_SLACK_API_URL", "MVBOT_WEBEX_BOT_TOKEN",
     "MVBOT_WEBEX_WEBHOOK_SECRET", "MVBOT_WEBEX_API_URL", "MVBOT_WEBHOOK_SECRET",
     "MVBOT_ACCESS_DEFAULT_ROLE", "MVBOT_ACCESS_ADMINS", "MVBOT_ACCESS_OPERATORS",
-    "MVBOT_ACCESS_VIEWERS", "MVBOT_SMTP_URL",
+    "MVBOT_ACCESS_VIEWERS", "MVBOT_SMTP_URL", "MVBOT_REPLICA_ID",
 }  # fmt: skip
 
 

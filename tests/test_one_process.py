@@ -7,6 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+import httpx
+
 from bot.store.one_process import holding_sqlite
 from simulator import SimulatorServer
 from tests.bot_fixtures import API_KEY, bot_simulator_fixture  # noqa: F401
@@ -58,8 +60,12 @@ async def test_a_second_process_on_one_sqlite_file_is_refused(
         first.process.kill()
         await first.process.wait()
     # The kernel freed the lock with the killed process: the next start succeeds.
-    async with mvbot_run(env) as again:
-        assert again.url
+    async with mvbot_run({**env, "MVBOT_REPLICA_ID": "gate-a"}) as again:
+        async with httpx.AsyncClient() as client:
+            health = (await client.get(f"{again.url}/healthz")).json()
+            metrics = (await client.get(f"{again.url}/metrics")).text
+        assert health == {"status": "ok", "replica": "gate-a", "store": "ok"}
+        assert 'mvbot_tasks{replica="gate-a"}' in metrics
 
 
 def test_postgresql_and_memory_urls_take_no_lock(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from bot.web import create_app
 
 
 async def test_health_and_metrics() -> None:
-    metrics = Metrics()
+    metrics = Metrics(replica="r1")
     metrics.describe("mvbot_commands_total", "Commands handled")
     metrics.inc("mvbot_commands_total", command="clip", outcome="ok")
     metrics.inc("mvbot_commands_total", command="clip", outcome="ok")
@@ -19,14 +19,14 @@ async def test_health_and_metrics() -> None:
         ok = await c.get("/healthz")
         assert ok.status_code == 200 and ok.json() == {"status": "ok", "store": "ok"}
         text = (await c.get("/metrics")).text
-        assert 'mvbot_commands_total{command="clip",outcome="ok"} 2' in text
+        assert 'mvbot_commands_total{command="clip",outcome="ok",replica="r1"} 2.0' in text
         healthy["store"] = "error"
         assert (await c.get("/healthz")).status_code == 503
 
 
 async def test_metrics_gauges_are_read_when_scraped() -> None:
     tasks = [3.0]
-    metrics = Metrics()
+    metrics = Metrics(replica="r1")
     metrics.gauge("mvbot_tasks", "asyncio tasks alive", lambda: tasks[0])
 
     async def health() -> dict[str, str]:
@@ -37,5 +37,5 @@ async def test_metrics_gauges_are_read_when_scraped() -> None:
         first = (await c.get("/metrics")).text
         tasks[0] = 7
         second = (await c.get("/metrics")).text
-    assert "# TYPE mvbot_tasks gauge\nmvbot_tasks 3\n" in first
-    assert "\nmvbot_tasks 7\n" in second
+    assert '# TYPE mvbot_tasks gauge\nmvbot_tasks{replica="r1"} 3.0\n' in first
+    assert '\nmvbot_tasks{replica="r1"} 7.0\n' in second

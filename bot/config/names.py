@@ -15,6 +15,7 @@ ENVIRONMENT: Final[Mapping[str, tuple[str, str]]] = {
     "MVBOT_MERAKI_RATE": ("meraki", "rate"),
     "MVBOT_DATABASE_URL": ("store", "database_url"),
     "MVBOT_DATA_DIR": ("store", "data_dir"),
+    "MVBOT_REPLICA_ID": ("replica", "id"),
     "MVBOT_HTTP_HOST": ("http", "host"),
     "MVBOT_HTTP_PORT": ("http", "port"),
     "MVBOT_PUBLIC_URL": ("http", "public_url"),

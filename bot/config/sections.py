@@ -97,6 +97,17 @@ class StoreSettings(Section):
     )
 
 
+class ReplicaSettings(Section):
+    """This process among several mvbot replicas on one PostgreSQL database."""
+
+    id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="This replica's name in /healthz, /metrics and the logs (letters, digits, "
+        "`.`, `_`, `-`); unset: the host name and the process id.",
+    )
+
+
 class HttpSettings(Section):
     """mvbot's own web server: share viewer, downloads, hooks, health and metrics."""
 

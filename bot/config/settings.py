@@ -17,6 +17,7 @@ from bot.config.sections import (
     MqttSettings,
     OccupancySettings,
     PlatesSettings,
+    ReplicaSettings,
     Section,
     SharesSettings,
     SlackSettings,
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
 
     meraki: MerakiSettings = Field(default_factory=MerakiSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    replica: ReplicaSettings = Field(default_factory=ReplicaSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)

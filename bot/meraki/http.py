@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,8 +47,19 @@ class Page:
     next_url: str | None
 
 
-# Told the outcome of every attempt ("200", "429", "timeout", …), e.g. to count it.
-Observer = Callable[[str], None]
+@dataclass(frozen=True)
+class Attempt:
+    """One request sent to the API: what it was, how it ended, and what it cost in time."""
+
+    operation: str  # what was asked: "clip", "snapshot", "video link", …
+    outcome: str  # "200", "429", "timeout", "connection error", …
+    priority: Priority
+    waited: float  # seconds spent waiting for the budget's slot
+    seconds: float  # seconds from sending to the answer (or the failure)
+
+
+# Told of every attempt, e.g. to count it and time it.
+Observer = Callable[[Attempt], None]
 
 
 class ApiTransport:
@@ -163,7 +175,9 @@ class ApiTransport:
         limited_since: float | None = None
         seq: int | None = None
         while True:
+            asked = time.monotonic()
             slot = await self.budget.acquire(priority, seq=seq)
+            sent = time.monotonic()
             seq = slot.seq
             failure: str
             hint: float | None = None
@@ -179,13 +193,14 @@ class ApiTransport:
                 )
             except httpx.TimeoutException:
                 failure, last_status = "timed out", None
-                self._record("timeout")
+                self._record(Attempt(operation, "timeout", priority, sent - asked, _since(sent)))
             except httpx.RequestError as exc:  # refused, reset, dropped mid-body, garbled
                 failure, last_status = f"connection failed ({type(exc).__name__})", None
-                self._record("connection error")
+                outcome = "connection error"
+                self._record(Attempt(operation, outcome, priority, sent - asked, _since(sent)))
             else:
                 status = response.status_code
-                self._record(str(status))
+                self._record(Attempt(operation, str(status), priority, sent - asked, _since(sent)))
                 log.debug("meraki %s %s -> %d", method, url.path, status)
                 if status == 429:
                     retry_after = _retry_after(response) or _DEFAULT_RETRY_AFTER
@@ -219,9 +234,9 @@ class ApiTransport:
             log.info("meraki %s %s; retry %d in %.2f s", operation, failure, failures, delay)
             await asyncio.sleep(delay)
 
-    def _record(self, outcome: str) -> None:
+    def _record(self, attempt: Attempt) -> None:
         if self._observe is not None:
-            self._observe(outcome)
+            self._observe(attempt)
 
     def _decode(self, response: httpx.Response, operation: str) -> Page:
         status = response.status_code
@@ -283,3 +298,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+def _since(start: float) -> float:
+    return time.monotonic() - start

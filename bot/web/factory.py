@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,17 +26,20 @@ def create_app(
     links: FileLinks | None = None,
     routes: Sequence[BaseRoute] = (),
     metrics_token: str | None = None,
+    about: Mapping[str, str] | None = None,
 ) -> Starlette:
     """The web app: health, metrics, file links, plus the routes adapters contribute.
 
     `metrics_token`, when given, is the bearer token /metrics asks for (Prometheus'
     `authorization` setting); without it /metrics is open, for a loopback-only bind.
+    `about` is shown in /healthz beside the checks (which replica answers), never judged.
     """
 
     async def healthz(request: Request) -> Response:
         checks = await health()
         ok = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ok" if ok else "degraded", **checks}, 200 if ok else 503)
+        status = "ok" if ok else "degraded"
+        return JSONResponse({"status": status, **(about or {}), **checks}, 200 if ok else 503)
 
     async def metrics_text(request: Request) -> Response:
         if metrics_token is not None and not bearer_matches(request, metrics_token):
