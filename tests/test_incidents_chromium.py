@@ -3,6 +3,7 @@ side; after a click on an event every player shows the same instant (burned-in t
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from datetime import timedelta
@@ -51,7 +52,8 @@ async def test_three_cameras_play_in_step_and_an_event_seeks_them_all(
     async with incident_starter() as site:
         await event_at(site, event)
         ready = await site.made(
-            f'incident lobby, garage entrance, {WAREHOUSE} {iso_utc(start)} 20s "forklift collision"'
+            f"incident lobby, garage entrance, {WAREHOUSE} {iso_utc(start)} 20s "
+            '"forklift collision"'
         )
         page = await chromium.open(page_url(ready))
         await page.wait_until(
@@ -87,4 +89,5 @@ async def test_three_cameras_play_in_step_and_an_event_seeks_them_all(
                 "Emulation.setDeviceMetricsOverride",
                 {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
             )
-            Path(folder, "incident-timeline.png").write_bytes(await page.screenshot())
+            picture = await page.screenshot()
+            await asyncio.to_thread(Path(folder, "incident-timeline.png").write_bytes, picture)
