@@ -8,6 +8,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 from bot.grammar.formatting import iso_utc
@@ -66,3 +67,31 @@ async def test_listing_adding_a_camera_and_revoking(incident_starter: IncidentSt
         # A token not signed by mvbot is unknown, not gone.
         forged = re.sub(r"-[0-9a-f]{40}$", "-" + "0" * 40, page)
         assert (await site.http.get(forged)).status_code == 404
+
+
+async def test_a_command_run_again_after_a_restart_finds_the_incident_it_made(
+    incident_starter: IncidentStarter,
+) -> None:
+    start = window()
+    async with incident_starter() as site:
+        service = site.running.incidents
+        directory = await site.running.services.catalog.directory()
+        lobby = directory.resolve("lobby")
+        message = site.room.message("incident lobby …")
+        made = [
+            await service.create(
+                [lobby],
+                start,
+                start + timedelta(seconds=2),
+                "UTC",
+                "",
+                message.place,
+                message.person,
+                "delivery-7",
+            )
+            for _ in range(2)
+        ]
+        assert made[0][0].id == made[1][0].id == 1
+        await site.collected()
+        assert len(await site.running.services.store.jobs(kind="incident")) == 1
+        assert (await site.ask("incidents"))[0].table[2:] == ()

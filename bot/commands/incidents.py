@@ -161,8 +161,9 @@ async def _create(request: Request, service: IncidentService, asked: NewIncident
     zone = spoken_zone(request, records[0], directory)
     start, end = clip_span(args, zone, services.clock())
     check_span(services, start, end, zone, records[0].name)
+    key = request.tracker.key if request.tracker is not None else None
     incident, due = await service.create(
-        records, start, end, zone.key, asked.note, message.place, message.person
+        records, start, end, zone.key, asked.note, message.place, message.person, key
     )
     reply = started_reply(incident, due, services.clock())
     if problems:

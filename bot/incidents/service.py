@@ -54,10 +54,15 @@ class IncidentService:
         note: str,
         place: Place,
         person: Person,
+        command_key: str | None = None,
     ) -> tuple[Incident, datetime]:
-        """Store the incident, then the job that collects it; returns it and when it starts."""
+        """Store the incident, then the job that collects it; returns it and when it starts.
+
+        `command_key` (the stored chat command's) makes a command run again after a restart
+        find the incident it made instead of making a second one.
+        """
         now = self.services.clock()
-        number = await self.store.create(
+        number, new = await self.store.create(
             note=note,
             start=start,
             end=end,
@@ -72,11 +77,13 @@ class IncidentService:
             cameras=[(r.serial, r.name, r.model) for r in cameras],
             now=now,
             link_expires_at=now + self.settings.link_valid,
+            command_key=command_key,
         )
         incident = await self.store.incident(number)
         assert incident is not None
         due = self.ready_at(incident)
-        await self.jobs.start(incident, place, person, due)
+        if new:  # else its job is stored already, or `IncidentJobs.resume` gave it one
+            await self.jobs.start(incident, place, person, due)
         return incident, due
 
     async def add(self, incident: Incident, record: CameraRecord, person: Person) -> datetime:

@@ -36,10 +36,22 @@ class IncidentStore:
         cameras: Sequence[tuple[str, str, str | None]],  # serial, name, model
         now: datetime,
         link_expires_at: datetime,
-    ) -> int:
-        """Store a new incident and its cameras in one transaction; returns its number."""
+        command_key: str | None = None,
+    ) -> tuple[int, bool]:
+        """Store a new incident and its cameras in one transaction; returns its number and
+        True, or the number of the incident `command_key` already made and False (the same
+        command run again after a restart)."""
 
-        def work(connection: Connection) -> int:
+        def work(connection: Connection) -> tuple[int, bool]:
+            if command_key is not None:
+                made = connection.execute(
+                    select(incidents.c.id).where(
+                        incidents.c.platform == place.platform,
+                        incidents.c.command_key == command_key,
+                    )
+                ).scalar()
+                if made is not None:
+                    return int(made), False
             result = connection.execute(
                 insert(incidents).values(
                     note=note,
@@ -55,6 +67,7 @@ class IncidentStore:
                     link_expires_at=link_expires_at,
                     revision=0,
                     updated_at=now,
+                    command_key=command_key,
                 )
             )
             key = result.inserted_primary_key
@@ -72,7 +85,7 @@ class IncidentStore:
                         added_at=now,
                     )
                 )
-            return number
+            return number, True
 
         return await transact(self._engine, work)
 

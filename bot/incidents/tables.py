@@ -31,7 +31,9 @@ incidents = Table(
     Column("package_sha256", String(64)),
     Column("manifest_sha256", String(64)),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("command_key", String(191)),  # the chat command that made it
     Index("ix_incidents_room", "platform", "room_id"),
+    UniqueConstraint("platform", "command_key", name="uq_incidents_command"),
 )
 
 incident_cameras = Table(

@@ -41,7 +41,9 @@ def upgrade(connection: Connection) -> None:
         Column("package_sha256", String(64)),
         Column("manifest_sha256", String(64)),
         Column("updated_at", UTCDateTime, nullable=False),
+        Column("command_key", String(191)),
         Index("ix_incidents_room", "platform", "room_id"),
+        UniqueConstraint("platform", "command_key", name="uq_incidents_command"),
     )
     Table(
         "incident_cameras",
