@@ -77,8 +77,9 @@ class IncidentJobs(DeferredJobs):
         return count
 
     async def unfinished(self) -> int:
-        store = self.services.store
-        return sum([len(await store.jobs(status=s, kind=KIND)) for s in ("pending", "running")])
+        # One query: a job moving from pending to running between two would count twice.
+        jobs = await self.services.store.jobs(kind=KIND)
+        return sum(1 for job in jobs if job.status in ("pending", "running"))
 
     async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until no incident is left to collect; False if `timeout` seconds pass first."""
