@@ -25,6 +25,7 @@ from tests.incident_fixtures import (  # noqa: F401
 )
 from tests.share_fixtures import sqlite_database_fixture  # noqa: F401
 
+DOCK = "Q2KV-LDCK-0005"  # offline for the last three hours
 HOSTILE_NOTE = 'forklift </script><b onclick="x">collision</b> *bold* & `code`'
 HOSTILE_EVENT = '<script>alert(1)</script> Door forced & "held"'
 DATA = re.compile(r'<script type="application/json" id="timeline-data">(.*?)</script>', re.S)
@@ -60,11 +61,15 @@ async def test_an_incident_collects_every_camera_serves_its_timeline_and_a_check
     async with incident_starter() as site:
         await event_at(site, start + timedelta(seconds=12))
         ready = await site.made(
-            f"incident lobby, garage entrance, {WAREHOUSE} {iso_utc(start)} 20s '{HOSTILE_NOTE}'"
+            f"incident lobby, garage entrance, {WAREHOUSE}, loading dock {iso_utc(start)} 20s "
+            f"'{HOSTILE_NOTE}'"
         )
         assert ready.title == "Incident 1"
         rows = {row[1]: row for row in ready.table[1:]}
-        assert set(rows) == {LOBBY, GARAGE, WAREHOUSE}
+        assert set(rows) == {LOBBY, GARAGE, WAREHOUSE, DOCK}
+        # The camera offline all along is reported, and the others still delivered.
+        assert rows[DOCK][3] == "not delivered"
+        assert any("Loading Dock was offline" in note for note in ready.context)
         assert "1 stored event marked on the timeline" in ready.text
 
         # The evidence package: its manifest's checksum is the one in the reply, and every
@@ -77,7 +82,9 @@ async def test_an_incident_collects_every_camera_serves_its_timeline_and_a_check
             raw = package.read("manifest.json")
             assert hashlib.sha256(raw).hexdigest() == field(ready, "Manifest SHA-256")
             manifest = json.loads(raw)
-            assert {f["serial"] for f in manifest["files"]} == set(rows)
+            assert {f["serial"] for f in manifest["files"]} == {LOBBY, GARAGE, WAREHOUSE}
+            assert [m["serial"] for m in manifest["missing"]] == [DOCK]
+            assert "was offline" in manifest["missing"][0]["reason"]
             for entry in manifest["files"]:
                 content = package.read(entry["file"])
                 assert hashlib.sha256(content).hexdigest() == entry["sha256"]

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clips.parts import ClipSpec
-from bot.clips.retries import DeferredJobs, person_to_json
+from bot.clips.retries import DeferredJobs, person_to_json, retry_wait
 from bot.clips.several import CameraClip, fetch_clips
 from bot.grammar.formatting import short_span
 from bot.incidents.bundle import write_package
@@ -119,8 +119,9 @@ class IncidentJobs(DeferredJobs):
             await self._fetch_missing(incident)
             incident = await self.store.incident(number)
             assert incident is not None
-            if any(c.pending for c in incident.cameras):
-                raise TooRecent("Some of the footage has not reached the cloud yet.")
+            await self._give_up_or_retry(incident, job)
+            incident = await self.store.incident(number)
+            assert incident is not None
             events = await happenings(
                 self.services.store.engine,
                 [c.serial for c in incident.cameras],
@@ -141,6 +142,22 @@ class IncidentJobs(DeferredJobs):
             ready = await self.store.incident(number)
             assert ready is not None
             return await self._announce(ready, len(events)), package.manifest_sha256
+
+    async def _give_up_or_retry(self, incident: Incident, job: JobRecord) -> None:
+        """Retry later while the cloud may still get the footage still missing (as a deferred
+        clip would); past the deadline, package the incident without it, saying why."""
+        waiting = [c for c in incident.cameras if c.pending]
+        if not waiting:
+            return
+        services = self.services
+        if (
+            services.clock() + retry_wait(job.attempts)
+            <= job.created_at + services.clips.ready_deadline
+        ):
+            raise TooRecent("Some of the footage has not reached the cloud yet.")
+        why = "Its footage had not reached the Meraki cloud by the deadline."
+        for camera in waiting:
+            await self.store.fetched(incident.id, camera.serial, problem=why)
 
     async def _fetch_missing(self, incident: Incident) -> None:
         """Fetch every camera that has neither a file nor a reason, storing each result."""
