@@ -95,3 +95,28 @@ async def test_a_command_run_again_after_a_restart_finds_the_incident_it_made(
         await site.collected()
         assert len(await site.running.services.store.jobs(kind="incident")) == 1
         assert (await site.ask("incidents"))[0].table[2:] == ()
+
+
+async def test_an_incident_stored_just_before_a_crash_is_collected_after_the_restart(
+    incident_starter: IncidentStarter,
+) -> None:
+    start = window()
+    async with incident_starter() as site:
+        # The incident is stored; the process stops before its job is.
+        message = site.room.message("incident lobby …")
+        number, _ = await site.running.incidents.store.create(
+            note="cut short",
+            start=start,
+            end=start + timedelta(seconds=2),
+            time_zone="UTC",
+            place=message.place,
+            asker={"platform": "memory", "id": "U1", "name": None, "email": None},
+            cameras=[("Q2FV-LBBY-0001", "Lobby", "MV12")],
+            now=start,
+            link_expires_at=start + timedelta(days=7),
+        )
+    async with incident_starter() as site:
+        await site.collected()
+        ready = [r for r in (p.reply for p in site.room.posted) if r.fields]
+        assert [r.title for r in ready] == [f"Incident {number}"]
+        assert field(ready[0], "Manifest SHA-256")
