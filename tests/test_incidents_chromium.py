@@ -29,6 +29,18 @@ TIMELINE = "window.mvbotTimeline"
 PLAYERS = f"{TIMELINE}.players"
 # Set to a folder to keep a screenshot of the page (docs/img/incident-timeline.png).
 SCREENSHOT_DIR = "MVBOT_SCREENSHOT_DIR"
+# The media time of the frame each player last put on screen (a seek's currentTime changes
+# before its picture does), kept in window.presented.
+WATCH_FRAMES = f"""
+window.presented = {PLAYERS}.map(() => null);
+{PLAYERS}.forEach((p, i) => {{
+  const seen = (now, frame) => {{
+    window.presented[i] = frame.mediaTime;
+    p.requestVideoFrameCallback(seen);
+  }};
+  p.requestVideoFrameCallback(seen);
+}});
+"""
 
 
 async def shown_times(page: Page) -> list[int]:
@@ -68,13 +80,15 @@ async def test_three_cameras_play_in_step_and_an_event_seeks_them_all(
         await page.evaluate("document.getElementById('play').click()")  # pause
 
         # A click on the event's mark on the time axis seeks every player to it.
+        await page.evaluate(WATCH_FRAMES)
         await page.evaluate("document.querySelector('#marks .mark').click()")
         settled = (
-            f"{PLAYERS}.every(p => !p.seeking && p.readyState >= 2"
-            " && Math.abs(p.currentTime - 12) < 0.05)"
+            f"{PLAYERS}.every((p, i) => !p.seeking && p.readyState >= 2"
+            " && Math.abs(p.currentTime - 12) < 0.05"
+            " && Math.abs(window.presented[i] - 12) < 0.1)"
         )
         await page.wait_until(settled, timeout=30)
-        # Two animation frames: the seeked picture is on screen before the screenshot.
+        # Two animation frames more: the presented picture is on screen for the screenshot.
         await page.evaluate(
             "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )

@@ -113,35 +113,37 @@ class IncidentJobs(DeferredJobs):
         number = int(job.payload["incident"])
         # Two jobs of one incident (`incident 12 add …` while it collects) take turns.
         async with self._locks.setdefault(number, asyncio.Lock()):
-            incident = await self.store.incident(number)
-            if incident is None:
-                raise LookupError(f"incident {number} is not in the store")
-            await self._fetch_missing(incident)
-            incident = await self.store.incident(number)
-            assert incident is not None
-            await self._give_up_or_retry(incident, job)
-            incident = await self.store.incident(number)
-            assert incident is not None
-            events = await happenings(
-                self.services.store.engine,
-                [c.serial for c in incident.cameras],
-                incident.start,
-                incident.end,
-            )
-            now, revision = self.services.clock(), incident.revision + 1
-            folder = self.folder(number)
-            package = await asyncio.to_thread(
-                write_package, folder, incident, events, now, revision
-            )
-            await self.store.packaged(
-                number, revision, package.path.name, package.sha256, package.manifest_sha256, now
-            )
-            if incident.package and incident.package != package.path.name:
-                with contextlib.suppress(FileNotFoundError):
-                    await asyncio.to_thread((folder / incident.package).unlink)
-            ready = await self.store.incident(number)
-            assert ready is not None
-            return await self._announce(ready, len(events)), package.manifest_sha256
+            await self._fetch_missing(await self._current(number))
+            await self._give_up_or_retry(await self._current(number), job)
+            events = await self._package(await self._current(number))
+            ready = await self._current(number)
+            return await self._announce(ready, events), ready.manifest_sha256 or ""
+
+    async def _current(self, number: int) -> Incident:
+        incident = await self.store.incident(number)
+        if incident is None:
+            raise LookupError(f"incident {number} is not in the store")
+        return incident
+
+    async def _package(self, incident: Incident) -> int:
+        """Write the next revision of the evidence ZIP, store its checksums, drop the one
+        before; returns how many events it lists."""
+        events = await happenings(
+            self.services.store.engine,
+            [c.serial for c in incident.cameras],
+            incident.start,
+            incident.end,
+        )
+        now, revision = self.services.clock(), incident.revision + 1
+        folder = self.folder(incident.id)
+        package = await asyncio.to_thread(write_package, folder, incident, events, now, revision)
+        await self.store.packaged(
+            incident.id, revision, package.path.name, package.sha256, package.manifest_sha256, now
+        )
+        if incident.package and incident.package != package.path.name:
+            with contextlib.suppress(FileNotFoundError):
+                await asyncio.to_thread((folder / incident.package).unlink)
+        return len(events)
 
     async def _give_up_or_retry(self, incident: Incident, job: JobRecord) -> None:
         """Retry later while the cloud may still get the footage still missing (as a deferred
