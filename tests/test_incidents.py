@@ -133,6 +133,12 @@ async def test_an_incident_collects_every_camera_serves_its_timeline_and_a_check
         assert got.status_code == 206 and len(got.content) == 100
         assert (await site.http.get(f"{page}/files/..%2Fmanifest.json")).status_code == 404
 
+        # Past `[incidents] link_valid` (7 days) the link is gone.
+        services = site.running.services
+        later = services.clock() + timedelta(days=7, seconds=1)
+        services.clock = lambda: later
+        assert (await site.http.get(page)).status_code == 410
+
 
 async def test_a_window_not_yet_in_the_cloud_is_collected_after_a_restart(
     incident_starter: IncidentStarter,
