@@ -17,6 +17,7 @@ from bot.config import AccessSettings, Settings
 from bot.config.sections import ReplicaSettings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
+from bot.incidents import IncidentService
 from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
@@ -33,6 +34,7 @@ from bot.store import Store, configured_database_url
 from bot.store.one_process import holding_sqlite
 from bot.store.posts import PostLedger
 from bot.telemetry.metrics import Metrics
+from bot.web.links import load_signing_key
 
 # Loading the camera directory at start spares the first command its wait (about a second);
 # a cloud that does not answer in this long is not waited for.
@@ -69,6 +71,7 @@ class Running:
     shares: ShareService
     streams: StreamHub
     occupancy: Occupancy  # its `live` is what Sense MQTT messages feed
+    incidents: IncidentService
 
 
 def replica_name(settings: ReplicaSettings) -> str:
@@ -185,11 +188,20 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services.clock,
         )
         stack.push_async_callback(streams.close)
-        bot = Bot(services, build_router(pending, events, shares, mailer, occupancy))
+        incidents = IncidentService(
+            services,
+            settings.incidents,
+            load_signing_key(settings.store.data_dir),
+            settings.store.data_dir / "incidents",
+            public_url=settings.http.public_url,
+        )
+        router = build_router(pending, events, shares, mailer, occupancy, incidents)
+        bot = Bot(services, router)
         await scheduler.start()
         stack.push_async_callback(scheduler.shutdown)
         await pending.resume()
         await shares.resume()
+        await incidents.jobs.resume()
         patience = Patience(settings.store.resume_attempts, settings.store.resume_within)
         runner = Runner(bot, journal=CommandJournal(store.engine), patience=patience)
         for adapter in adapters:
@@ -213,4 +225,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             shares=shares,
             streams=streams,
             occupancy=occupancy,
+            incidents=incidents,
         )

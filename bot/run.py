@@ -19,6 +19,7 @@ from bot.outbox import Adapter
 from bot.web import create_app
 from bot.web.links import FileLinks, load_signing_key
 from bot.web.server import web_server
+from bot.web.timeline import timeline_routes
 from bot.web.viewer import RateLimiter, Viewer, viewer_routes
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ async def _serve(settings: Settings) -> None:
             log.info("web server listening url=%s", server.url)
             if running.shares.public_url is None:
                 running.shares.public_url = server.url
+            if running.incidents.public_url is None:
+                running.incidents.public_url = server.url
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait([stopping, server.task], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -83,7 +86,8 @@ async def _serve(settings: Settings) -> None:
 def web_app(
     settings: Settings, running: Running, links: FileLinks, adapters: Sequence[WebAdapter]
 ) -> Starlette:
-    """Health, metrics, file links, the share viewer, hooks and the adapters' own routes."""
+    """Health, metrics, file links, the share viewer, incident timelines, hooks and the
+    adapters' own routes."""
     token = settings.http.metrics_token
     return create_app(
         metrics=running.services.metrics,
@@ -95,6 +99,7 @@ def web_app(
             *(route for adapter in adapters for route in adapter.routes()),
             *running.events.routes(settings.webhooks.secret),
             *viewer_routes(share_viewer(settings, running)),
+            *timeline_routes(running.incidents, RateLimiter(settings.shares.viewer_rate_limit)),
         ],
     )
 

@@ -25,8 +25,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("web", ("bot.web",)),
     ("directory", ("bot.access", "bot.cameras")),
     ("kernel", ("bot.outbox", "bot.services", "bot.router", "bot.core", "bot.runner")),
-    ("features", ("bot.clips", "bot.events", "bot.shares", "bot.occupancy")),
-    ("commands", ("bot.commands", "bot.web.viewer")),
+    ("features", ("bot.clips", "bot.events", "bot.shares", "bot.occupancy", "bot.incidents")),
+    ("commands", ("bot.commands", "bot.web.viewer", "bot.web.timeline")),
     ("adapters", ("adapters",)),
     ("entry points", ("bot",)),
 )

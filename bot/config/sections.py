@@ -532,3 +532,12 @@ class SharesSettings(Section):
         ge=1,
         description="Viewer requests per minute per client address (page, playlists, segments).",
     )
+
+
+class IncidentsSettings(Section):
+    """Incidents: several cameras' clips and events for one window, a timeline, evidence."""
+
+    link_valid: PositiveDuration = Field(
+        default=timedelta(days=7),
+        description="How long an incident's timeline and evidence link works (until revoked).",
+    )

@@ -13,6 +13,7 @@ from bot.config.sections import (
     ClipsSettings,
     EventsSettings,
     HttpSettings,
+    IncidentsSettings,
     MerakiSettings,
     MqttSettings,
     OccupancySettings,
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     plates: PlatesSettings = Field(default_factory=PlatesSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     shares: SharesSettings = Field(default_factory=SharesSettings)
+    incidents: IncidentsSettings = Field(default_factory=IncidentsSettings)
 
     @classmethod
     def settings_customise_sources(
