@@ -14,6 +14,7 @@ from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
+from bot.exports import ExportService
 from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
@@ -29,6 +30,7 @@ from bot.store import Store, configured_database_url
 from bot.store.one_process import holding_sqlite
 from bot.store.posts import PostLedger
 from bot.telemetry.metrics import Metrics
+from bot.web.links import load_signing_key
 
 # Loading the camera directory at start spares the first command its wait (about a second);
 # a cloud that does not answer in this long is not waited for.
@@ -65,6 +67,7 @@ class Running:
     shares: ShareService
     streams: StreamHub
     occupancy: Occupancy  # its `live` is what Sense MQTT messages feed
+    exports: ExportService
 
 
 @asynccontextmanager
@@ -160,7 +163,17 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services.clock,
         )
         stack.push_async_callback(streams.close)
-        bot = Bot(services, build_router(pending, events, shares, mailer, occupancy))
+        http = settings.http
+        exports = ExportService(
+            services,
+            settings.exports,
+            settings.store.data_dir / "exports",  # not under media/: kept longer than clips
+            load_signing_key(settings.store.data_dir),
+            public_url=http.public_url or f"http://{http.host}:{http.port}",
+        )
+        stack.push_async_callback(exports.stop)
+        router = build_router(pending, events, shares, mailer, occupancy, exports)
+        bot = Bot(services, router)
         await scheduler.start()
         stack.push_async_callback(scheduler.shutdown)
         await pending.resume()
@@ -174,6 +187,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(runner.stop, STOP_GRACE)
         # After the adapters start, so that the commands a restart cut short can answer.
         await runner.resume(outbox.redelivery)
+        await exports.resume()
         await occupancy.start()
         stack.push_async_callback(occupancy.stop)
         # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
@@ -188,4 +202,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             shares=shares,
             streams=streams,
             occupancy=occupancy,
+            exports=exports,
         )

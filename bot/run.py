@@ -74,6 +74,8 @@ async def _serve(settings: Settings) -> None:
             log.info("web server listening url=%s", server.url)
             if running.shares.public_url is None:
                 running.shares.public_url = server.url
+            if settings.http.public_url is None:
+                running.exports.public_url = server.url
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait([stopping, server.task], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -94,6 +96,7 @@ def web_app(
             *(route for adapter in adapters for route in adapter.routes()),
             *running.events.routes(settings.webhooks.secret),
             *viewer_routes(share_viewer(settings, running)),
+            *running.exports.routes(),
         ],
     )
 

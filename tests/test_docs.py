@@ -2,6 +2,7 @@ from pathlib import Path
 
 from bot.commands.cameras_list import CAMERAS_HELP
 from bot.commands.clip import CLIP_HELP
+from bot.commands.exports import EXPORT_HELP, EXPORTS_HELP
 from bot.commands.help import HELP_HELP
 from bot.commands.occupancy import OCCUPANCY_HELP
 from bot.commands.plates import PLATES_HELP, UNWATCH_HELP, WATCH_HELP, WATCHLIST_HELP
@@ -31,6 +32,8 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     EXTEND_HELP,
     REVOKE_HELP,
     ACCESS_LOG_HELP,
+    EXPORT_HELP,
+    EXPORTS_HELP,
 )
 
 

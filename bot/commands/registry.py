@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from bot.clips.deferred import PendingClips
-from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot
+from bot.commands import (
+    cameras_list,
+    clip,
+    exports,
+    help,
+    occupancy,
+    plates,
+    shares,
+    snapshot,
+)
 from bot.events.service import EventServices
+from bot.exports import ExportService
 from bot.occupancy import Occupancy
 from bot.router import Router
 from bot.shares import ShareService
@@ -17,6 +27,7 @@ def build_router(
     share_service: ShareService | None = None,
     mailer: Mailer | None = None,
     occupancy_service: Occupancy | None = None,
+    export_service: ExportService | None = None,
 ) -> Router:
     router = Router([clip.command(pending), snapshot.command(pending), cameras_list.COMMAND])
     if events is not None:
@@ -27,5 +38,8 @@ def build_router(
             router.add(command)
     if occupancy_service is not None:
         router.add(occupancy.command(occupancy_service))
+    if export_service is not None:
+        for command in exports.commands(export_service):
+            router.add(command)
     router.add(help.command(router))
     return router

@@ -521,3 +521,24 @@ class SharesSettings(Section):
         ge=1,
         description="Viewer requests per minute per client address (page, playlists, segments).",
     )
+
+
+class ExportsSettings(Section):
+    """Exports: footage of 5 s to 12 h fetched in the background, kept and linked for download."""
+
+    keep: PositiveDuration = Field(
+        default=timedelta(days=30),
+        description="How long a finished export's file stays; then it is swept (its row, "
+        "checksum and asker stay).",
+    )
+    part_length: PositiveDuration = Field(
+        default=timedelta(minutes=5),
+        description="Footage per clip request (the API's most is 5m, so 12h takes 144).",
+    )
+    parallel: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Parts of one export fetched at once, at background priority in the "
+        "organisation's rate budget, so people's clips go first.",
+    )

@@ -12,6 +12,7 @@ from bot.config.sections import (
     CamerasSettings,
     ClipsSettings,
     EventsSettings,
+    ExportsSettings,
     HttpSettings,
     MerakiSettings,
     MqttSettings,
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     plates: PlatesSettings = Field(default_factory=PlatesSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     shares: SharesSettings = Field(default_factory=SharesSettings)
+    exports: ExportsSettings = Field(default_factory=ExportsSettings)
 
     @classmethod
     def settings_customise_sources(
