@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -34,6 +35,7 @@ OPERATORS: dict[str, Any] = {"default_role": "none", "viewers": ["U2"], "operato
 # Short parts keep the tests quick; a 5-minute part behaves the same, only slower.
 SHORT_PARTS = {"part_length": "20s"}
 WAIT = 60.0
+NEW_YORK = ZoneInfo("America/New_York")  # Lobby's network
 
 
 def exported(replies: list[Reply]) -> Reply:
@@ -129,3 +131,63 @@ async def test_spans_outside_five_seconds_to_twelve_hours_are_refused(
         assert bot.outcomes == [Outcome.FAILED, Outcome.FAILED, Outcome.REFUSED]
         assert await bot.running.exports.store.with_status(*ExportStatus) == []
         assert bot.api_calls("/camera/clip") == []
+
+
+async def test_combine_delete_schedule_cancel_and_sweep(bot_starter: BotStarter) -> None:
+    access = {**OPERATORS, "operators": [VIEWER, "U3"]}
+    async with bot_starter(access=access) as bot:
+        await bot.ask("export lobby 20m ago 10s")
+        first = await finish(bot, 1)
+        await bot.ask("export lobby 10m ago 10s")
+        second = await finish(bot, 2)
+        folder = bot.settings.store.data_dir / "exports"
+
+        # Two exports, one file: the first's frames, then the second's.
+        (combined,) = await bot.ask("export combine 2 1")
+        assert combined.tone is Tone.SUCCESS and combined.links, combined
+        path = folder / combined.links[0].url.rsplit("/", 1)[-1]
+        assert sha256_of(path) == field_value(combined, "SHA-256")
+        parts = [open_video(folder / r.links[0].url.rsplit("/", 1)[-1]) for r in (first, second)]
+        video = open_video(path, around=(parts[0].frames,))
+        assert video.frames == parts[0].frames + parts[1].frames
+        assert video.first_ms == parts[0].first_ms
+        assert video.stripes[parts[0].frames] == parts[1].first_ms
+        assert video.last_ms == parts[1].last_ms
+
+        # Someone else may not delete it; its asker may: the file goes, the record stays.
+        (refused,) = await bot.ask("export delete 1", user="U3")
+        assert refused.tone is Tone.REFUSED
+        first_file = folder / first.links[0].url.rsplit("/", 1)[-1]
+        assert first_file.exists()
+        (deleted,) = await bot.ask("export delete 1")
+        assert deleted.tone is Tone.SUCCESS and not first_file.exists()
+        (listing,) = await bot.ask("exports")
+        assert [row[0] for row in listing.table[1:]] == ["3", "2"]
+
+        # Scheduled for later: stored, listed as scheduled, and cancelled before it runs.
+        at = (datetime.now(UTC) + timedelta(hours=2)).astimezone(NEW_YORK)
+        (scheduled,) = await bot.ask(f"export lobby 10m ago 1m at {at:%H:%M}")
+        assert scheduled.tone is Tone.PENDING and "is scheduled for" in scheduled.text
+        assert bot.outcomes[-1] is Outcome.PENDING
+        (listing,) = await bot.ask("exports")
+        assert listing.table[1][0] == "4" and listing.table[1][-1].startswith("scheduled for")
+        (cancelled,) = await bot.ask("export cancel 4")
+        assert cancelled.tone is Tone.SUCCESS
+        export = await bot.running.exports.store.get(4)
+        assert export is not None and export.status is ExportStatus.CANCELLED
+        assert "export-4" not in {
+            job.job_id for job in await bot.running.services.scheduler.scheduled()
+        }
+        (again,) = await bot.ask("export cancel 4")
+        assert again.tone is Tone.ERROR and "cancelled" in again.text
+
+        # After `[exports] keep` the files are swept; the rows keep camera, span and checksum.
+        clips_before = len(bot.api_calls("/camera/clip"))
+        later = datetime.now(UTC) + timedelta(days=31)
+        bot.running.services.clock = lambda: later
+        assert await bot.running.exports.sweep() == 2
+        assert not any(folder.glob("export*"))
+        kept = await bot.running.exports.store.get(2)
+        assert kept is not None and kept.status is ExportStatus.EXPIRED
+        assert kept.sha256 == field_value(second, "SHA-256")
+        assert len(bot.api_calls("/camera/clip")) == clips_before
