@@ -51,6 +51,7 @@ class Export:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    posted_at: datetime | None = None  # when the finished export was posted
 
     @property
     def length(self) -> timedelta:

@@ -103,6 +103,10 @@ class ExportService:
         now = self.services.clock()
         for export in unfinished:
             self.services.scheduler.schedule(KIND, _job_id(export.id), max(export.due_at, now))
+        for export in await self.store.with_status(ExportStatus.DONE):
+            if export.posted_at is None:
+                await self.fetcher.discard_parts(export)
+                await self._post(export.id)
         self._ready.set()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="export sweep")
         return len(unfinished)
@@ -179,15 +183,6 @@ class ExportService:
             log.exception("export %s could not be joined", export.id)
             await self._fail(export, zone, sent, f"the footage could not be joined ({error})")
             return
-        await self._deliver(export, info, zone, sent)
-        await self.fetcher.discard_parts(export)
-
-    async def _deliver(
-        self, export: Export, info: MediaInfo, zone: ZoneInfo, sent: SentMessage | None
-    ) -> None:
-        """Post the result at most once (its idempotency key), then record it done."""
-        reply = done_reply(export, info, zone, self.link(info.path))
-        await self.services.outbox.send(export.place, reply, key=_job_id(export.id))
         await self.store.change(
             export.id,
             status=ExportStatus.DONE,
@@ -197,10 +192,25 @@ class ExportService:
             finished_at=self.services.clock(),
             error=None,
         )
-        if sent is not None:
-            finished = await self.store.get(export.id)
-            assert finished is not None
-            await _quietly(self.services.outbox.update(sent, ended_reply(finished, zone, "done")))
+        await self.fetcher.discard_parts(export)
+        await self._post(export.id)
+
+    async def _post(self, export_id: int) -> None:
+        """Post a finished export at most once (its idempotency key), then note it posted;
+        `resume` posts one that a restart caught between the two."""
+        export = await self.store.get(export_id)
+        if export is None or export.status is not ExportStatus.DONE or not export.filename:
+            return
+        info = await self.file_info(export)
+        if info is None:
+            return
+        zone = await self.zone(export.serial)
+        reply = done_reply(export, info, zone, self.link(info.path))
+        await self.services.outbox.send(export.place, reply, key=_job_id(export.id))
+        await self.store.change(export.id, posted_at=self.services.clock())
+        if export.progress is not None:
+            ended = ended_reply(export, zone, "done")
+            await _quietly(self.services.outbox.update(export.progress, ended))
 
     async def _fail(
         self, export: Export, zone: ZoneInfo, sent: SentMessage | None, why: str
@@ -282,6 +292,7 @@ class ExportService:
             size_bytes=info.size_bytes,
             sha256=info.sha256,
             finished_at=self.services.clock(),
+            posted_at=self.services.clock(),  # the command that asked for it posts it
         )
         done = await self.store.get(combined.id)
         assert done is not None

@@ -129,4 +129,5 @@ def _export(row: Row[Any]) -> Export:
         error=row.error,
         created_at=row.created_at,
         finished_at=row.finished_at,
+        posted_at=row.posted_at,
     )

@@ -42,6 +42,7 @@ exports = Table(
     Column("error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
+    Column("posted_at", UTCDateTime),
     Index("ix_exports_status", "status"),
 )
 
