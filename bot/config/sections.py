@@ -536,9 +536,9 @@ class ExportsSettings(Section):
         description="Footage per clip request (the API's most is 5m, so 12h takes 144).",
     )
     parallel: int = Field(
-        default=2,
+        default=1,
         ge=1,
         le=8,
-        description="Parts of one export fetched at once, at background priority in the "
-        "organisation's rate budget, so people's clips go first.",
+        description="Parts of one export fetched at once, at background priority; no part "
+        "starts while a person's clip downloads, so people's clips go first.",
     )

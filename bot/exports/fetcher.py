@@ -68,6 +68,9 @@ class ExportFetcher:
         async def worker() -> None:
             nonlocal done
             while not missing.empty():
+                await self._meraki.people_first()
+                if missing.empty():
+                    return
                 index = missing.get_nowait()
                 start, end = spans[index]
                 path = scratch / f"{index:04d}.ts"
@@ -77,8 +80,8 @@ class ExportFetcher:
                 done += 1
                 await progress(done, len(spans))
 
-        # Missing parts in order, a few at a time: at background priority, the budget lets
-        # every person's clip go first, and an export never floods the organisation's rate.
+        # Missing parts in order, a few at a time, at background priority: the budget lets a
+        # person's request start first, and no part starts while a person's clip downloads.
         try:
             async with asyncio.TaskGroup() as group:
                 for _ in range(min(self._parallel, missing.qsize())):
