@@ -3,6 +3,7 @@ into one file, posts its checksum and a one-hour download link; list, cancel, de
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from bot.store import Outcome
 from bot.telemetry.metrics import Metrics
 from bot.web import create_app
 from bot.web.server import web_server
+from simulator import Faults
 from tests.bot_fixtures import (  # noqa: F401
     VIEWER,
     BotStarter,
@@ -166,7 +168,7 @@ async def test_combine_delete_schedule_cancel_and_sweep(bot_starter: BotStarter)
 
         # Scheduled for later: stored, listed as scheduled, and cancelled before it runs.
         at = (datetime.now(UTC) + timedelta(hours=2)).astimezone(NEW_YORK)
-        (scheduled,) = await bot.ask(f"export lobby 10m ago 1m at {at:%H:%M}")
+        (scheduled,) = await bot.ask(f"export lobby 10m ago 1m ts at {at:%H:%M}")
         assert scheduled.tone is Tone.PENDING and "is scheduled for" in scheduled.text
         assert bot.outcomes[-1] is Outcome.PENDING
         (listing,) = await bot.ask("exports")
@@ -181,13 +183,40 @@ async def test_combine_delete_schedule_cancel_and_sweep(bot_starter: BotStarter)
         (again,) = await bot.ask("export cancel 4")
         assert again.tone is Tone.ERROR and "cancelled" in again.text
 
+        # `ts` keeps MPEG-TS; an MP4 and a TS export are not combined into one file.
+        await bot.ask("export lobby 15m ago 10s ts")
+        await finish(bot, 5)
+        ts_files = list(folder.glob("export5_*.ts"))
+        assert len(ts_files) == 1 and open_video(ts_files[0]).format == "mpegts"
+        (mixed,) = await bot.ask("export combine 2 5")
+        assert mixed.tone is Tone.ERROR and "different formats" in mixed.text
+
         # After `[exports] keep` the files are swept; the rows keep camera, span and checksum.
         clips_before = len(bot.api_calls("/camera/clip"))
         later = datetime.now(UTC) + timedelta(days=31)
         bot.running.services.clock = lambda: later
-        assert await bot.running.exports.sweep() == 2
+        assert await bot.running.exports.sweep() == 3
         assert not any(folder.glob("export*"))
         kept = await bot.running.exports.store.get(2)
         assert kept is not None and kept.status is ExportStatus.EXPIRED
         assert kept.sha256 == field_value(second, "SHA-256")
         assert len(bot.api_calls("/camera/clip")) == clips_before
+
+
+async def test_an_export_cancelled_while_it_runs_stops_and_posts_nothing(
+    bot_starter: BotStarter,
+) -> None:
+    async with bot_starter(access=OPERATORS, exports=SHORT_PARTS) as bot:
+        bot.simulator.state.faults = Faults(latency=0.5)  # holds the first part's request
+        await bot.ask("export lobby 10m ago 1m")
+        await asyncio.to_thread(bot.simulator.state.wait_delayed, bool, WAIT)
+        (cancelled,) = [r for r in await bot.ask("export cancel 1") if r.tone is Tone.SUCCESS]
+        assert cancelled.text == "Export #1 is cancelled."
+        bot.simulator.state.faults = Faults()
+        export = await bot.running.exports.store.get(1)
+        assert export is not None and export.status is ExportStatus.CANCELLED
+        assert not any((bot.settings.store.data_dir / "exports").iterdir())
+        assert await bot.running.exports.store.parts_done(1) == set()
+        edits = [p.reply.text for p in bot.room.posted if p.edit_of is not None]
+        assert edits[-1].endswith(": cancelled.")
+        assert not any(r.links for r in bot.room.replies)
