@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bot.exports import ExportStatus
+from bot.inflight import RESUMED, CommandJournal, Tracker
 from bot.messages import Reply, Tone
 from bot.store import Outcome
 from bot.telemetry.metrics import Metrics
@@ -220,3 +221,22 @@ async def test_an_export_cancelled_while_it_runs_stops_and_posts_nothing(
         edits = [p.reply.text for p in bot.room.posted if p.edit_of is not None]
         assert edits[-1].endswith(": cancelled.")
         assert not any(r.links for r in bot.room.replies)
+
+
+async def test_a_command_run_again_after_a_restart_does_not_export_twice(
+    bot_starter: BotStarter,
+) -> None:
+    async with bot_starter(access=OPERATORS) as bot:
+        journal = CommandJournal(bot.store.engine)
+        message = bot.room.message("export lobby 10m ago 10s")
+        await journal.add("memory", "delivery-1", None, message)
+        first = Tracker(journal, "memory", "delivery-1")
+        assert await bot.running.bot.handle(message, first) is Outcome.PENDING
+        # The restart's run of the same stored command finds the export it stored.
+        again = Tracker(journal, "memory", "delivery-1", resumed=True)
+        before = len(bot.room.posted)
+        assert await bot.running.bot.handle(message, again) is Outcome.PENDING
+        (answer,) = [p.reply for p in bot.room.posted[before:] if p.answering is message]
+        assert answer.text.startswith(RESUMED) and "Export #1 of *Lobby* is " in answer.text
+        await finish(bot, 1)
+        assert [e.id for e in await bot.running.exports.store.with_status(*ExportStatus)] == [1]

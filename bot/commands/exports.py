@@ -131,6 +131,13 @@ async def run_export(request: Request, tokens: list[str], service: ExportService
 
 async def _start(request: Request, tokens: list[str], service: ExportService) -> Outcome:
     args, run_at = split_schedule(tokens)
+    tracker = request.tracker
+    command = f"{tracker.platform}:{tracker.key}" if tracker is not None else None
+    if command is not None and (earlier := await service.store.by_command(command)):
+        # This command was run before a restart cut it short: the export is stored already.
+        text = f"Export #{earlier.id} of *{literal(earlier.camera)}* is {earlier.status.value}."
+        await request.say(Reply(text, tone=Tone.PENDING))
+        return Outcome.PENDING
     record, directory = await find_camera(request, args.camera)
     zone = spoken_zone(request, record, directory)
     services, now = request.services, request.services.clock()
@@ -146,7 +153,8 @@ async def _start(request: Request, tokens: list[str], service: ExportService) ->
     container: Container = "ts" if args.keep_ts else "mp4"
     spec = ClipSpec(record.serial, record.name, start, end, None, container)
     message = request.message
-    export = await service.add(spec, message.place, person_to_json(message.person), due)
+    person = person_to_json(message.person)
+    export = await service.add(spec, message.place, person, due, command)
     span = local_span(start, end, zone)
     parts = f"{export.parts_total} part{'s' if export.parts_total != 1 else ''}"
     what = (
@@ -185,7 +193,8 @@ async def _own_export(request: Request, service: ExportService, export_id: int) 
     person = request.message.person
     if request.role < Role.ADMIN and export.person.get("id") != person.id:
         raise Refused(
-            f"Export #{export_id} is {export.asker}'s: only they or an admin may change it."
+            f"Export #{export_id} is {literal(export.asker)}'s: only they or an admin may "
+            "change it."
         )
     return export
 

@@ -29,7 +29,7 @@ from bot.exports.wording import done_reply, ended_reply, progress_reply
 from bot.media import MediaError, MediaInfo, join_clips_async, probe_async
 from bot.meraki import MerakiError
 from bot.meraki.explain import explain
-from bot.messages import Place, Reply, SentMessage, Tone
+from bot.messages import Place, Reply, SentMessage, Tone, literal
 from bot.services import Services
 from bot.web.files import file_routes
 from bot.web.links import FileLinks
@@ -79,10 +79,17 @@ class ExportService:
         return len(self.fetcher.plan(start, end))
 
     async def add(
-        self, spec: ClipSpec, place: Place, person: Mapping[str, Any], due: datetime
+        self,
+        spec: ClipSpec,
+        place: Place,
+        person: Mapping[str, Any],
+        due: datetime,
+        command: str | None = None,
     ) -> Export:
-        """Store the export, then arm it (durable before the asker is told)."""
+        """Store the export, then arm it (durable before the asker is told); `command` is
+        the stored command asking, so that running it again finds this export."""
         export = await self.store.add(
+            command=command,
             serial=spec.serial,
             camera=spec.camera,
             start=spec.start,
@@ -221,7 +228,7 @@ class ExportService:
         await self.fetcher.discard_parts(export)
         failed = await self.store.get(export.id)
         assert failed is not None
-        text = f"Export #{export.id} of {export.camera} failed: {why}"
+        text = f"Export #{export.id} of {literal(export.camera)} failed: {why}"
         await self.services.outbox.send(export.place, Reply(text, tone=Tone.ERROR))
         if sent is not None:
             await _quietly(self.services.outbox.update(sent, ended_reply(failed, zone, "failed")))

@@ -36,6 +36,7 @@ class ExportStore:
         now: datetime,
         sources: tuple[int, ...] = (),
         status: ExportStatus = ExportStatus.SCHEDULED,
+        command: str | None = None,
     ) -> Export:
         """Store a new export; durable once this returns."""
         values = {
@@ -50,6 +51,7 @@ class ExportStore:
             "place": place.to_json(),
             "person": dict(person),
             "sources": list(sources) or None,
+            "command": command,
             "created_at": now,
         }
         statement = insert(exports).values(**values).returning(*exports.c)
@@ -58,6 +60,11 @@ class ExportStore:
 
     async def get(self, export_id: int) -> Export | None:
         rows = await fetch(self._engine, select(exports).where(exports.c.id == export_id))
+        return _export(rows[0]) if rows else None
+
+    async def by_command(self, command: str) -> Export | None:
+        """The export a stored command asked for, if it got that far before a restart."""
+        rows = await fetch(self._engine, select(exports).where(exports.c.command == command))
         return _export(rows[0]) if rows else None
 
     async def recent(self, room_id: str, limit: int = 10) -> list[Export]:

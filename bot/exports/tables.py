@@ -32,6 +32,8 @@ exports = Table(
     Column("parts_total", Integer, nullable=False),
     Column("place", JSON, nullable=False),
     Column("person", JSON, nullable=False),
+    # The stored command that asked (platform:key): a run again after a restart finds it.
+    Column("command", String(255)),
     Column(
         "progress", JSON(none_as_null=True)
     ),  # the message edited as parts arrive, to edit after a restart
@@ -44,6 +46,7 @@ exports = Table(
     Column("finished_at", UTCDateTime),
     Column("posted_at", UTCDateTime),
     Index("ix_exports_status", "status"),
+    Index("ix_exports_command", "command"),
 )
 
 # One row per part already on disk: a restart fetches only the parts without a row.

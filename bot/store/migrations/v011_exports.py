@@ -34,6 +34,7 @@ def upgrade(connection: Connection) -> None:
         Column("parts_total", Integer, nullable=False),
         Column("place", JSON, nullable=False),
         Column("person", JSON, nullable=False),
+        Column("command", String(255)),
         Column("progress", JSON(none_as_null=True)),
         Column("sources", JSON(none_as_null=True)),
         Column("filename", String(255)),
@@ -44,6 +45,7 @@ def upgrade(connection: Connection) -> None:
         Column("finished_at", UTCDateTime),
         Column("posted_at", UTCDateTime),
         Index("ix_exports_status", "status"),
+        Index("ix_exports_command", "command"),
     )
     Table(
         "export_parts",
