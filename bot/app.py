@@ -17,6 +17,7 @@ from bot.config import AccessSettings, Settings
 from bot.config.sections import ReplicaSettings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
+from bot.exports import ExportService
 from bot.incidents import IncidentService
 from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
@@ -72,6 +73,7 @@ class Running:
     streams: StreamHub
     occupancy: Occupancy  # its `live` is what Sense MQTT messages feed
     incidents: IncidentService
+    exports: ExportService
 
 
 def replica_name(settings: ReplicaSettings) -> str:
@@ -195,7 +197,16 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             settings.store.data_dir / "incidents",
             public_url=settings.http.public_url,
         )
-        router = build_router(pending, events, shares, mailer, occupancy, incidents)
+        http = settings.http
+        exports = ExportService(
+            services,
+            settings.exports,
+            settings.store.data_dir / "exports",  # not under media/: kept longer than clips
+            load_signing_key(settings.store.data_dir),
+            public_url=http.public_url or f"http://{http.host}:{http.port}",
+        )
+        stack.push_async_callback(exports.stop)
+        router = build_router(pending, events, shares, mailer, occupancy, incidents, exports)
         bot = Bot(services, router)
         await scheduler.start()
         stack.push_async_callback(scheduler.shutdown)
@@ -211,6 +222,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(runner.stop, STOP_GRACE)
         # After the adapters start, so that the commands a restart cut short can answer.
         await runner.resume(outbox.redelivery)
+        await exports.resume()
         await occupancy.start()
         stack.push_async_callback(occupancy.stop)
         # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
@@ -226,4 +238,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             streams=streams,
             occupancy=occupancy,
             incidents=incidents,
+            exports=exports,
         )

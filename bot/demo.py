@@ -88,11 +88,13 @@ async def _demo(
         # Share links point at this server, on whatever free port it got.
         running.shares.public_url = web.url
         running.incidents.public_url = web.url
+        running.exports.public_url = web.url
         if once is not None:
             outcome = await console.ask(once)
             if outcome is Outcome.PENDING and not (
                 await running.pending.wait_idle(wait)
                 and await running.incidents.jobs.wait_idle(wait)
+                and await running.exports.wait_idle(wait)
             ):
                 print(f"gave up waiting after {wait:.0f} s for the deferred reply", file=sys.stderr)
                 return 1

@@ -77,6 +77,8 @@ async def _serve(settings: Settings) -> None:
                 running.shares.public_url = server.url
             if running.incidents.public_url is None:
                 running.incidents.public_url = server.url
+            if settings.http.public_url is None:
+                running.exports.public_url = server.url
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait([stopping, server.task], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -100,6 +102,7 @@ def web_app(
             *running.events.routes(settings.webhooks.secret),
             *viewer_routes(share_viewer(settings, running)),
             *timeline_routes(running.incidents, RateLimiter(settings.shares.viewer_rate_limit)),
+            *running.exports.routes(),
         ],
     )
 

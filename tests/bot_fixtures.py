@@ -120,6 +120,7 @@ def bot_settings(
     data_dir: Path,
     access: Mapping[str, Any] | None = None,
     clips: Mapping[str, Any] | None = None,
+    exports: Mapping[str, Any] | None = None,
 ) -> Settings:
     lag = f"{SIMULATOR_SETTINGS['availability_lag']:g}s"
     return Settings().with_overrides(
@@ -128,6 +129,7 @@ def bot_settings(
             "store": {"data_dir": data_dir, "database_url": database_url},
             "access": dict(access if access is not None else DEFAULT_ACCESS),
             "clips": {"availability_lag": lag, **(clips or {})},
+            "exports": dict(exports or {}),
         }
     )
 
@@ -152,9 +154,10 @@ def bot_starter_fixture(
         access: Mapping[str, Any] | None = None,
         clips: Mapping[str, Any] | None = None,
         simulator: SimulatorServer | None = None,
+        exports: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[BotUnderTest]:
         cloud = simulator or bot_simulator
-        settings = bot_settings(cloud, database_url, data_dir, access, clips)
+        settings = bot_settings(cloud, database_url, data_dir, access, clips, exports)
         room = MemoryAdapter()
         async with running_bot(settings, [room]) as running:
             yield BotUnderTest(room, running, cloud, settings)

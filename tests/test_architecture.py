@@ -25,7 +25,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("web", ("bot.web",)),
     ("directory", ("bot.access", "bot.cameras")),
     ("kernel", ("bot.outbox", "bot.services", "bot.router", "bot.core", "bot.runner")),
-    ("features", ("bot.clips", "bot.events", "bot.shares", "bot.occupancy", "bot.incidents")),
+    (
+        "features",
+        ("bot.clips", "bot.events", "bot.shares", "bot.occupancy", "bot.incidents", "bot.exports"),
+    ),
     ("commands", ("bot.commands", "bot.web.viewer", "bot.web.timeline")),
     ("adapters", ("adapters",)),
     ("entry points", ("bot",)),

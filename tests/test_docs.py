@@ -2,6 +2,7 @@ from pathlib import Path
 
 from bot.commands.cameras_list import CAMERAS_HELP
 from bot.commands.clip import CLIP_HELP
+from bot.commands.exports import EXPORT_HELP, EXPORTS_HELP
 from bot.commands.help import HELP_HELP
 from bot.commands.incidents import INCIDENT_HELP, INCIDENTS_HELP
 from bot.commands.occupancy import OCCUPANCY_HELP
@@ -34,6 +35,8 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     ACCESS_LOG_HELP,
     INCIDENT_HELP,
     INCIDENTS_HELP,
+    EXPORT_HELP,
+    EXPORTS_HELP,
 )
 
 

@@ -21,6 +21,7 @@ from bot.meraki import (
     MerakiClient,
     NotFound,
     OutsideRetention,
+    Priority,
     RateLimited,
     TimeRange,
     TooRecent,
@@ -242,3 +243,33 @@ async def test_sense_analytics_boundaries_and_settings_parse(simulator_factory: 
         assert sense.sense_enabled and any(t.endswith("/raw_detections") for t in sense.mqtt_topics)
         link = await client.video_link(serial, t0)
         assert serial in link.url and link.vision_url
+
+
+async def test_background_work_waits_while_a_persons_clip_downloads(
+    meraki: MerakiClient, simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    lobby = await camera_named(meraki, "Lobby")
+    end = utc_now() - timedelta(seconds=30)
+    simulator.state.faults = Faults(latency=0.5)  # holds the person's clip request a while
+    person = asyncio.create_task(
+        meraki.download_clip(lobby.serial, end - timedelta(seconds=10), end, tmp_path / "a.ts")
+    )
+    await asyncio.to_thread(simulator.state.wait_delayed, bool, 10.0)
+    export_part = asyncio.create_task(meraki.people_first())
+    await asyncio.sleep(0)
+    assert not export_part.done()  # an export's next part waits for the person's clip
+    await person
+    await asyncio.wait_for(export_part, 5.0)
+    # A background download is no one's wait: it holds nothing up.
+    background = asyncio.create_task(
+        meraki.download_clip(
+            lobby.serial,
+            end - timedelta(seconds=20),
+            end,
+            tmp_path / "b.ts",
+            priority=Priority.BACKGROUND,
+        )
+    )
+    await asyncio.to_thread(simulator.state.wait_delayed, bool, 10.0)
+    await asyncio.wait_for(meraki.people_first(), 5.0)
+    await background

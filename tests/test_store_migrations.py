@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, MetaData, bindparam, inspect, text
 
 from bot.events.tables import metadata as events_metadata
+from bot.exports.tables import metadata as exports_metadata
 from bot.incidents.tables import metadata as incidents_metadata
 from bot.inflight.tables import metadata as inflight_metadata
 from bot.occupancy.threshold_store import metadata as occupancy_metadata
@@ -33,6 +34,7 @@ LIVE: tuple[MetaData, ...] = (
     scheduler_metadata,
     inflight_metadata,
     incidents_metadata,
+    exports_metadata,
 )
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}

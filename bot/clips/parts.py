@@ -69,8 +69,10 @@ def whole_millisecond(moment: datetime) -> datetime:
     return _EPOCH + timedelta(milliseconds=millis)
 
 
-def plan_parts(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """Split a span into back-to-back parts of at most five minutes.
+def plan_parts(
+    start: datetime, end: datetime, longest: timedelta = MAX_PART
+) -> list[tuple[datetime, datetime]]:
+    """Split a span into back-to-back parts of at most `longest` (the API's five minutes).
 
     Parts are of equal length (to the millisecond) rather than 5 min + remainder, so that
     no part falls under the API's one-second minimum (5 min 0.5 s → 2 × 2 min 30.25 s).
@@ -78,7 +80,7 @@ def plan_parts(start: datetime, end: datetime) -> list[tuple[datetime, datetime]
     if end - start < MIN_LENGTH:
         raise ValueError("a clip lasts at least one second")
     total_ms = round((end - start) / timedelta(milliseconds=1))
-    count = math.ceil(total_ms / (MAX_PART / timedelta(milliseconds=1)))
+    count = math.ceil(total_ms / (min(longest, MAX_PART) / timedelta(milliseconds=1)))
     bounds = [start + timedelta(milliseconds=total_ms * i // count) for i in range(count + 1)]
     return list(itertools.pairwise(bounds))
 

@@ -6,6 +6,7 @@ from bot.clips.deferred import PendingClips
 from bot.commands import (
     cameras_list,
     clip,
+    exports,
     help,
     incidents,
     occupancy,
@@ -14,6 +15,7 @@ from bot.commands import (
     snapshot,
 )
 from bot.events.service import EventServices
+from bot.exports import ExportService
 from bot.incidents import IncidentService
 from bot.occupancy import Occupancy
 from bot.router import Router
@@ -28,6 +30,7 @@ def build_router(
     mailer: Mailer | None = None,
     occupancy_service: Occupancy | None = None,
     incident_service: IncidentService | None = None,
+    export_service: ExportService | None = None,
 ) -> Router:
     router = Router([clip.command(pending), snapshot.command(pending), cameras_list.COMMAND])
     if events is not None:
@@ -40,6 +43,9 @@ def build_router(
         router.add(occupancy.command(occupancy_service))
     if incident_service is not None:
         for command in incidents.commands(incident_service):
+            router.add(command)
+    if export_service is not None:
+        for command in exports.commands(export_service):
             router.add(command)
     router.add(help.command(router))
     return router

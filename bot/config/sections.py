@@ -541,3 +541,24 @@ class IncidentsSettings(Section):
         default=timedelta(days=7),
         description="How long an incident's timeline and evidence link works (until revoked).",
     )
+
+
+class ExportsSettings(Section):
+    """Exports: footage of 5 s to 12 h fetched in the background, kept and linked for download."""
+
+    keep: PositiveDuration = Field(
+        default=timedelta(days=30),
+        description="How long a finished export's file stays; then it is swept (its row, "
+        "checksum and asker stay).",
+    )
+    part_length: PositiveDuration = Field(
+        default=timedelta(minutes=5),
+        description="Footage per clip request (the API's most is 5m, so 12h takes 144).",
+    )
+    parallel: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Parts of one export fetched at once, at background priority; no part "
+        "starts while a person's clip downloads, so people's clips go first.",
+    )

@@ -12,6 +12,7 @@ from bot.config.sections import (
     CamerasSettings,
     ClipsSettings,
     EventsSettings,
+    ExportsSettings,
     HttpSettings,
     IncidentsSettings,
     MerakiSettings,
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     shares: SharesSettings = Field(default_factory=SharesSettings)
     incidents: IncidentsSettings = Field(default_factory=IncidentsSettings)
+    exports: ExportsSettings = Field(default_factory=ExportsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -85,8 +85,10 @@ def _copy_parts(parts: Sequence[Path], output: OutputContainer) -> int:
 
 
 def _open_part(path: Path, where: str) -> InputContainer:
+    # Clip parts are MPEG-TS; joining finished MP4 files (exports combined) reads MP4.
+    source_format = "mp4" if path.suffix == ".mp4" else "mpegts"
     try:
-        return av.open(str(path), "r", format="mpegts")
+        return av.open(str(path), "r", format=source_format)
     except (av.FFmpegError, OSError) as exc:
         raise MediaError(f"{where} could not be read as MPEG-TS ({_reason(exc)})") from exc
 

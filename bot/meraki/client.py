@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -92,6 +93,11 @@ class MerakiClient:
             observe=observe,
         )
         self._media = MediaDownloader(self._http, policy=policy, rng=rng)
+        # Clips people or alerts wait for, downloading now: background work yields to them
+        # (the budget orders request starts; this keeps long downloads out of their way).
+        self._urgent_downloads = 0
+        self._no_urgent_download = asyncio.Event()
+        self._no_urgent_download.set()
 
     def __repr__(self) -> str:
         return f"MerakiClient(base_url={self.base_url!r}, org_id={self._org_id!r})"
@@ -339,7 +345,21 @@ class MerakiClient:
                 link.url, dest, max_bytes=max_bytes, timeout=timeout, operation="clip"
             )
 
-        return await _renewing(fetch, f"clip of {serial}")
+        if priority > Priority.ALERT:
+            return await _renewing(fetch, f"clip of {serial}")
+        self._urgent_downloads += 1
+        self._no_urgent_download.clear()
+        try:
+            return await _renewing(fetch, f"clip of {serial}")
+        finally:
+            self._urgent_downloads -= 1
+            if not self._urgent_downloads:
+                self._no_urgent_download.set()
+
+    async def people_first(self) -> None:
+        """Return once no clip that a person or an alert waits for is downloading: long
+        background work (an export's parts) calls this before each part."""
+        await self._no_urgent_download.wait()
 
     async def download_snapshot(
         self,

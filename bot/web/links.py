@@ -40,8 +40,11 @@ class FileLinks:
     and checked again on use, so a token can never reach outside it.
     """
 
-    def __init__(self, key: bytes, public_url: str, root: Path, ttl: float = 86400.0) -> None:
+    def __init__(
+        self, key: bytes, public_url: str, root: Path, ttl: float = 86400.0, prefix: str = "files"
+    ) -> None:
         self._key = key
+        self.prefix = prefix  # the route's first segment: one route per folder of files
         self._base = public_url.rstrip("/")
         self._root = root.resolve()
         self._ttl = ttl
@@ -50,7 +53,7 @@ class FileLinks:
         relative = path.resolve().relative_to(self._root).as_posix()
         expires = int((now if now is not None else time.time()) + self._ttl)
         body = _b64(f"{expires}:{relative}".encode())
-        return f"{self._base}/files/{body}.{self._sign(body)}/{path.name}"
+        return f"{self._base}/{self.prefix}/{body}.{self._sign(body)}/{path.name}"
 
     def resolve(self, token: str, *, now: float | None = None) -> Path | None:
         """The file a token names, or None if it is forged, expired or missing."""
