@@ -13,6 +13,7 @@ from bot.commands.shares import (
     SHARES_HELP,
 )
 from bot.commands.snapshot import SNAPSHOT_HELP
+from bot.commands.verify import FOOTAGE_HELP, VERIFY_HELP
 from bot.grammar import CommandHelp
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -31,6 +32,8 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     EXTEND_HELP,
     REVOKE_HELP,
     ACCESS_LOG_HELP,
+    VERIFY_HELP,
+    FOOTAGE_HELP,
 )
 
 

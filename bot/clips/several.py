@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
+from bot.clips.delivered import clip_file, command_key, record
 from bot.clips.parts import MIN_LENGTH, ClipSpec, fetch_clip
 from bot.clips.replies import clip_reply
 from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
 from bot.errors import UserError
+from bot.footage import FileKind
 from bot.grammar.formatting import duration, local_span, local_time, short_span, size
 from bot.media import MediaInfo
 from bot.meraki import MerakiClient, MerakiError, Priority, TooRecent
@@ -141,7 +143,12 @@ async def deliver_several(
                     row.clip.record.label,
                     message.person.time_zone,
                 )
-                await services.outbox.send(thread, reply)
+                posted = await services.outbox.send(thread, reply)
+                file = clip_file(
+                    row.clip.spec, row.info, row.clip.zone, posted.place, message.person
+                )
+                key = command_key(FileKind.CLIP, message, row.clip.spec.serial)
+                await record(services, key, file)
             elif row.later:
                 rows[index] = await _defer(pending, row.clip, thread, request, due)
     await request.update(sent, _summary(head, rows, problems, due, first.zone))

@@ -13,11 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cameras.directory import CameraRecord
+from bot.clips.delivered import snapshot_file
 from bot.clips.replies import snapshot_reply
-from bot.clips.retries import DeferredJobs, person_to_json
+from bot.clips.retries import DeferredJobs, Prepared, person_from_json, person_to_json
 from bot.grammar.formatting import local_time
 from bot.meraki import Priority
-from bot.messages import Attachment, Person, Place, Reply
+from bot.messages import Attachment, Person, Place
 from bot.services import Services
 from bot.store import JobRecord
 
@@ -49,7 +50,7 @@ class PendingSnapshots(DeferredJobs):
         asked = payload["snapshot"]
         return str(asked["camera"]), datetime.fromisoformat(str(asked["at"]))
 
-    async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
+    async def _fetch(self, job: JobRecord, place: Place) -> Prepared:
         name, at = self._subject(job.payload)
         serial = str(job.payload["snapshot"]["serial"])
         attachment = snapshot_path(self.services, serial, at)
@@ -57,7 +58,9 @@ class PendingSnapshots(DeferredJobs):
             serial, attachment.path, at=at, priority=Priority.INTERACTIVE
         )
         record, zone = await self._camera(serial, name)
-        return snapshot_reply(record, at, attachment, zone), attachment.filename
+        asker = person_from_json(job.payload.get("person", {}), place)
+        file = await snapshot_file(serial, record.name, zone, at, attachment, place, asker)
+        return Prepared(snapshot_reply(record, at, attachment, zone), attachment.filename, file)
 
     async def _when(self, payload: Mapping[str, Any]) -> str:
         name, at = self._subject(payload)

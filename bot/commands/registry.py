@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.clips.deferred import PendingClips
-from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot
+from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot, verify
 from bot.events.service import EventServices
 from bot.occupancy import Occupancy
 from bot.router import Router
@@ -27,5 +27,7 @@ def build_router(
             router.add(command)
     if occupancy_service is not None:
         router.add(occupancy.command(occupancy_service))
+    for command in verify.commands():
+        router.add(command)
     router.add(help.command(router))
     return router

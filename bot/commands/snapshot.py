@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
+from bot.clips.delivered import command_key, snapshot_file
+from bot.clips.delivered import record as record_delivery
 from bot.clips.parts import whole_millisecond
 from bot.clips.replies import snapshot_reply
 from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
 from bot.clips.stills import snapshot_path
 from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
+from bot.footage import FileKind
 from bot.grammar.formatting import local_time
 from bot.grammar.tokens import ParseError, echo, is_quoted, join_words, split_subject
 from bot.grammar.usage import (
@@ -118,7 +121,13 @@ async def run_snapshot(request: Request, tokens: list[str], pending: PendingClip
     except MerakiError as error:
         when = local_time(at, zone) if at else None
         raise UserError(explain(error, record.name, when)) from None
-    await request.say(snapshot_reply(record, at, attachment, zone))
+    message = request.message
+    sent = await request.say(snapshot_reply(record, at, attachment, zone))
+    file = await snapshot_file(
+        record.serial, record.name, zone, at or now, attachment, sent.place, message.person
+    )
+    key = command_key(FileKind.SNAPSHOT, message, record.serial)
+    await record_delivery(services, key, file)
     return Outcome.OK
 
 

@@ -1,0 +1,209 @@
+"""`verify <sha256>` (or a file) and `footage log`: was this file mvbot's, and who pulled what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.access import Role
+from bot.commands.common import find_camera, spoken_zone
+from bot.errors import UserError
+from bot.footage import DeliveredFile, hash_file, read_checksum
+from bot.grammar.formatting import local_span, local_time, size
+from bot.grammar.tokens import ParseError, echo, join_words
+from bot.grammar.usage import CommandHelp, drop_commas
+from bot.grammar.when import TIME_FORMS_HELP, Range, parse_when, resolve
+from bot.messages import Reply, Tone, literal
+from bot.router import Command
+from bot.store import Outcome
+
+if TYPE_CHECKING:
+    from bot.router import Request
+
+# The console runs on mvbot's own machine: only there may a person name a local file.
+LOCAL_FILES_PLATFORM = "console"
+MATCHES_SHOWN = 5
+UTC_ZONE = ZoneInfo("UTC")
+
+VERIFY_HELP = CommandHelp(
+    name="verify",
+    usage="verify <sha256>",
+    summary="Check a file against everything mvbot delivered, by its SHA-256 checksum.",
+    examples=(
+        "verify 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "verify /path/to/clip.mp4",
+    ),
+    details=(
+        "The checksum is the 64 hex digits `shasum -a 256 <file>` prints. In the console, "
+        "give a file's path instead and mvbot computes it."
+    ),
+)
+
+FOOTAGE_HELP = CommandHelp(
+    name="footage",
+    usage="footage log [<camera>] [since <when>]",
+    summary="Who pulled which clip, snapshot, export or incident, where and when (admins).",
+    examples=("footage log", "footage log lobby", "footage log lobby since yesterday 9am"),
+    details=f"Newest first, the last 50 at most. {TIME_FORMS_HELP}",
+)
+
+
+# verify ---------------------------------------------------------------------------------
+
+
+async def run_verify(request: Request, tokens: list[str]) -> Outcome:
+    words = drop_commas(tokens)
+    if len(words) != 1:
+        raise ParseError(
+            "Give one SHA-256 checksum (64 hex digits) — try `verify <sha256>`."
+            if words
+            else "Which file? Try `verify <sha256>` with the file's SHA-256 checksum."
+        )
+    checksum = read_checksum(words[0]) or await _local_checksum(request, words[0])
+    found = await request.services.footage.matching(checksum)
+    if not found:
+        await request.say(
+            Reply(
+                f"No file that mvbot delivered has this checksum (`{checksum}`).",
+                tone=Tone.WARNING,
+                context=("A copy that was changed in any way has a different checksum.",),
+            )
+        )
+        return Outcome.OK
+    first, *later = found
+    lines = [f"Identical to {_described(first)}."]
+    lines += [f"- also {_delivery(f)}" for f in later[: MATCHES_SHOWN - 1]]
+    if len(later) >= MATCHES_SHOWN:
+        lines.append(f"- and {len(later) - MATCHES_SHOWN + 1} more deliveries")
+    await request.say(
+        Reply(
+            "\n".join(lines), tone=Tone.SUCCESS, title="Verified", context=(f"SHA-256 {checksum}",)
+        )
+    )
+    return Outcome.OK
+
+
+async def _local_checksum(request: Request, word: str) -> str:
+    if request.message.place.platform != LOCAL_FILES_PLATFORM:
+        raise UserError(
+            f"'{echo(word)}' is not a SHA-256 checksum (64 hex digits) — try `verify <sha256>`, "
+            "or upload the file with the word verify."
+        )
+    return await hash_file(Path(word), request.services.clips.verify_max_size)
+
+
+def _zone(file: DeliveredFile) -> ZoneInfo:
+    try:
+        return ZoneInfo(file.zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC_ZONE
+
+
+def _what(file: DeliveredFile) -> str:
+    zone = _zone(file)
+    when = (
+        local_time(file.start, zone)
+        if file.start == file.end
+        else local_span(file.start, file.end, zone)
+    )
+    return f"the {file.kind} of *{literal(file.camera)}* {when}"
+
+
+def _delivery(file: DeliveredFile) -> str:
+    """'delivered in R1 on Tue 24 Nov 14:35:01 EST to alice' (the camera's zone)."""
+    assert file.delivered_at is not None
+    room = file.place.room_id + (" (in a thread)" if file.place.thread_id else "")
+    asker = file.asker.name or file.asker.id
+    on = local_time(file.delivered_at, _zone(file))
+    return f"delivered in {literal(room)} on {on} to {literal(asker)}"
+
+
+def _described(file: DeliveredFile) -> str:
+    return f"{_what(file)} {_delivery(file)}"
+
+
+# footage log ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FootageArgs:
+    camera: str | None
+    since: list[str]
+
+
+def parse_footage(tokens: Sequence[str]) -> FootageArgs:
+    words = drop_commas(tokens)
+    if not words or words[0].lower() != "log":
+        raise ParseError("Try `footage log`, `footage log lobby` or `footage log since yesterday`.")
+    rest = words[1:]
+    lowered = [w.lower() for w in rest]
+    if "since" in lowered:
+        cut = len(lowered) - 1 - lowered[::-1].index("since")
+        camera, since = rest[:cut], rest[cut + 1 :]
+        if not since:
+            raise ParseError("Since when? Try `footage log since yesterday 9am`.")
+    else:
+        camera, since = rest, []
+    name = join_words(camera).strip()
+    return FootageArgs(name or None, list(since))
+
+
+async def run_footage(request: Request, tokens: list[str]) -> Outcome:
+    services = request.services
+    args = parse_footage(tokens)
+    serial = None
+    zone = UTC_ZONE
+    if args.camera is not None:
+        record, directory = await find_camera(request, args.camera)
+        serial, zone = record.serial, spoken_zone(request, record, directory)
+    since: datetime | None = None
+    if args.since:
+        when = parse_when(args.since)
+        if isinstance(when, Range):
+            raise ParseError("Give one moment after `since`, e.g. `since yesterday 9am`.")
+        since = resolve(when, zone, services.clock())[0]
+    rows = await services.footage.recent(serial=serial, since=since)
+    scope = f" of {literal(args.camera)}" if args.camera else ""
+    if not rows:
+        await request.say(Reply(f"mvbot delivered no footage{scope} in that time.", tone=Tone.INFO))
+        return Outcome.OK
+    table: list[tuple[str, ...]] = [
+        ("Delivered", "What", "Camera", "Span", "Room", "To", "SHA-256")
+    ]
+    for row in rows:
+        assert row.delivered_at is not None
+        here = _zone(row)
+        span = (
+            local_time(row.start, here)
+            if row.start == row.end
+            else local_span(row.start, row.end, here)
+        )
+        table.append(
+            (
+                local_time(row.delivered_at, here),
+                f"{row.kind} ({size(row.size_bytes)})",
+                row.camera,
+                span,
+                row.place.room_id,
+                row.asker.name or row.asker.id,
+                row.sha256[:16] + "…",
+            )
+        )
+    count = f"{len(rows)} deliver{'y' if len(rows) == 1 else 'ies'}"
+    await request.say(
+        Reply(
+            f"Footage log{scope}: {count}, newest first.", title="Footage log", table=tuple(table)
+        )
+    )
+    return Outcome.OK
+
+
+def commands() -> list[Command]:
+    return [
+        Command(help=VERIFY_HELP, role=Role.VIEWER, handler=run_verify),
+        Command(help=FOOTAGE_HELP, role=Role.ADMIN, handler=run_footage),
+    ]
