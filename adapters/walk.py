@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from bot.messages import Attachment, Button, Field, Hyperlink, Reply, Tone
+from bot.messages import Attachment, Button, Field, Hyperlink, Reply, Tone, safe_link
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,19 @@ class Buttons:
     buttons: tuple[Button, ...]
 
 
-Part: TypeAlias = Heading | Fields | Links | Table | File | SmallPrint | Buttons
+@dataclass(frozen=True)
+class LinkButtons:
+    """Buttons that open a link ("Open in Dashboard"), never run a command; https only."""
+
+    links: tuple[Hyperlink, ...]
+
+
+Part: TypeAlias = Heading | Fields | Links | Table | File | SmallPrint | Buttons | LinkButtons
 
 
 def walk(reply: Reply) -> list[Part]:
-    """Heading, fields, links, table, file, small print, buttons: each only when the reply has it,
+    """Heading, fields, links, table, file, small print, buttons, link buttons: each only when
+    the reply has it,
     except the heading and the small print, which are always there.
 
     Small print is walked even when empty because an adapter adds its own lines to it
@@ -79,4 +87,11 @@ def walk(reply: Reply) -> list[Part]:
     parts.append(SmallPrint(reply.context))
     if reply.buttons:
         parts.append(Buttons(reply.buttons))
+    if opened := link_buttons(reply):
+        parts.append(LinkButtons(opened))
     return parts
+
+
+def link_buttons(reply: Reply) -> tuple[Hyperlink, ...]:
+    """The reply's link buttons that may be drawn: an unsafe URL is dropped, never shown."""
+    return tuple(link for link in reply.link_buttons if safe_link(link.url))

@@ -161,6 +161,9 @@ class Reply:
     private: bool = False  # only the person who asked may see it
     table: tuple[tuple[str, ...], ...] = ()  # first row is the header
     links: tuple[Hyperlink, ...] = ()  # mvbot's own links, drawn as real links after the fields
+    # Links from the API (the dashboard at the clip's start), drawn as buttons that open them;
+    # only https links (`safe_link`) are ever drawn.
+    link_buttons: tuple[Hyperlink, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -168,6 +171,18 @@ class Reply:
 
 
 _MARKERS = re.compile(r"([\\*`])")
+_UNSAFE_IN_URL = re.compile(r"[\s<>\"'`\\{}|^\x00-\x1f\x7f]")
+MAX_URL = 2000
+
+
+def safe_link(url: str) -> bool:
+    """Whether a URL that came from outside mvbot (the Dashboard API) may be drawn as a link:
+    https to a named host, short, and with no character a renderer's markup could act on."""
+    if len(url) > MAX_URL or _UNSAFE_IN_URL.search(url):
+        return False
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return scheme == "https" and bool(host) and "@" not in host
 
 
 def literal(words: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.access import AccessPolicy
 from bot.cameras.catalog import CameraCatalog
 from bot.config import ClipsSettings
-from bot.footage import FootageLog
+from bot.footage import DashboardLinks, FootageLog
 from bot.meraki import MerakiClient
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
@@ -44,3 +44,8 @@ class Services:
         """Every file delivered (bot.footage): exports, incidents, clips and snapshots call
         `footage.record(key, DeliveredFile(...))` once the post carrying it went out."""
         return FootageLog(self.store.engine, lambda: self.clock())
+
+    @cached_property
+    def dashboard(self) -> DashboardLinks:
+        """ "Open in Dashboard" links, in the rooms marked as dashboard-user rooms."""
+        return DashboardLinks(self.store.engine, self.meraki, lambda: self.clock())

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from bot.commands.cameras_list import CAMERAS_HELP
 from bot.commands.clip import CLIP_HELP
+from bot.commands.dashboard_rooms import DASHBOARD_HELP
 from bot.commands.help import HELP_HELP
 from bot.commands.occupancy import OCCUPANCY_HELP
 from bot.commands.plates import PLATES_HELP, UNWATCH_HELP, WATCH_HELP, WATCHLIST_HELP
@@ -34,6 +35,7 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     ACCESS_LOG_HELP,
     VERIFY_HELP,
     FOOTAGE_HELP,
+    DASHBOARD_HELP,
 )
 
 

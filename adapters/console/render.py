@@ -6,7 +6,18 @@ from typing import assert_never
 
 from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
+from adapters.walk import (
+    Buttons,
+    Fields,
+    File,
+    Heading,
+    LinkButtons,
+    Links,
+    Part,
+    SmallPrint,
+    Table,
+    walk,
+)
 from bot.messages import Hyperlink, Reply, Tone
 
 _MARKS = {
@@ -59,6 +70,9 @@ def _lines(part: Part) -> list[str]:
             return [
                 "  " + "   ".join(f"[{unscheme(b.label)}: {unscheme(b.command)}]" for b in buttons)
             ]
+        case LinkButtons(opened):
+            # The operator's own terminal: the link in full, to open or copy.
+            return [f"  [{_plain(each.label)}] {each.url}" for each in opened]
     assert_never(part)
 
 

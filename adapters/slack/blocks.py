@@ -9,7 +9,19 @@ from adapters.slack.inbound import Asker
 from adapters.slack.manifest import ACTION_PREFIX
 from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
+from adapters.walk import (
+    Buttons,
+    Fields,
+    File,
+    Heading,
+    LinkButtons,
+    Links,
+    Part,
+    SmallPrint,
+    Table,
+    link_buttons,
+    walk,
+)
 from bot.messages import Attachment, Button, Hyperlink, Reply, Tone
 
 Block = dict[str, Any]
@@ -168,6 +180,31 @@ def actions_block(buttons: tuple[Button, ...]) -> Block:
     return {"type": "actions", "elements": button_elements(buttons)}
 
 
+def link_actions_block(opened: tuple[Hyperlink, ...]) -> Block:
+    """Buttons that open a link in the browser. Slack still reports the press; with our
+    prefix and no value it is acknowledged and runs nothing (inbound.from_actions)."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": f"{ACTION_PREFIX}open-{index}",
+                "text": _plain(_cut(each.label, BUTTON_TEXT)),
+                "url": each.url,
+            }
+            for index, each in enumerate(opened)
+        ],
+    }
+
+
+def follow_up_blocks(reply: Reply) -> list[Block]:
+    """The buttons of a reply posted as a file, which its comment cannot carry."""
+    out = [actions_block(reply.buttons)] if reply.buttons else []
+    if opened := link_buttons(reply):
+        out.append(link_actions_block(opened))
+    return out
+
+
 def image_block(file_id: str, alt: str) -> Block:
     """An uploaded image shown inside the message, by its Slack file id."""
     return {"type": "image", "slack_file": {"id": file_id}, "alt_text": _cut(alt, ALT_TEXT)}
@@ -215,6 +252,8 @@ def _blocks(
             return [{"type": "context", "elements": small[:CONTEXT_ELEMENTS]}] if small else []
         case Buttons(buttons):
             return [actions_block(buttons)] if with_buttons else []
+        case LinkButtons(opened):
+            return [link_actions_block(opened)] if with_buttons else []
     assert_never(part)
 
 
@@ -256,7 +295,7 @@ def _comment_lines(part: Part, notes: tuple[str, ...]) -> list[str]:
             return [f"```{_code(table_text(rows))}```"]
         case SmallPrint(small_print):
             return [*(mrkdwn(line) for line in small_print), *notes]
-        case File() | Buttons():
+        case File() | Buttons() | LinkButtons():
             # The comment rides on the file; a comment cannot carry buttons (outbound.py).
             return []
     assert_never(part)

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from adapters.webex.cards import posted_key
+from adapters.webex.cards import has_card, posted_key
 from adapters.webex.client import WebexClient, WebexError
 from adapters.webex.inbound import PLATFORM, Inbound, webex_people
 from adapters.webex.markdown import render_markdown, split_markdown
@@ -194,7 +194,7 @@ class WebexAdapter:
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
     ) -> None:
         chunks = split_markdown(render_markdown(reply))
-        if reply.attachment is None and not reply.buttons and len(chunks) == 1:
+        if reply.attachment is None and not has_card(reply) and len(chunks) == 1:
             room = sent.extra.get("room_id", sent.place.room_id)
             try:
                 await self._client.edit_message(sent.id, room, chunks[0])

@@ -7,7 +7,18 @@ from typing import assert_never
 
 from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
+from adapters.walk import (
+    Buttons,
+    Fields,
+    File,
+    Heading,
+    LinkButtons,
+    Links,
+    Part,
+    SmallPrint,
+    Table,
+    walk,
+)
 from bot.messages import Hyperlink, Reply, Tone
 
 MARKDOWN_LIMIT = 7439  # bytes of `markdown` in one Webex message
@@ -103,7 +114,7 @@ def _lines(part: Part) -> list[str]:
             return ["", FENCE, *aligned_table(cells), FENCE]
         case SmallPrint(lines):
             return ["", *(f"> {inline(note)}" for note in lines)] if lines else []
-        case File() | Buttons():
+        case File() | Buttons() | LinkButtons():
             # outbound.py uploads the file (or links it) and posts the buttons as a card.
             return []
     assert_never(part)

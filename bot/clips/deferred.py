@@ -91,13 +91,14 @@ class PendingClips(DeferredJobs):
     async def _fetch(self, job: JobRecord, place: Place) -> Prepared:
         services, spec = self.services, ClipSpec.from_json(job.payload["clip"])
         priority = Priority(job.payload.get("priority", Priority.INTERACTIVE))
+        dashboard = await services.dashboard.soon(spec.serial, spec.start, place)
         info = await fetch_clip(services.meraki, spec, services.files, priority=priority)
         directory = await services.catalog.directory()
         record = directory.get(spec.serial)
         zone = directory.zone(record) if record else UTC_ZONE
         label = record.label if record else spec.camera
         asker = person_from_json(job.payload.get("person", {}), place)
-        reply = clip_reply(spec, info, zone, label, asker.time_zone)
+        reply = clip_reply(spec, info, zone, label, asker.time_zone, await dashboard.result())
         return Prepared(reply, info.sha256, clip_file(spec, info, zone, place, asker))
 
     async def _when(self, payload: Mapping[str, Any]) -> str:

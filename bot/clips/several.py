@@ -131,6 +131,7 @@ async def deliver_several(
     if due > services.clock():
         rows = [await _defer(pending, c, thread, request, due) for c in clips]
     else:
+        links = [await services.dashboard.soon(c.spec.serial, start, thread) for c in clips]
         rows = await fetch_clips(services.meraki, clips, services.files, Priority.INTERACTIVE)
         # The cloud is further behind than we assumed for these: wait for it, not fail.
         due = services.clock() + TOO_RECENT_RETRY
@@ -142,6 +143,7 @@ async def deliver_several(
                     row.clip.zone,
                     row.clip.record.label,
                     message.person.time_zone,
+                    await links[index].result(),
                 )
                 posted = await services.outbox.send(thread, reply)
                 file = clip_file(

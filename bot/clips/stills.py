@@ -54,13 +54,15 @@ class PendingSnapshots(DeferredJobs):
         name, at = self._subject(job.payload)
         serial = str(job.payload["snapshot"]["serial"])
         attachment = snapshot_path(self.services, serial, at)
+        dashboard = await self.services.dashboard.soon(serial, at, place)
         await self.services.meraki.download_snapshot(
             serial, attachment.path, at=at, priority=Priority.INTERACTIVE
         )
         record, zone = await self._camera(serial, name)
         asker = person_from_json(job.payload.get("person", {}), place)
         file = await snapshot_file(serial, record.name, zone, at, attachment, place, asker)
-        return Prepared(snapshot_reply(record, at, attachment, zone), attachment.filename, file)
+        reply = snapshot_reply(record, at, attachment, zone, await dashboard.result())
+        return Prepared(reply, attachment.filename, file)
 
     async def _when(self, payload: Mapping[str, Any]) -> str:
         name, at = self._subject(payload)

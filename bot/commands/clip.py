@@ -248,6 +248,8 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
             )
         when = f"at about {local_time(ready_at, zone, date=False)}"
         return await _later(request, pending, asked, ready_at, f"will be ready {when}")
+    # Asked for alongside the clip, at a lower priority: it never holds the clip up.
+    dashboard = await services.dashboard.soon(spec.serial, spec.start, request.message.place)
     try:
         info = await fetch_clip(
             services.meraki,
@@ -265,7 +267,10 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
     except MerakiError as error:
         raise UserError(explain(error, record.name, local_time(spec.start, zone))) from None
     message = request.message
-    sent = await request.say(clip_reply(spec, info, zone, record.label, message.person.time_zone))
+    reply = clip_reply(
+        spec, info, zone, record.label, message.person.time_zone, await dashboard.result()
+    )
+    sent = await request.say(reply)
     key = command_key(FileKind.CLIP, message, spec.serial)
     await record_delivery(services, key, clip_file(spec, info, zone, sent.place, message.person))
     return Outcome.OK

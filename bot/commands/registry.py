@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bot.clips.deferred import PendingClips
-from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot, verify
+from bot.commands import (
+    cameras_list,
+    clip,
+    dashboard_rooms,
+    help,
+    occupancy,
+    plates,
+    shares,
+    snapshot,
+    verify,
+)
 from bot.events.service import EventServices
 from bot.occupancy import Occupancy
 from bot.router import Router
@@ -29,5 +39,6 @@ def build_router(
         router.add(occupancy.command(occupancy_service))
     for command in verify.commands():
         router.add(command)
+    router.add(dashboard_rooms.COMMAND)
     router.add(help.command(router))
     return router

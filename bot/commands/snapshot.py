@@ -107,6 +107,7 @@ async def run_snapshot(request: Request, tokens: list[str], pending: PendingClip
         state = f"will be ready at about {local_time(ready_at, zone, date=False)}"
         return await _later(request, pending, record, at, zone, ready_at, state)
     attachment = snapshot_path(services, record.serial, at or now)
+    dashboard = await services.dashboard.soon(record.serial, at or now, request.message.place)
     try:
         await services.meraki.download_snapshot(
             record.serial, attachment.path, at=at, priority=Priority.INTERACTIVE
@@ -122,7 +123,8 @@ async def run_snapshot(request: Request, tokens: list[str], pending: PendingClip
         when = local_time(at, zone) if at else None
         raise UserError(explain(error, record.name, when)) from None
     message = request.message
-    sent = await request.say(snapshot_reply(record, at, attachment, zone))
+    reply = snapshot_reply(record, at, attachment, zone, await dashboard.result())
+    sent = await request.say(reply)
     file = await snapshot_file(
         record.serial, record.name, zone, at or now, attachment, sent.place, message.person
     )

@@ -1,4 +1,4 @@
-"""The delivered-files table as the code uses it now (schema version 13 built it)."""
+"""The footage tables as the code uses them now (schema version 13 built them)."""
 
 from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table
 
@@ -30,4 +30,14 @@ delivered_files = Table(
     Column("delivered_at", UTCDateTime, nullable=False),
     Index("ix_delivered_files_sha256", "sha256"),
     Index("ix_delivered_files_delivered_at", "delivered_at"),
+)
+
+# Rooms whose people have dashboard logins: only there do replies offer "Open in Dashboard".
+dashboard_rooms = Table(
+    "dashboard_rooms",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("room_id", String(255), primary_key=True),
+    Column("marked_by", String(255), nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
 )

@@ -1,4 +1,5 @@
-"""Schema version 13: every file mvbot delivered (checksum, camera, span, place, asker)."""
+"""Schema version 13: every file mvbot delivered (checksum, camera, span, place, asker),
+and the rooms marked as dashboard-user rooms."""
 
 from sqlalchemy import BigInteger, Column, Connection, Index, MetaData, String, Table
 
@@ -6,7 +7,8 @@ from bot.store.column_types import RowId, UTCDateTime
 
 
 def upgrade(connection: Connection) -> None:
-    """Create `delivered_files` as version 13 created it (frozen; bot/footage/tables.py is live)."""
+    """Create `delivered_files` and `dashboard_rooms` as version 13 created them (frozen;
+    bot/footage/tables.py is live)."""
     frozen = MetaData()
     Table(
         "delivered_files",
@@ -29,5 +31,13 @@ def upgrade(connection: Connection) -> None:
         Column("delivered_at", UTCDateTime, nullable=False),
         Index("ix_delivered_files_sha256", "sha256"),
         Index("ix_delivered_files_delivered_at", "delivered_at"),
+    )
+    Table(
+        "dashboard_rooms",
+        frozen,
+        Column("platform", String(32), primary_key=True),
+        Column("room_id", String(255), primary_key=True),
+        Column("marked_by", String(255), nullable=False),
+        Column("marked_at", UTCDateTime, nullable=False),
     )
     frozen.create_all(connection)
