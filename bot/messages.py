@@ -53,6 +53,26 @@ class Place:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file someone posted with a command (`verify` and an upload): its adapter reads it
+    by `ref` (a Slack file id, a Webex content URL), which is opaque to the core."""
+
+    name: str
+    size: int | None  # bytes, when the platform says
+    ref: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SharedFile:
+        size = data.get("size")
+        return cls(
+            str(data.get("name") or ""), int(size) if size is not None else None, str(data["ref"])
+        )
+
+
+@dataclass(frozen=True)
 class Message:
     """A command someone typed (or pressed as a button)."""
 
@@ -63,6 +83,7 @@ class Message:
     # Platform details its adapter needs to answer this message (Slack: the response_url,
     # the command as typed, the button pressed); opaque to the core, like SentMessage.extra.
     extra: Mapping[str, str] = field(default_factory=dict, hash=False)
+    files: tuple[SharedFile, ...] = ()  # posted with the command
 
     def to_json(self) -> dict[str, Any]:
         """The command as the store keeps it while it runs (bot.inflight)."""
@@ -72,6 +93,7 @@ class Message:
             "place": self.place.to_json(),
             "id": self.id,
             "extra": dict(self.extra),
+            "files": [each.to_json() for each in self.files],
         }
 
     @classmethod
@@ -89,6 +111,7 @@ class Message:
             Place.from_json(data["place"]),
             data.get("id"),
             {str(k): str(v) for k, v in (data.get("extra") or {}).items()},
+            tuple(SharedFile.from_json(each) for each in data.get("files") or ()),
         )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +117,10 @@ class WebexAdapter:
                 "webex delivery not handled resource=%s error=%s", delivery.get("resource"), error
             )
             return None
+
+    def read_file(self, ref: str) -> AsyncIterator[bytes]:
+        """A file attached to a person's message (bot.outbox.FileReader)."""
+        return self._client.download(ref)
 
     # Outbound --------------------------------------------------------------------------
 

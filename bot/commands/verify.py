@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.access import Role
 from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
-from bot.footage import DeliveredFile, hash_file, read_checksum
+from bot.footage import DeliveredFile, TooLarge, hash_chunks, hash_file, read_checksum
 from bot.grammar.formatting import local_span, local_time, size
 from bot.grammar.tokens import ParseError, echo, join_words
 from bot.grammar.usage import CommandHelp, drop_commas
 from bot.grammar.when import TIME_FORMS_HELP, Range, parse_when, resolve
-from bot.messages import Reply, Tone, literal
+from bot.messages import Reply, SharedFile, Tone, literal
+from bot.outbox import FileUnreadable, NoAdapter
 from bot.router import Command
 from bot.store import Outcome
 
@@ -38,8 +39,8 @@ VERIFY_HELP = CommandHelp(
         "verify /path/to/clip.mp4",
     ),
     details=(
-        "The checksum is the 64 hex digits `shasum -a 256 <file>` prints. In the console, "
-        "give a file's path instead and mvbot computes it."
+        "The checksum is the 64 hex digits `shasum -a 256 <file>` prints. Or upload the "
+        "file with the word verify (Slack, Webex); in the console, give a file's path."
     ),
 )
 
@@ -57,6 +58,11 @@ FOOTAGE_HELP = CommandHelp(
 
 async def run_verify(request: Request, tokens: list[str]) -> Outcome:
     words = drop_commas(tokens)
+    posted = request.message.files
+    if posted and not words:
+        for shared in posted[:MATCHES_SHOWN]:
+            await _answer(request, await _posted_checksum(request, shared), shared.name)
+        return Outcome.OK
     if len(words) != 1:
         raise ParseError(
             "Give one SHA-256 checksum (64 hex digits) — try `verify <sha256>`."
@@ -64,18 +70,27 @@ async def run_verify(request: Request, tokens: list[str]) -> Outcome:
             else "Which file? Try `verify <sha256>` with the file's SHA-256 checksum."
         )
     checksum = read_checksum(words[0]) or await _local_checksum(request, words[0])
+    await _answer(request, checksum)
+    return Outcome.OK
+
+
+async def _answer(request: Request, checksum: str, name: str | None = None) -> None:
     found = await request.services.footage.matching(checksum)
     if not found:
+        text = f"No file that mvbot delivered has this checksum (`{checksum}`)."
+        if name:
+            text = f"No file that mvbot delivered is identical to `{_name(name)}` (`{checksum}`)."
         await request.say(
             Reply(
-                f"No file that mvbot delivered has this checksum (`{checksum}`).",
+                text,
                 tone=Tone.WARNING,
                 context=("A copy that was changed in any way has a different checksum.",),
             )
         )
-        return Outcome.OK
+        return
     first, *later = found
-    lines = [f"Identical to {_described(first)}."]
+    head = f"`{_name(name)}` is identical" if name else "Identical"
+    lines = [f"{head} to {_described(first)}."]
     lines += [f"- also {_delivery(f)}" for f in later[: MATCHES_SHOWN - 1]]
     if len(later) >= MATCHES_SHOWN:
         lines.append(f"- and {len(later) - MATCHES_SHOWN + 1} more deliveries")
@@ -84,7 +99,25 @@ async def run_verify(request: Request, tokens: list[str]) -> Outcome:
             "\n".join(lines), tone=Tone.SUCCESS, title="Verified", context=(f"SHA-256 {checksum}",)
         )
     )
-    return Outcome.OK
+
+
+def _name(name: str | None) -> str:
+    """A file name someone chose, inside a code span: no backtick, one line, short."""
+    return " ".join((name or "").replace("`", "'").split())[:100]
+
+
+async def _posted_checksum(request: Request, shared: SharedFile) -> str:
+    """The SHA-256 of a file posted with the command, streamed from its platform."""
+    services, platform = request.services, request.message.place.platform
+    limit = services.clips.verify_max_size
+    if shared.size is not None and shared.size > limit:
+        raise TooLarge(f"`{_name(shared.name)}` is over the {size(limit)} that verify checks.")
+    try:
+        return await hash_chunks(services.outbox.read_file(platform, shared.ref), limit)
+    except NoAdapter:
+        raise UserError("I cannot read files posted here — give its SHA-256 instead.") from None
+    except FileUnreadable as error:
+        raise UserError(str(error)) from None
 
 
 async def _local_checksum(request: Request, word: str) -> str:
