@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from bot.messages import Attachment, Button, Field, Hyperlink, Reply, Tone, safe_link
+from bot.messages import Attachment, Button, Field, Hyperlink, Mention, Reply, Tone, safe_link
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Heading:
     title: str | None
     text: str
     links: tuple[Hyperlink, ...] = ()
+    mentions: tuple[Mention, ...] = ()  # drawn as the platform's mentions where it can
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def walk(reply: Reply) -> list[Part]:
     decides where a reply goes, not how it looks.
     """
     shown = tuple(link for link in reply.links if link.url in reply.text)
-    parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text, shown)]
+    named = tuple(m for m in reply.mentions if m.label and m.label in reply.text)
+    parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text, shown, named)]
     if reply.fields:
         parts.append(Fields(reply.fields))
     if rest := tuple(link for link in reply.links if link not in shown):

@@ -143,6 +143,18 @@ class Hyperlink:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A room or person mvbot names from its own records (never from what someone typed):
+    where a reply's text shows `label`, a renderer on `platform` draws its own mention
+    (Slack `<#C…>`, `<@U…>`; Webex a person); anywhere else, the label as text."""
+
+    label: str
+    platform: str
+    kind: str  # "room" or "person"
+    id: str
+
+
+@dataclass(frozen=True)
 class Button:
     """A button that, when pressed, runs `command` as if its presser had typed it."""
 
@@ -187,6 +199,7 @@ class Reply:
     # Links from the API (the dashboard at the clip's start), drawn as buttons that open them;
     # only https links (`safe_link`) are ever drawn.
     link_buttons: tuple[Hyperlink, ...] = ()
+    mentions: tuple[Mention, ...] = ()  # rooms and people the text names by their labels
 
     @property
     def failed(self) -> bool:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.messages import Reply, Tone
+from adapters.console.render import render
+from adapters.slack.blocks import mrkdwn
+from adapters.webex.markdown import inline
+from bot.messages import Mention, Reply, Tone
 from bot.store import Outcome
 from tests.bot_fixtures import (  # noqa: F401
     DEFAULT_ACCESS,
@@ -40,7 +43,12 @@ async def test_verify_names_the_clip_its_checksum_belongs_to(bot: BotUnderTest) 
     assert answer.text.startswith("Identical to the clip of *Lobby* ")
     # The span as the clip's own reply showed it, in the camera's zone.
     assert field_value(clip, "Local") in answer.text
-    assert "delivered in R1 on " in answer.text and answer.text.endswith("to U1.")
+    assert "delivered in #R1 on " in answer.text and answer.text.endswith("to @U1.")
+    # The room and the asker as mvbot recorded them, for the platform to draw as mentions.
+    assert {(m.kind, m.id, m.platform) for m in answer.mentions} == {
+        ("room", "R1", "memory"),
+        ("person", "U1", "memory"),
+    }
     assert len((await bot.ask(f"verify {checksum}"))[-1].text.split("\n")) == 1  # once
 
 
@@ -127,3 +135,17 @@ async def test_a_deferred_clip_is_logged_once_when_it_is_posted(bot: BotUnderTes
     key = f"clip-{(await bot.store.jobs(kind='clip'))[0].id}"
     assert not await bot.running.services.footage.record(key, logged[0])
     assert len(await bot.running.services.footage.matching(logged[0].sha256)) == 1
+
+
+def test_only_mentions_mvbot_recorded_on_the_same_platform_are_drawn() -> None:
+    room = Mention("#C1", "slack", "room", "C1")
+    person = Mention("@ann", "slack", "person", "U1")
+    text = "delivered in #C1 to @ann"
+    assert mrkdwn(text, mentions=(room, person)) == "delivered in <#C1> to <@U1>"
+    # Another platform's ids, or an id that is not one, are only their labels.
+    hostile = Mention("@x", "slack", "person", "U1><!channel")
+    assert mrkdwn("to @x", mentions=(hostile,)) == "to @x"
+    assert "<" not in inline(text, mentions=(room, person))
+    webex = Mention("@Ann", "webex", "person", "Y2lzY29zcGFyazovL3Vz")
+    assert inline("to @Ann", mentions=(webex,)) == "to <@personId:Y2lzY29zcGFyazovL3Vz|Ann>"
+    assert render(Reply(text, mentions=(room, person))) == text

@@ -69,6 +69,8 @@ async def test_a_file_uploaded_to_slack_with_verify_is_recognised(
     )
     text = json.dumps(answer.params["blocks"])
     assert "evidence copy.mp4" in text and "is identical to the clip of *Lobby*" in text
+    # Room and asker as Slack mentions of what mvbot recorded (C1, U1), not typed text.
+    assert "delivered in <#C1> on " in text and text.count("<@U1>") == 1
     (download,) = [c for c in fake.calls[since:] if c.method == "download"]
     assert download.params["file_id"] == copy
 
@@ -120,7 +122,9 @@ async def test_a_file_attached_in_webex_with_verify_is_recognised(
             )
         )
         answer = await fake.wait_for_post(lambda p: "Verified" in str(p.message["text"]), WAIT)
-        assert "attachment 1` is identical to the clip of **Lobby**" in str(answer.message["text"])
+        said = str(answer.message["text"])
+        assert "attachment 1` is identical to the clip of **Lobby**" in said
+        assert f"to <@personId:{ann['id']}|Ann Lee>" in said  # a Webex mention of the asker
         (download,) = fake.calls("GET", "contents/")
         assert download.headers["authorization"] == f"Bearer {TOKEN}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Named, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
 from adapters.walk import (
     Buttons,
@@ -18,7 +18,7 @@ from adapters.walk import (
     Table,
     walk,
 )
-from bot.messages import Hyperlink, Reply, Tone
+from bot.messages import Hyperlink, Mention, Reply, Tone
 
 _MARKS = {
     Tone.INFO: "",
@@ -41,17 +41,19 @@ def _draw(span: Span) -> str:
             return f"`{unscheme(text)}`"
         case Anchor(found):
             return found.url
+        case Named(mention):
+            return defang(mention.label)
     assert_never(span)
 
 
-def _plain(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
-    return lines(text, _draw, links=links)
+def _plain(text: str, links: tuple[Hyperlink, ...] = (), mentions: tuple[Mention, ...] = ()) -> str:
+    return lines(text, _draw, links=links, mentions=mentions)
 
 
 def _lines(part: Part) -> list[str]:
     match part:
-        case Heading(tone, title, text, links):
-            mark, body = _MARKS[tone], _plain(text, links)
+        case Heading(tone, title, text, links, mentions):
+            mark, body = _MARKS[tone], _plain(text, links, mentions)
             return [mark + defang(title), body] if title else [mark + body]
         case Fields(fields):
             width = max(len(f.label) for f in fields)

@@ -17,7 +17,7 @@ from bot.grammar.formatting import local_span, local_time, size
 from bot.grammar.tokens import ParseError, echo, join_words
 from bot.grammar.usage import CommandHelp, drop_commas
 from bot.grammar.when import TIME_FORMS_HELP, Range, parse_when, resolve
-from bot.messages import Reply, SharedFile, Tone, literal
+from bot.messages import Mention, Reply, SharedFile, Tone, literal
 from bot.outbox import FileUnreadable, NoAdapter
 from bot.router import Command
 from bot.store import Outcome
@@ -90,13 +90,21 @@ async def _answer(request: Request, checksum: str, name: str | None = None) -> N
         return
     first, *later = found
     head = f"`{_name(name)}` is identical" if name else "Identical"
-    lines = [f"{head} to {_described(first)}."]
-    lines += [f"- also {_delivery(f)}" for f in later[: MATCHES_SHOWN - 1]]
+    told, mentions = _delivery(first)
+    lines = [f"{head} to {_what(first)} {told}."]
+    for other in later[: MATCHES_SHOWN - 1]:
+        told, named = _delivery(other)
+        lines.append(f"- also {told}")
+        mentions += named
     if len(later) >= MATCHES_SHOWN:
         lines.append(f"- and {len(later) - MATCHES_SHOWN + 1} more deliveries")
     await request.say(
         Reply(
-            "\n".join(lines), tone=Tone.SUCCESS, title="Verified", context=(f"SHA-256 {checksum}",)
+            "\n".join(lines),
+            tone=Tone.SUCCESS,
+            title="Verified",
+            context=(f"SHA-256 {checksum}",),
+            mentions=mentions,
         )
     )
 
@@ -146,17 +154,17 @@ def _what(file: DeliveredFile) -> str:
     return f"the {file.kind} of *{literal(file.camera)}* {when}"
 
 
-def _delivery(file: DeliveredFile) -> str:
-    """'delivered in R1 on Tue 24 Nov 14:35:01 EST to alice' (the camera's zone)."""
+def _delivery(file: DeliveredFile) -> tuple[str, tuple[Mention, ...]]:
+    """'delivered in #security on Tue 24 Nov 14:35:01 EST to @alice' (the camera's zone),
+    with the room and the asker as mentions their platform draws (mvbot's own records)."""
     assert file.delivered_at is not None
-    room = file.place.room_id + (" (in a thread)" if file.place.thread_id else "")
-    asker = file.asker.name or file.asker.id
+    place, asker = file.place, file.asker
+    room = Mention(f"#{place.room_id}", place.platform, "room", place.room_id)
+    person = Mention(f"@{asker.name or asker.id}", asker.platform, "person", asker.id)
+    thread = " (in a thread)" if place.thread_id else ""
     on = local_time(file.delivered_at, _zone(file))
-    return f"delivered in {literal(room)} on {on} to {literal(asker)}"
-
-
-def _described(file: DeliveredFile) -> str:
-    return f"{_what(file)} {_delivery(file)}"
+    text = f"delivered in {literal(room.label)}{thread} on {on} to {literal(person.label)}"
+    return text, (room, person)
 
 
 # footage log ----------------------------------------------------------------------------
