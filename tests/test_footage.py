@@ -119,6 +119,12 @@ async def test_footage_log_lists_clips_and_snapshots_with_their_askers_for_admin
         warehouse = (await bot.ask("footage log warehouse", user=ADMIN))[-1]
         assert [r[2] for r in warehouse.table[1:]] == ["Warehouse"]
 
+        # Several cameras in one ask: each camera's clip, in the summary's thread.
+        await bot.ask("clip lobby, warehouse 10m ago 5s", user="U1")
+        both = await bot.running.services.footage.recent(limit=2)
+        assert sorted(f.camera for f in both) == ["Lobby", "Warehouse"]
+        assert all(f.place.thread_id and f.asker.id == "U1" for f in both)
+
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_deferred_clip_is_logged_once_when_it_is_posted(bot: BotUnderTest) -> None:

@@ -13,6 +13,7 @@ from bot.access import Role
 from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
 from bot.footage import DeliveredFile, TooLarge, hash_chunks, hash_file, read_checksum
+from bot.footage.delivered_log import LOG_LIMIT
 from bot.grammar.formatting import local_span, local_time, size
 from bot.grammar.tokens import ParseError, echo, join_words
 from bot.grammar.usage import CommandHelp, drop_commas
@@ -235,6 +236,8 @@ async def run_footage(request: Request, tokens: list[str]) -> Outcome:
             )
         )
     count = f"{len(rows)} deliver{'y' if len(rows) == 1 else 'ies'}"
+    if len(rows) == LOG_LIMIT:
+        count = f"the latest {LOG_LIMIT} deliveries (name a camera or `since …` to narrow it)"
     await request.say(
         Reply(
             f"Footage log{scope}: {count}, newest first.", title="Footage log", table=tuple(table)
