@@ -20,7 +20,7 @@ from bot.clips.retries import DeferredJobs, Prepared, person_from_json, person_t
 from bot.clips.stills import SNAPSHOT_KIND, PendingSnapshots
 from bot.grammar.formatting import short_span
 from bot.meraki import Priority
-from bot.messages import Person, Place
+from bot.messages import Person, Place, Reply
 from bot.services import Services
 from bot.store import JobRecord
 
@@ -88,7 +88,11 @@ class PendingClips(DeferredJobs):
         spec = ClipSpec.from_json(payload["clip"])
         return spec.camera, spec.start
 
-    async def _fetch(self, job: JobRecord, place: Place) -> Prepared:
+    async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
+        prepared = await self._prepare(job, Place.from_json(job.place or {}))
+        return prepared.reply, prepared.detail
+
+    async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
         services, spec = self.services, ClipSpec.from_json(job.payload["clip"])
         priority = Priority(job.payload.get("priority", Priority.INTERACTIVE))
         dashboard = await services.dashboard.soon(spec.serial, spec.start, place)

@@ -128,7 +128,7 @@ class DeferredJobs(ABC):
         name = self._subject(job.payload)[0]
         file: DeliveredFile | None = None
         try:
-            prepared = await self._fetch(job, place)
+            prepared = await self._prepare(job, place)
             reply, detail, file = prepared.reply, prepared.detail, prepared.file
             outcome = "delivered"
         except TooRecent:
@@ -211,8 +211,14 @@ class DeferredJobs(ABC):
         """The camera's name and the moment asked for (the audit names the job by them)."""
 
     @abstractmethod
-    async def _fetch(self, job: JobRecord, place: Place) -> Prepared:
-        """Fetch what the job asks for, to post in `place`."""
+    async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
+        """Fetch what the job asks for: the reply that posts it and the audit's detail."""
+
+    async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
+        """What the job posts in `place`. A job that delivers a file overrides this to name
+        the file too (`Prepared.file`), entered in the footage log once it is posted."""
+        reply, detail = await self._fetch(job)
+        return Prepared(reply, detail)
 
     @abstractmethod
     async def _when(self, payload: Mapping[str, Any]) -> str:

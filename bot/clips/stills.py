@@ -18,7 +18,7 @@ from bot.clips.replies import snapshot_reply
 from bot.clips.retries import DeferredJobs, Prepared, person_from_json, person_to_json
 from bot.grammar.formatting import local_time
 from bot.meraki import Priority
-from bot.messages import Attachment, Person, Place
+from bot.messages import Attachment, Person, Place, Reply
 from bot.services import Services
 from bot.store import JobRecord
 
@@ -50,7 +50,11 @@ class PendingSnapshots(DeferredJobs):
         asked = payload["snapshot"]
         return str(asked["camera"]), datetime.fromisoformat(str(asked["at"]))
 
-    async def _fetch(self, job: JobRecord, place: Place) -> Prepared:
+    async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
+        prepared = await self._prepare(job, Place.from_json(job.place or {}))
+        return prepared.reply, prepared.detail
+
+    async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
         name, at = self._subject(job.payload)
         serial = str(job.payload["snapshot"]["serial"])
         attachment = snapshot_path(self.services, serial, at)
