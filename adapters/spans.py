@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from bot.messages import Hyperlink
+from bot.messages import Hyperlink, Mention
 
 # Escaped markers travel as private-use characters while the subset is read, so the
 # bold and code patterns never see them; they come back as the literal characters.
@@ -58,25 +58,38 @@ class Anchor:
     link: Hyperlink
 
 
-Span: TypeAlias = Plain | Bold | Code | Anchor
+@dataclass(frozen=True)
+class Named:
+    """A room or person mvbot named (bot.messages.Mention), where its label stands."""
+
+    mention: Mention
 
 
-def _anchored(text: str, links: tuple[Hyperlink, ...]) -> list[Span]:
-    """Plain text with the reply's own URLs cut out as anchors (longest first)."""
-    if not links:
+Span: TypeAlias = Plain | Bold | Code | Anchor | Named
+
+
+def _anchored(
+    text: str, links: tuple[Hyperlink, ...], mentions: tuple[Mention, ...] = ()
+) -> list[Span]:
+    """Plain text with the reply's own URLs cut out as anchors and its mentions' labels as
+    named rooms and people (longest first)."""
+    marks: dict[str, Span] = {m.label: Named(m) for m in mentions if m.label}
+    marks.update({link.url: Anchor(link) for link in links})
+    if not marks:
         return [Plain(text)] if text else []
-    by_url = {link.url: link for link in links}
-    pattern = "|".join(re.escape(url) for url in sorted(by_url, key=len, reverse=True))
+    pattern = "|".join(re.escape(found) for found in sorted(marks, key=len, reverse=True))
     out: list[Span] = []
     for index, piece in enumerate(re.split(f"({pattern})", text)):
         if index % 2:
-            out.append(Anchor(by_url[piece]))
+            out.append(marks[piece])
         elif piece:
             out.append(Plain(piece))
     return out
 
 
-def spans(line: str, links: tuple[Hyperlink, ...] = ()) -> list[Span]:
+def spans(
+    line: str, links: tuple[Hyperlink, ...] = (), mentions: tuple[Mention, ...] = ()
+) -> list[Span]:
     """One line of the subset as plain, bold and code spans, markers removed, escapes undone;
     a URL of `links` in plain text becomes an anchor (the only links a renderer draws)."""
     hidden = _ESCAPED.sub(lambda m: _HIDE[m.group()], line)
@@ -89,7 +102,7 @@ def spans(line: str, links: tuple[Hyperlink, ...] = ()) -> list[Span]:
             if inner % 2:
                 out.append(Bold(text.translate(_SHOW)))
             else:
-                out.extend(_anchored(text.translate(_SHOW), links))
+                out.extend(_anchored(text.translate(_SHOW), links, mentions))
     return out
 
 
@@ -133,13 +146,14 @@ def lines(
     *,
     start: Callable[[str], str] | None = None,
     links: tuple[Hyperlink, ...] = (),
+    mentions: tuple[Mention, ...] = (),
 ) -> str:
     """Render every line of `text`: the core's list marker kept, each span drawn by `draw`,
     and `start` (if any) given the first plain text of a line (block markup lives there)."""
     out: list[str] = []
     for line in text.split("\n"):
         marker, rest = bullet(line)
-        parts = spans(rest, links)
+        parts = spans(rest, links, mentions)
         drawn = [draw(span) for span in parts]
         if start is not None and parts and isinstance(parts[0], Plain) and not marker:
             drawn[0] = start(drawn[0])

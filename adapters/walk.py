@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from bot.messages import Attachment, Button, Field, Hyperlink, Reply, Tone
+from bot.messages import Attachment, Button, Field, Hyperlink, Mention, Reply, Tone, safe_link
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Heading:
     title: str | None
     text: str
     links: tuple[Hyperlink, ...] = ()
+    mentions: tuple[Mention, ...] = ()  # drawn as the platform's mentions where it can
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,19 @@ class Buttons:
     buttons: tuple[Button, ...]
 
 
-Part: TypeAlias = Heading | Fields | Links | Table | File | SmallPrint | Buttons
+@dataclass(frozen=True)
+class LinkButtons:
+    """Buttons that open a link ("Open in Dashboard"), never run a command; https only."""
+
+    links: tuple[Hyperlink, ...]
+
+
+Part: TypeAlias = Heading | Fields | Links | Table | File | SmallPrint | Buttons | LinkButtons
 
 
 def walk(reply: Reply) -> list[Part]:
-    """Heading, fields, links, table, file, small print, buttons: each only when the reply has it,
+    """Heading, fields, links, table, file, small print, buttons, link buttons: each only when
+    the reply has it,
     except the heading and the small print, which are always there.
 
     Small print is walked even when empty because an adapter adds its own lines to it
@@ -67,7 +76,8 @@ def walk(reply: Reply) -> list[Part]:
     decides where a reply goes, not how it looks.
     """
     shown = tuple(link for link in reply.links if link.url in reply.text)
-    parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text, shown)]
+    named = tuple(m for m in reply.mentions if m.label and m.label in reply.text)
+    parts: list[Part] = [Heading(reply.tone, reply.title or None, reply.text, shown, named)]
     if reply.fields:
         parts.append(Fields(reply.fields))
     if rest := tuple(link for link in reply.links if link not in shown):
@@ -79,4 +89,11 @@ def walk(reply: Reply) -> list[Part]:
     parts.append(SmallPrint(reply.context))
     if reply.buttons:
         parts.append(Buttons(reply.buttons))
+    if opened := link_buttons(reply):
+        parts.append(LinkButtons(opened))
     return parts
+
+
+def link_buttons(reply: Reply) -> tuple[Hyperlink, ...]:
+    """The reply's link buttons that may be drawn: an unsafe URL is dropped, never shown."""
+    return tuple(link for link in reply.link_buttons if safe_link(link.url))

@@ -53,6 +53,26 @@ class Place:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file someone posted with a command (`verify` and an upload): its adapter reads it
+    by `ref` (a Slack file id, a Webex content URL), which is opaque to the core."""
+
+    name: str
+    size: int | None  # bytes, when the platform says
+    ref: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SharedFile:
+        size = data.get("size")
+        return cls(
+            str(data.get("name") or ""), int(size) if size is not None else None, str(data["ref"])
+        )
+
+
+@dataclass(frozen=True)
 class Message:
     """A command someone typed (or pressed as a button)."""
 
@@ -63,6 +83,7 @@ class Message:
     # Platform details its adapter needs to answer this message (Slack: the response_url,
     # the command as typed, the button pressed); opaque to the core, like SentMessage.extra.
     extra: Mapping[str, str] = field(default_factory=dict, hash=False)
+    files: tuple[SharedFile, ...] = ()  # posted with the command
 
     def to_json(self) -> dict[str, Any]:
         """The command as the store keeps it while it runs (bot.inflight)."""
@@ -72,6 +93,7 @@ class Message:
             "place": self.place.to_json(),
             "id": self.id,
             "extra": dict(self.extra),
+            "files": [each.to_json() for each in self.files],
         }
 
     @classmethod
@@ -89,6 +111,7 @@ class Message:
             Place.from_json(data["place"]),
             data.get("id"),
             {str(k): str(v) for k, v in (data.get("extra") or {}).items()},
+            tuple(SharedFile.from_json(each) for each in data.get("files") or ()),
         )
 
 
@@ -117,6 +140,18 @@ class Hyperlink:
 
     label: str
     url: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A room or person mvbot names from its own records (never from what someone typed):
+    where a reply's text shows `label`, a renderer on `platform` draws its own mention
+    (Slack `<#C…>`, `<@U…>`; Webex a person); anywhere else, the label as text."""
+
+    label: str
+    platform: str
+    kind: str  # "room" or "person"
+    id: str
 
 
 @dataclass(frozen=True)
@@ -161,6 +196,10 @@ class Reply:
     private: bool = False  # only the person who asked may see it
     table: tuple[tuple[str, ...], ...] = ()  # first row is the header
     links: tuple[Hyperlink, ...] = ()  # mvbot's own links, drawn as real links after the fields
+    # Links from the API (the dashboard at the clip's start), drawn as buttons that open them;
+    # only https links (`safe_link`) are ever drawn.
+    link_buttons: tuple[Hyperlink, ...] = ()
+    mentions: tuple[Mention, ...] = ()  # rooms and people the text names by their labels
 
     @property
     def failed(self) -> bool:
@@ -168,6 +207,18 @@ class Reply:
 
 
 _MARKERS = re.compile(r"([\\*`])")
+_UNSAFE_IN_URL = re.compile(r"[\s<>\"'`\\{}|^\x00-\x1f\x7f]")
+MAX_URL = 2000
+
+
+def safe_link(url: str) -> bool:
+    """Whether a URL that came from outside mvbot (the Dashboard API) may be drawn as a link:
+    https to a named host, short, and with no character a renderer's markup could act on."""
+    if len(url) > MAX_URL or _UNSAFE_IN_URL.search(url):
+        return False
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return scheme == "https" and bool(host) and "@" not in host
 
 
 def literal(words: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -107,6 +107,19 @@ class PostFinder(Protocol):
         ...
 
 
+@runtime_checkable
+class FileReader(Protocol):
+    """An adapter that can read a file someone posted with a command (optional)."""
+
+    def read_file(self, ref: str) -> AsyncIterator[bytes]:
+        """The file's bytes in chunks, as the platform serves them (SharedFile.ref)."""
+        ...
+
+
+class FileUnreadable(Exception):
+    """A posted file could not be read from its platform; `str()` is a sentence for the asker."""
+
+
 class CannotLookUp(Exception):
     """The platform cannot tell whether a post exists here: the caller posts (at least once)."""
 
@@ -202,6 +215,14 @@ class Outbox:
         if not isinstance(adapter, Redelivering):
             return None
         return adapter.redelivery(key, raw)
+
+    def read_file(self, platform: str, ref: str) -> AsyncIterator[bytes]:
+        """A posted file's bytes, read by its platform's adapter; NoAdapter when no adapter
+        for it runs here or it cannot read files."""
+        adapter: object = self._adapters.get(platform)
+        if not isinstance(adapter, FileReader):
+            raise NoAdapter(f"the {platform} adapter cannot read posted files")
+        return adapter.read_file(ref)
 
     async def send_direct(self, platform: str, email: str, reply: Reply) -> bool:
         """Message the person with `email` directly on `platform`; False when that platform's

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from bot.access import AccessPolicy
 from bot.cameras.catalog import CameraCatalog
 from bot.config import ClipsSettings
+from bot.footage import DashboardLinks, FootageLog
 from bot.meraki import MerakiClient
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
@@ -36,3 +38,14 @@ class Services:
     person_zones: Mapping[str, str] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utc_now
+
+    @cached_property
+    def footage(self) -> FootageLog:
+        """Every file delivered (bot.footage): exports, incidents, clips and snapshots call
+        `footage.record(key, DeliveredFile(...))` once the post carrying it went out."""
+        return FootageLog(self.store.engine, lambda: self.clock())
+
+    @cached_property
+    def dashboard(self) -> DashboardLinks:
+        """ "Open in Dashboard" links, in the rooms marked as dashboard-user rooms."""
+        return DashboardLinks(self.store.engine, self.meraki, lambda: self.clock())

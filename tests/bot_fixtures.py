@@ -145,8 +145,8 @@ def bot_starter_fixture(
     database_url: str, tmp_path: Path, bot_simulator: SimulatorServer
 ) -> BotStarter:
     """`async with bot_starter(access=..., clips=..., simulator=...) as bot:` — settings
-    sections replace the defaults above; several starts share one database and data
-    directory, as a restarted process would."""
+    sections replace the defaults above (`platform=` names the room's platform); several
+    starts share one database and data directory, as a restarted process would."""
     data_dir = tmp_path / "data"
 
     @asynccontextmanager
@@ -155,10 +155,11 @@ def bot_starter_fixture(
         clips: Mapping[str, Any] | None = None,
         simulator: SimulatorServer | None = None,
         exports: Mapping[str, Any] | None = None,
+        platform: str = "memory",
     ) -> AsyncIterator[BotUnderTest]:
         cloud = simulator or bot_simulator
         settings = bot_settings(cloud, database_url, data_dir, access, clips, exports)
-        room = MemoryAdapter()
+        room = MemoryAdapter(platform=platform)
         async with running_bot(settings, [room]) as running:
             yield BotUnderTest(room, running, cloud, settings)
 

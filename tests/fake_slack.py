@@ -2,7 +2,8 @@
 
 `FakeSlack` answers the Web API methods the adapter calls (auth.test, users.info,
 users.lookupByEmail, chat.postMessage, chat.update, chat.postEphemeral, the
-files_upload_v2 trio with an upload URL on itself, files.info, apps.connections.open, and
+files_upload_v2 trio with an upload URL on itself, files.info (with a
+`url_private_download` on itself that wants the bot token), apps.connections.open, and
 conversations.history / conversations.replies over what the bot posted, with message
 metadata when asked for `include_all_metadata` as Slack does), the
 response_urls it hands out, and a Socket Mode WebSocket. It is as strict as Slack where
@@ -147,6 +148,15 @@ class FakeSlack:
 
     # Looking at what was received ----------------------------------------------------
 
+    def add_file(self, name: str, data: bytes) -> str:
+        """A file a person uploaded to Slack (to post with a command); its file id."""
+        file_id = f"F{next(self._ts):06d}"
+        path = self.files / f"{file_id}-shared"
+        path.write_bytes(data)
+        self._file_names[file_id] = name
+        self.uploads[file_id] = path
+        return file_id
+
     def to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -214,6 +224,7 @@ class FakeSlack:
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/upload/{file_id}", self._upload, methods=["POST"]),
+                Route("/private/{file_id}", self._private, methods=["GET"]),
                 Route("/response/{n}", self._response, methods=["POST"]),
                 WebSocketRoute("/socket", self._socket_endpoint),
             ]
@@ -357,8 +368,22 @@ class FakeSlack:
             for channel, stamps in self._shares.get(file_id, {}).items():
                 kind = "public" if channel.startswith("C") else "private"
                 shares.setdefault(kind, {})[channel] = [{"ts": t} for t in stamps]
-        file = {"id": file_id, "name": self._file_names[file_id], "shares": shares}
+        file: dict[str, Any] = {"id": file_id, "name": self._file_names[file_id], "shares": shares}
+        if file_id in self.uploads:
+            file["size"] = self.uploads[file_id].stat().st_size
+            file["url_private_download"] = f"{self.url}/private/{file_id}"
         return {"ok": True, "file": file}
+
+    async def _private(self, request: Request) -> Response:
+        """A file's bytes, for the bot token only (Slack's url_private_download)."""
+        file_id = request.path_params["file_id"]
+        await self._record(Call("download", {"file_id": file_id}, dict(request.headers)))
+        if request.headers.get("authorization") != f"Bearer {BOT_TOKEN}":
+            return Response("not authorized", status_code=403)
+        path = self.uploads.get(file_id)
+        if path is None:
+            return Response("no such file", status_code=404)
+        return Response(path.read_bytes(), media_type="application/octet-stream")
 
     def _keep(
         self,

@@ -18,7 +18,7 @@ import email.parser
 import email.policy
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -130,6 +130,7 @@ class FakeWebex:
         self.received: list[Received] = []
         self.posted: list[Posted] = []
         self.room_types: dict[str, str] = {}
+        self.contents: dict[str, bytes] = {}  # content id -> a message's file
         # Webex documents that a bot lists a group space's messages only with
         # mentionedPeople=me; whether it refuses otherwise is unverified: a test may say so.
         self.refuse_listing = False
@@ -168,8 +169,10 @@ class FakeWebex:
         room_type: str = "group",
         html: str | None = None,
         parent_id: str | None = None,
+        files: Sequence[bytes] = (),
     ) -> Json:
-        """Store a message someone wrote; the webhook delivery that announces it."""
+        """Store a message someone wrote (with `files` attached); the webhook delivery that
+        announces it."""
         self.room_types[room] = room_type
         message = {
             "id": webex_id("MESSAGE", f"user-{next(self._ids)}"),
@@ -184,8 +187,17 @@ class FakeWebex:
             message["html"] = html
         if parent_id is not None:
             message["parentId"] = parent_id
+        if files:
+            message["files"] = [
+                self._content(f"{message['id']}/{i}", f) for i, f in enumerate(files)
+            ]
         self.messages[message["id"]] = message
         return self.delivery("messages", message)
+
+    def _content(self, content_id: str, data: bytes) -> str:
+        """Keep a file; its URL, which answers only with the bot's token (GET contents/…)."""
+        self.contents[content_id] = data
+        return f"{self.url}contents/{content_id}"
 
     def card_press(self, card: Json, person: Json, inputs: Mapping[str, Any]) -> Json:
         """Someone pressed a button on `card` (a message with a card)."""
@@ -255,6 +267,7 @@ class FakeWebex:
                 route("messages/{id}", self._message, "GET"),
                 route("messages/{id}", self._edit_message, "PUT"),
                 route("attachment/actions/{id}", self._action, "GET"),
+                route("contents/{id:path}", self._contents, "GET"),
                 route("webhooks", self._list_webhooks, "GET"),
                 route("webhooks", self._create_webhook, "POST"),
                 route("webhooks/{id}", self._update_webhook, "PUT"),
@@ -315,6 +328,11 @@ class FakeWebex:
             return _error(404, "Message not found.")
         return JSONResponse(self.messages[id])
 
+    async def _contents(self, body: Json, upload: None, id: str) -> Response:
+        if id not in self.contents:
+            return _error(404, "Content not found.")
+        return Response(self.contents[id], media_type="application/octet-stream")
+
     async def _action(self, body: Json, upload: None, id: str) -> Response:
         if id not in self.actions:
             return _error(404, "Attachment action not found.")
@@ -352,7 +370,7 @@ class FakeWebex:
         if attachments:
             message["attachments"] = attachments
         if upload is not None:
-            message["files"] = [f"{self.url}contents/{message['id']}/0"]
+            message["files"] = [self._content(f"{message['id']}/0", upload.data)]
         self.messages[message["id"]] = message
         async with self._changed:
             self.posted.append(Posted(message, upload))

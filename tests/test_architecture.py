@@ -19,7 +19,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leaf", ("simulator", "bot.grammar", "bot.messages", "bot.errors")),
     (
         "infrastructure",
-        ("bot.config", "bot.store", "bot.inflight", "bot.meraki", "bot.media", "bot.scheduler"),
+        (
+            "bot.config",
+            "bot.store",
+            "bot.inflight",
+            "bot.meraki",
+            "bot.media",
+            "bot.scheduler",
+            "bot.footage",
+        ),
     ),
     ("telemetry", ("bot.telemetry",)),
     ("web", ("bot.web",)),

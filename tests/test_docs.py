@@ -2,6 +2,7 @@ from pathlib import Path
 
 from bot.commands.cameras_list import CAMERAS_HELP
 from bot.commands.clip import CLIP_HELP
+from bot.commands.dashboard_rooms import DASHBOARD_HELP
 from bot.commands.exports import EXPORT_HELP, EXPORTS_HELP
 from bot.commands.help import HELP_HELP
 from bot.commands.incidents import INCIDENT_HELP, INCIDENTS_HELP
@@ -15,6 +16,7 @@ from bot.commands.shares import (
     SHARES_HELP,
 )
 from bot.commands.snapshot import SNAPSHOT_HELP
+from bot.commands.verify import FOOTAGE_HELP, VERIFY_HELP
 from bot.grammar import CommandHelp
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -37,6 +39,9 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     INCIDENTS_HELP,
     EXPORT_HELP,
     EXPORTS_HELP,
+    VERIFY_HELP,
+    FOOTAGE_HELP,
+    DASHBOARD_HELP,
 )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, MetaData, bindparam, inspect, text
 
 from bot.events.tables import metadata as events_metadata
 from bot.exports.tables import metadata as exports_metadata
+from bot.footage.tables import metadata as footage_metadata
 from bot.incidents.tables import metadata as incidents_metadata
 from bot.inflight.tables import metadata as inflight_metadata
 from bot.occupancy.threshold_store import metadata as occupancy_metadata
@@ -35,6 +36,7 @@ LIVE: tuple[MetaData, ...] = (
     inflight_metadata,
     incidents_metadata,
     exports_metadata,
+    footage_metadata,
 )
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Named, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
-from bot.messages import Hyperlink, Reply, Tone
+from adapters.walk import (
+    Buttons,
+    Fields,
+    File,
+    Heading,
+    LinkButtons,
+    Links,
+    Part,
+    SmallPrint,
+    Table,
+    walk,
+)
+from bot.messages import Hyperlink, Mention, Reply, Tone
 
 _MARKS = {
     Tone.INFO: "",
@@ -30,17 +41,19 @@ def _draw(span: Span) -> str:
             return f"`{unscheme(text)}`"
         case Anchor(found):
             return found.url
+        case Named(mention):
+            return defang(mention.label)
     assert_never(span)
 
 
-def _plain(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
-    return lines(text, _draw, links=links)
+def _plain(text: str, links: tuple[Hyperlink, ...] = (), mentions: tuple[Mention, ...] = ()) -> str:
+    return lines(text, _draw, links=links, mentions=mentions)
 
 
 def _lines(part: Part) -> list[str]:
     match part:
-        case Heading(tone, title, text, links):
-            mark, body = _MARKS[tone], _plain(text, links)
+        case Heading(tone, title, text, links, mentions):
+            mark, body = _MARKS[tone], _plain(text, links, mentions)
             return [mark + defang(title), body] if title else [mark + body]
         case Fields(fields):
             width = max(len(f.label) for f in fields)
@@ -59,6 +72,9 @@ def _lines(part: Part) -> list[str]:
             return [
                 "  " + "   ".join(f"[{unscheme(b.label)}: {unscheme(b.command)}]" for b in buttons)
             ]
+        case LinkButtons(opened):
+            # The operator's own terminal: the link in full, to open or copy.
+            return [f"  [{_plain(each.label)}] {each.url}" for each in opened]
     assert_never(part)
 
 

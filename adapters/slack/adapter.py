@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.routing import BaseRoute
 
+from adapters.slack.files import download
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.listeners import Listeners
 from adapters.slack.outbound import SLACK_FILE_LIMIT, Outbound
@@ -115,6 +116,10 @@ class SlackAdapter:
         key: str | None = None,
     ) -> SentMessage:
         return await self._outbound.send(place, reply, answering=answering, key=key)
+
+    def read_file(self, ref: str) -> AsyncIterator[bytes]:
+        """A file a person posted with a command (bot.outbox.FileReader)."""
+        return download(self.client, ref)
 
     async def find(self, place: Place, key: str, since: datetime) -> SentMessage | None:
         """A post carrying `key` (bot.outbox.PostFinder): message metadata, or a file's name."""

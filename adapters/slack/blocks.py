@@ -7,10 +7,22 @@ from typing import Any, assert_never
 
 from adapters.slack.inbound import Asker
 from adapters.slack.manifest import ACTION_PREFIX
-from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Named, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
-from bot.messages import Attachment, Button, Hyperlink, Reply, Tone
+from adapters.walk import (
+    Buttons,
+    Fields,
+    File,
+    Heading,
+    LinkButtons,
+    Links,
+    Part,
+    SmallPrint,
+    Table,
+    link_buttons,
+    walk,
+)
+from bot.messages import Attachment, Button, Hyperlink, Mention, Reply, Tone
 
 Block = dict[str, Any]
 
@@ -72,13 +84,28 @@ def _draw(span: Span) -> str:
             return f"`{_code(text)}`"
         case Anchor(found):
             return f"<{_target(found.url)}>"
+        case Named(mention):
+            return _mention(mention)
     assert_never(span)
 
 
-def mrkdwn(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
+_SLACK_ID = re.compile(r"[A-Z0-9]{2,40}")
+
+
+def _mention(mention: Mention) -> str:
+    """Slack's own mention of a channel or person mvbot recorded; else the label as text."""
+    if mention.platform == "slack" and _SLACK_ID.fullmatch(mention.id):
+        if mention.kind == "room" and mention.id[0] in "CG":
+            return f"<#{mention.id}>"
+        if mention.kind == "person" and mention.id[0] in "UW":
+            return f"<@{mention.id}>"
+    return literal(mention.label)
+
+
+def mrkdwn(text: str, links: tuple[Hyperlink, ...] = (), mentions: tuple[Mention, ...] = ()) -> str:
     """The core's subset as mrkdwn (the same *bold* and `code`), everything else literal
-    but for the URLs of `links`, which become links."""
-    return lines(text, _draw, links=links)
+    but for the URLs of `links`, which become links, and `mentions`, Slack's mentions."""
+    return lines(text, _draw, links=links, mentions=mentions)
 
 
 def _target(url: str) -> str:
@@ -135,9 +162,11 @@ def _code_sections(text: str) -> list[Block]:
     return [{"type": "section", "text": _mrkdwn(f"```{chunk}```")} for chunk in chunks]
 
 
-def _text_sections(text: str, links: tuple[Hyperlink, ...], icon: str = "") -> list[Block]:
+def _text_sections(
+    text: str, links: tuple[Hyperlink, ...], icon: str = "", mentions: tuple[Mention, ...] = ()
+) -> list[Block]:
     # The icon is mrkdwn already (an emoji code's `_` must stay as it is).
-    escaped = (icon + mrkdwn(text, links)) if text else icon.strip()
+    escaped = (icon + mrkdwn(text, links, mentions)) if text else icon.strip()
     pieces = [escaped[i : i + SECTION_TEXT] for i in range(0, len(escaped), SECTION_TEXT)]
     return [{"type": "section", "text": _mrkdwn(piece)} for piece in pieces if piece.strip()]
 
@@ -168,6 +197,31 @@ def actions_block(buttons: tuple[Button, ...]) -> Block:
     return {"type": "actions", "elements": button_elements(buttons)}
 
 
+def link_actions_block(opened: tuple[Hyperlink, ...]) -> Block:
+    """Buttons that open a link in the browser. Slack still reports the press; with our
+    prefix and no value it is acknowledged and runs nothing (inbound.from_actions)."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": f"{ACTION_PREFIX}open-{index}",
+                "text": _plain(_cut(each.label, BUTTON_TEXT)),
+                "url": each.url,
+            }
+            for index, each in enumerate(opened)
+        ],
+    }
+
+
+def follow_up_blocks(reply: Reply) -> list[Block]:
+    """The buttons of a reply posted as a file, which its comment cannot carry."""
+    out = [actions_block(reply.buttons)] if reply.buttons else []
+    if opened := link_buttons(reply):
+        out.append(link_actions_block(opened))
+    return out
+
+
 def image_block(file_id: str, alt: str) -> Block:
     """An uploaded image shown inside the message, by its Slack file id."""
     return {"type": "image", "slack_file": {"id": file_id}, "alt_text": _cut(alt, ALT_TEXT)}
@@ -185,13 +239,13 @@ def _blocks(
     part: Part, notes: tuple[str, ...], with_buttons: bool, image: str | None
 ) -> list[Block]:
     match part:
-        case Heading(tone, title, text, links):
+        case Heading(tone, title, text, links, mentions):
             icon = _ICONS[tone]
             if title:
                 # plain_text shows no markup at all; only the addresses need defanging.
                 header = {"type": "header", "text": _plain(_cut(icon + defang(title), HEADER_TEXT))}
-                return [header, *_text_sections(text, links)]
-            return _text_sections(text, links, icon)
+                return [header, *_text_sections(text, links, "", mentions)]
+            return _text_sections(text, links, icon, mentions)
         case Fields(fields):
             cells = [
                 _mrkdwn(_cut(f"*{literal(f.label)}*\n{mrkdwn(f.value)}", FIELD_TEXT))
@@ -215,6 +269,8 @@ def _blocks(
             return [{"type": "context", "elements": small[:CONTEXT_ELEMENTS]}] if small else []
         case Buttons(buttons):
             return [actions_block(buttons)] if with_buttons else []
+        case LinkButtons(opened):
+            return [link_actions_block(opened)] if with_buttons else []
     assert_never(part)
 
 
@@ -238,15 +294,15 @@ def blocks(
 
 def fallback_text(reply: Reply) -> str:
     """The plain summary Slack shows in notifications and where blocks cannot be shown."""
-    text = mrkdwn(reply.text, reply.links)
+    text = mrkdwn(reply.text, reply.links, reply.mentions)
     head = f"{literal(reply.title)}: {text}" if reply.title else text
     return _cut(head or "mvbot", FALLBACK_TEXT)
 
 
 def _comment_lines(part: Part, notes: tuple[str, ...]) -> list[str]:
     match part:
-        case Heading(tone, title, text, links):
-            icon, body = _ICONS[tone], mrkdwn(text, links)
+        case Heading(tone, title, text, links, mentions):
+            icon, body = _ICONS[tone], mrkdwn(text, links, mentions)
             return [f"{icon}*{literal(title)}*", body] if title else [icon + body]
         case Fields(fields):
             return [f"*{literal(f.label)}:* {mrkdwn(f.value)}" for f in fields]
@@ -256,7 +312,7 @@ def _comment_lines(part: Part, notes: tuple[str, ...]) -> list[str]:
             return [f"```{_code(table_text(rows))}```"]
         case SmallPrint(small_print):
             return [*(mrkdwn(line) for line in small_print), *notes]
-        case File() | Buttons():
+        case File() | Buttons() | LinkButtons():
             # The comment rides on the file; a comment cannot carry buttons (outbound.py).
             return []
     assert_never(part)

@@ -6,7 +6,9 @@ metadata). Slack completes uploads asynchronously, and a message that names a fi
 yet processed is refused `invalid_blocks` ("invalid slack file"), so a post is retried
 briefly (`IMAGE_WAITS`). A file shared into a channel (a clip) is a message of its own
 whose `ts` the completion does not return: `files.info` lists it under the file's shares
-once Slack has made them (`SHARE_WAITS`).
+once Slack has made them (`SHARE_WAITS`). A file a person posts with a command (`verify`)
+is read with `files.info` and its `url_private_download`, sent the bot token only when that
+URL is Slack's own (or the configured API host's).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import Attachment
+from bot.outbox import FileUnreadable
 
 UPLOAD_CHUNK = 1 << 20
 UPLOAD_TIMEOUT = httpx.Timeout(60.0, write=300.0)
@@ -106,3 +110,44 @@ async def _chunks(path: Path) -> AsyncIterator[bytes]:
             yield block
     finally:
         await asyncio.to_thread(file.close)
+
+
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0)
+SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com")
+
+
+async def download(client: AsyncWebClient, file_id: str) -> AsyncIterator[bytes]:
+    """A posted file's bytes, streamed from its url_private_download with the bot token."""
+    try:
+        answer = await client.files_info(file=file_id)
+    except SlackApiError as error:
+        raise FileUnreadable(f"Slack would not give me that file ({error_code(error)}).") from None
+    file = answer.get("file") or {}
+    url = str(file.get("url_private_download") or file.get("url_private") or "")
+    if not _slack_host(url, client.base_url):
+        raise FileUnreadable("Slack gave no download address for that file that I trust.")
+    headers = {"Authorization": f"Bearer {client.token}"}
+    try:
+        async with (
+            httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT) as http,
+            http.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code != 200:
+                raise FileUnreadable(f"Slack answered {response.status_code} for that file.")
+            async for chunk in response.aiter_bytes(UPLOAD_CHUNK):
+                yield chunk
+    except httpx.HTTPError as error:
+        raise FileUnreadable(
+            f"Reading that file from Slack failed ({type(error).__name__})."
+        ) from None
+
+
+def _slack_host(url: str, api_url: str) -> bool:
+    """https on a Slack host, or the host the Web API itself is reached at (a test's fake)."""
+    parts, api = urlsplit(url), urlsplit(api_url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and any(
+        host == h or host.endswith("." + h) for h in SLACK_FILE_HOSTS
+    ):
+        return True
+    return bool(host) and (parts.scheme, parts.netloc) == (api.scheme, api.netloc)

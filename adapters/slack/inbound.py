@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.manifest import ACTION_PREFIX
-from bot.messages import Message, Person, Place
+from bot.messages import Message, Person, Place, SharedFile
 
 PLATFORM = "slack"
 
@@ -48,6 +48,7 @@ class Incoming:
     response_url: str | None = None
     typed: str | None = None  # a slash command as typed: the room did not see it
     pressed: str | None = None  # the label of the button pressed
+    files: tuple[SharedFile, ...] = ()  # uploaded with the message (`verify`)
 
     def message(self, person: Person) -> Message:
         extra = {
@@ -59,7 +60,7 @@ class Incoming:
             )
             if value
         }
-        return Message(self.text, person, self.place, self.id, extra)
+        return Message(self.text, person, self.place, self.id, extra, self.files)
 
     def asker(self) -> Asker:
         return Asker(self.user_id, self.response_url, self.typed, self.pressed)
@@ -74,6 +75,7 @@ class Incoming:
             "response_url": self.response_url,
             "typed": self.typed,
             "pressed": self.pressed,
+            "files": [each.to_json() for each in self.files],
         }
 
     @classmethod
@@ -86,7 +88,24 @@ class Incoming:
             response_url=data.get("response_url"),
             typed=data.get("typed"),
             pressed=data.get("pressed"),
+            files=tuple(SharedFile.from_json(each) for each in data.get("files") or ()),
         )
+
+
+def shared_files(event: Mapping[str, Any]) -> tuple[SharedFile, ...]:
+    """The files a message event carries (a person's upload with their command)."""
+    found: list[SharedFile] = []
+    for each in event.get("files") or ():
+        if isinstance(each, Mapping) and each.get("id"):
+            size = each.get("size")
+            found.append(
+                SharedFile(
+                    str(each.get("name") or each.get("title") or each["id"]),
+                    int(size) if isinstance(size, int) else None,
+                    str(each["id"]),
+                )
+            )
+    return tuple(found)
 
 
 def plain_text(text: str) -> str:
@@ -130,8 +149,9 @@ def from_command(body: Mapping[str, Any]) -> Incoming:
 
 def _is_from_a_person(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
     # Edits, joins and bot posts arrive as message subtypes; the bot's own posts would loop.
+    # A file shared with the message (`verify` with an upload) is a person's message too.
     return (
-        "subtype" not in event
+        event.get("subtype") in (None, "file_share")
         and "bot_id" not in event
         and bool(event.get("user"))
         and event.get("user") != bot_user_id
@@ -149,6 +169,7 @@ def from_mention(event: Mapping[str, Any], bot_user_id: str | None) -> Incoming 
         text=text,
         place=Place(PLATFORM, channel, event.get("thread_ts")),
         id=event.get("client_msg_id") or event.get("ts"),
+        files=shared_files(event),
     )
 
 
@@ -162,6 +183,7 @@ def from_direct(event: Mapping[str, Any], bot_user_id: str | None) -> Incoming |
         text=text,
         place=Place(PLATFORM, str(event["channel"]), event.get("thread_ts"), direct=True),
         id=event.get("client_msg_id") or event.get("ts"),
+        files=shared_files(event),
     )
 
 

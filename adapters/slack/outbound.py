@@ -12,11 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.blocks import (
-    actions_block,
     asker_note,
     blocks,
     comment_text,
     fallback_text,
+    follow_up_blocks,
     kept_image,
     link_note,
 )
@@ -290,7 +290,7 @@ class Outbound:
                 thread_ts=place.thread_id,
                 initial_comment=comment_text(reply, notes=notes),
             )
-        if reply.buttons:
+        if follow_up := follow_up_blocks(reply):
             # A file's comment cannot carry buttons: they follow in a message of their own
             # (without the key: `find` must name the file, not these buttons).
             async with self._pacer.turn(place.room_id):
@@ -298,7 +298,7 @@ class Outbound:
                     channel=place.room_id,
                     thread_ts=place.thread_id,
                     text=f"More for {reply.title or attachment.filename}",
-                    blocks=[actions_block(reply.buttons)],
+                    blocks=follow_up,
                 )
         extra = {"kind": "file", "file": file_id, "channel": place.room_id}
         # A reply in a thread cannot start one (Slack threads one level deep); at the top

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from starlette.routing import BaseRoute
 
-from adapters.webex.cards import posted_key
+from adapters.webex.cards import has_card, posted_key
 from adapters.webex.client import WebexClient, WebexError
 from adapters.webex.inbound import PLATFORM, Inbound, webex_people
 from adapters.webex.markdown import render_markdown, split_markdown
@@ -118,6 +118,10 @@ class WebexAdapter:
             )
             return None
 
+    def read_file(self, ref: str) -> AsyncIterator[bytes]:
+        """A file attached to a person's message (bot.outbox.FileReader)."""
+        return self._client.download(ref)
+
     # Outbound --------------------------------------------------------------------------
 
     async def send(
@@ -194,7 +198,7 @@ class WebexAdapter:
         self, sent: SentMessage, reply: Reply, *, answering: Message | None = None
     ) -> None:
         chunks = split_markdown(render_markdown(reply))
-        if reply.attachment is None and not reply.buttons and len(chunks) == 1:
+        if reply.attachment is None and not has_card(reply) and len(chunks) == 1:
             room = sent.extra.get("room_id", sent.place.room_id)
             try:
                 await self._client.edit_message(sent.id, room, chunks[0])

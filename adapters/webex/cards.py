@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.spans import defang
-from adapters.webex.markdown import code, escape
+from adapters.walk import link_buttons
+from adapters.webex.markdown import code, escape, link
 from bot.messages import Reply
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -29,6 +30,11 @@ def buttons_card(reply: Reply, key: str | None = None) -> dict[str, Any]:
         if button.danger:
             action["style"] = "destructive"
         actions.append(action)
+    # Opened by the client itself; Webex sends mvbot nothing when one is pressed.
+    actions += [
+        {"type": "Action.OpenUrl", "title": each.label, "url": each.url}
+        for each in link_buttons(reply)
+    ]
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -55,8 +61,14 @@ def card_text(text: str) -> str:
 
 def card_fallback(reply: Reply) -> str:
     """What clients that cannot show cards display instead: the commands to type."""
-    commands = " · ".join(f"{escape(b.label)}: `{code(b.command)}`" for b in reply.buttons)
-    return f"Next: {commands}"
+    commands = [f"{escape(b.label)}: `{code(b.command)}`" for b in reply.buttons]
+    commands += [link(each) for each in link_buttons(reply)]
+    return f"Next: {' · '.join(commands)}"
+
+
+def has_card(reply: Reply) -> bool:
+    """Whether the reply has buttons of any kind, which a card carries."""
+    return bool(reply.buttons or link_buttons(reply))
 
 
 def command_of(inputs: Mapping[str, Any]) -> str | None:

@@ -20,7 +20,7 @@ from adapters.people import People
 from adapters.webex.cards import command_of
 from adapters.webex.client import Json, WebexClient, WebexError
 from adapters.webex.mentions import Identity, command_text, same_id
-from bot.messages import Message, Person, Place
+from bot.messages import Message, Person, Place, SharedFile
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,11 @@ class Inbound:
             str(message.get("text") or ""), message.get("html"), bot, group=not place.direct
         )
         person = await self._people.person(str(message["personId"]), message.get("personEmail"))
-        return Message(text or EMPTY_COMMAND, person, place, id=str(message["id"]))
+        files = tuple(
+            SharedFile(f"attachment {index + 1}", None, str(url))
+            for index, url in enumerate(message.get("files") or ())
+        )
+        return Message(text or EMPTY_COMMAND, person, place, id=str(message["id"]), files=files)
 
     async def _action_created(self, data: Mapping[str, Any], bot: Identity) -> Message | None:
         action: Json = await self._client.attachment_action(str(data["id"]))

@@ -5,10 +5,21 @@ from __future__ import annotations
 import re
 from typing import assert_never
 
-from adapters.spans import Anchor, Bold, Code, Plain, Span, defang, lines, unscheme
+from adapters.spans import Anchor, Bold, Code, Named, Plain, Span, defang, lines, unscheme
 from adapters.text import aligned_table
-from adapters.walk import Buttons, Fields, File, Heading, Links, Part, SmallPrint, Table, walk
-from bot.messages import Hyperlink, Reply, Tone
+from adapters.walk import (
+    Buttons,
+    Fields,
+    File,
+    Heading,
+    LinkButtons,
+    Links,
+    Part,
+    SmallPrint,
+    Table,
+    walk,
+)
+from bot.messages import Hyperlink, Mention, Reply, Tone
 
 MARKDOWN_LIMIT = 7439  # bytes of `markdown` in one Webex message
 FENCE = "```"
@@ -64,7 +75,20 @@ def _draw(span: Span) -> str:
             if _PLAIN_URL.fullmatch(found.url):
                 return found.url
             return f"[{_shown(found.url)}]({_target(found.url)})"
+        case Named(mention):
+            return _mention(mention)
     assert_never(span)
+
+
+_WEBEX_ID = re.compile(r"[A-Za-z0-9_=-]{1,200}")
+
+
+def _mention(mention: Mention) -> str:
+    """Webex's mention of a person mvbot recorded (spaces have none); else the label."""
+    if mention.platform == "webex" and mention.kind == "person" and _WEBEX_ID.fullmatch(mention.id):
+        name = escape(mention.label.lstrip("@")).replace(">", "")
+        return f"<@personId:{mention.id}|{name}>"
+    return escape(mention.label)
 
 
 def _block_start(text: str) -> str:
@@ -72,10 +96,10 @@ def _block_start(text: str) -> str:
     return _LINE_START.sub(lambda m: "\\" + m.group(2), text.lstrip(" "))
 
 
-def inline(text: str, links: tuple[Hyperlink, ...] = ()) -> str:
+def inline(text: str, links: tuple[Hyperlink, ...] = (), mentions: tuple[Mention, ...] = ()) -> str:
     """The core's markdown subset in Webex's dialect; everything else shown as written,
-    but for the URLs of `links`, which become links."""
-    return lines(text, _draw, start=_block_start, links=links)
+    but for the URLs of `links`, which become links, and the people of `mentions`."""
+    return lines(text, _draw, start=_block_start, links=links, mentions=mentions)
 
 
 def _target(url: str) -> str:
@@ -90,8 +114,8 @@ def link(found: Hyperlink) -> str:
 def _lines(part: Part) -> list[str]:
     """A part's markdown lines; a blank line sets each part off from the heading."""
     match part:
-        case Heading(tone, title, text, links):
-            mark, body = _MARKS[tone], inline(text, links)
+        case Heading(tone, title, text, links, mentions):
+            mark, body = _MARKS[tone], inline(text, links, mentions)
             return [f"{mark}**{escape(title)}**", body] if title else [mark + body]
         case Fields(fields):
             return ["", *(f"**{escape(f.label)}:** {inline(f.value)}" for f in fields)]
@@ -103,7 +127,7 @@ def _lines(part: Part) -> list[str]:
             return ["", FENCE, *aligned_table(cells), FENCE]
         case SmallPrint(lines):
             return ["", *(f"> {inline(note)}" for note in lines)] if lines else []
-        case File() | Buttons():
+        case File() | Buttons() | LinkButtons():
             # outbound.py uploads the file (or links it) and posts the buttons as a card.
             return []
     assert_never(part)

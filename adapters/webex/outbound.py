@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from adapters.webex.cards import buttons_card, card_fallback
+from adapters.webex.cards import buttons_card, card_fallback, has_card
 from adapters.webex.markdown import escape, link, render_markdown, split_markdown
 from bot.grammar.formatting import size
 from bot.messages import Attachment, Hyperlink, Person, Place, Reply
@@ -97,7 +97,7 @@ def plan_messages(
         replace(address, markdown=chunk, file=file if index == 0 else None)
         for index, chunk in enumerate(split_markdown(markdown))
     ]
-    if reply.buttons:
+    if has_card(reply):
         card = buttons_card(reply, key)
         messages.append(replace(address, markdown=card_fallback(reply), card=card))
     return messages

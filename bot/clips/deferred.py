@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.clips.delivered import clip_file
 from bot.clips.parts import ClipSpec, fetch_clip
 from bot.clips.replies import clip_reply
-from bot.clips.retries import DeferredJobs, person_to_json
+from bot.clips.retries import DeferredJobs, Prepared, person_from_json, person_to_json
 from bot.clips.stills import SNAPSHOT_KIND, PendingSnapshots
 from bot.grammar.formatting import short_span
 from bot.meraki import Priority
@@ -88,15 +89,21 @@ class PendingClips(DeferredJobs):
         return spec.camera, spec.start
 
     async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
+        prepared = await self._prepare(job, Place.from_json(job.place or {}))
+        return prepared.reply, prepared.detail
+
+    async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
         services, spec = self.services, ClipSpec.from_json(job.payload["clip"])
         priority = Priority(job.payload.get("priority", Priority.INTERACTIVE))
+        dashboard = await services.dashboard.soon(spec.serial, spec.start, place)
         info = await fetch_clip(services.meraki, spec, services.files, priority=priority)
         directory = await services.catalog.directory()
         record = directory.get(spec.serial)
         zone = directory.zone(record) if record else UTC_ZONE
         label = record.label if record else spec.camera
-        asker_zone = job.payload.get("person", {}).get("time_zone")
-        return clip_reply(spec, info, zone, label, asker_zone), info.sha256
+        asker = person_from_json(job.payload.get("person", {}), place)
+        reply = clip_reply(spec, info, zone, label, asker.time_zone, await dashboard.result())
+        return Prepared(reply, info.sha256, clip_file(spec, info, zone, place, asker))
 
     async def _when(self, payload: Mapping[str, Any]) -> str:
         spec = ClipSpec.from_json(payload["clip"])

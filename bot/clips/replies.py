@@ -9,18 +9,24 @@ from bot.cameras.directory import CameraRecord
 from bot.clips.parts import ClipSpec
 from bot.grammar.formatting import duration, iso_utc, local_span, local_time, size, utc_span
 from bot.media import MediaInfo
-from bot.messages import Attachment, Button, Field, Reply, Tone
+from bot.messages import Attachment, Button, Field, Hyperlink, Reply, Tone
 
 _MIME = {"mp4": "video/mp4", "ts": "video/mp2t"}
 
 
 def clip_reply(
-    spec: ClipSpec, info: MediaInfo, zone: ZoneInfo, label: str, asker_zone: str | None = None
+    spec: ClipSpec,
+    info: MediaInfo,
+    zone: ZoneInfo,
+    label: str,
+    asker_zone: str | None = None,
+    dashboard: Hyperlink | None = None,
 ) -> Reply:
     """The clip with what a person needs to trust it: where, when (local and UTC), checksum.
 
     `label` names the camera in full ("Lobby (MV12, Q2XX-…)"); `asker_zone` (the asker's
-    own time zone, when their platform tells it) adds their local time if it differs.
+    own time zone, when their platform tells it) adds their local time if it differs;
+    `dashboard` (bot.footage.dashboard) opens the dashboard at the clip's start.
     """
     length = spec.end - spec.start
     # A multi-imager camera's clip says which imager it shows, and its buttons keep it.
@@ -61,6 +67,7 @@ def clip_reply(
             ),
             Button("Snapshot", f"snapshot {spec.serial} {iso_utc(spec.start, precise=True)}"),
         ),
+        link_buttons=(dashboard,) if dashboard else (),
     )
 
 
@@ -75,7 +82,11 @@ def _asker_field(spec: ClipSpec, zone: ZoneInfo, asker_zone: str | None) -> tupl
 
 
 def snapshot_reply(
-    record: CameraRecord, at: datetime | None, attachment: Attachment, zone: ZoneInfo
+    record: CameraRecord,
+    at: datetime | None,
+    attachment: Attachment,
+    zone: ZoneInfo,
+    dashboard: Hyperlink | None = None,
 ) -> Reply:
     when = local_time(at, zone) if at else "now"
     return Reply(
@@ -88,4 +99,5 @@ def snapshot_reply(
         buttons=(Button("Clip from here", f"clip {record.serial} {iso_utc(at, precise=True)} 30s"),)
         if at
         else (),
+        link_buttons=(dashboard,) if dashboard else (),
     )

@@ -9,12 +9,16 @@ done, is found on the platform instead of posted again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from bot.clips.delivered import record
+from bot.footage import DeliveredFile
 from bot.meraki import MerakiError, TooRecent
 from bot.meraki.explain import explain
 from bot.messages import Person, Place, Reply, Tone
@@ -43,9 +47,31 @@ def person_to_json(person: Person) -> dict[str, Any]:
     return {
         "platform": person.platform,
         "id": person.id,
+        "name": person.name,
         "email": person.email,
         "time_zone": person.time_zone,
     }
+
+
+def person_from_json(data: Mapping[str, Any], place: Place) -> Person:
+    """The asker a job stored (jobs stored before names were kept have none)."""
+    return Person(
+        str(data.get("platform") or place.platform),
+        str(data.get("id") or ""),
+        data.get("name"),
+        data.get("email"),
+        data.get("time_zone"),
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a job fetched: the reply that posts it, the audit's detail, and the file it
+    delivers (entered in the footage log once the post went out)."""
+
+    reply: Reply
+    detail: str
+    file: DeliveredFile | None = None
 
 
 class DeferredJobs(ABC):
@@ -100,8 +126,10 @@ class DeferredJobs(ABC):
             return
         await services.store.update_job(job_id, status="running", attempts=job.attempts + 1)
         name = self._subject(job.payload)[0]
+        file: DeliveredFile | None = None
         try:
-            reply, detail = await self._fetch(job)
+            prepared = await self._prepare(job, place)
+            reply, detail, file = prepared.reply, prepared.detail, prepared.file
             outcome = "delivered"
         except TooRecent:
             wait = retry_wait(job.attempts)
@@ -122,7 +150,11 @@ class DeferredJobs(ABC):
             text = self._could_not(name, await self._when(job.payload))
             reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", "internal error"
         try:
-            await services.outbox.send(place, reply, key=self.key(job_id))
+            sent = await services.outbox.send(place, reply, key=self.key(job_id))
+            if file is not None:
+                await record(
+                    services, self.key(job_id), dataclasses.replace(file, place=sent.place)
+                )
         except Exception:
             # The chat platform is down or refused: keep the job and try again later,
             # for as long as a late post is still worth making.
@@ -181,6 +213,12 @@ class DeferredJobs(ABC):
     @abstractmethod
     async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
         """Fetch what the job asks for: the reply that posts it and the audit's detail."""
+
+    async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
+        """What the job posts in `place`. A job that delivers a file overrides this to name
+        the file too (`Prepared.file`), entered in the footage log once it is posted."""
+        reply, detail = await self._fetch(job)
+        return Prepared(reply, detail)
 
     @abstractmethod
     async def _when(self, payload: Mapping[str, Any]) -> str:

@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
+from bot.clips.delivered import clip_file, command_key, record
 from bot.clips.parts import MIN_LENGTH, ClipSpec, fetch_clip
 from bot.clips.replies import clip_reply
 from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
 from bot.errors import UserError
+from bot.footage import FileKind
 from bot.grammar.formatting import duration, local_span, local_time, short_span, size
 from bot.media import MediaInfo
 from bot.meraki import MerakiClient, MerakiError, Priority, TooRecent
@@ -129,6 +131,7 @@ async def deliver_several(
     if due > services.clock():
         rows = [await _defer(pending, c, thread, request, due) for c in clips]
     else:
+        links = [await services.dashboard.soon(c.spec.serial, start, thread) for c in clips]
         rows = await fetch_clips(services.meraki, clips, services.files, Priority.INTERACTIVE)
         # The cloud is further behind than we assumed for these: wait for it, not fail.
         due = services.clock() + TOO_RECENT_RETRY
@@ -140,8 +143,14 @@ async def deliver_several(
                     row.clip.zone,
                     row.clip.record.label,
                     message.person.time_zone,
+                    await links[index].result(),
                 )
-                await services.outbox.send(thread, reply)
+                posted = await services.outbox.send(thread, reply)
+                file = clip_file(
+                    row.clip.spec, row.info, row.clip.zone, posted.place, message.person
+                )
+                key = command_key(FileKind.CLIP, message, row.clip.spec.serial)
+                await record(services, key, file)
             elif row.later:
                 rows[index] = await _defer(pending, row.clip, thread, request, due)
     await request.update(sent, _summary(head, rows, problems, due, first.zone))

@@ -13,8 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cameras.directory import CameraRecord
+from bot.clips.delivered import snapshot_file
 from bot.clips.replies import snapshot_reply
-from bot.clips.retries import DeferredJobs, person_to_json
+from bot.clips.retries import DeferredJobs, Prepared, person_from_json, person_to_json
 from bot.grammar.formatting import local_time
 from bot.meraki import Priority
 from bot.messages import Attachment, Person, Place, Reply
@@ -50,14 +51,22 @@ class PendingSnapshots(DeferredJobs):
         return str(asked["camera"]), datetime.fromisoformat(str(asked["at"]))
 
     async def _fetch(self, job: JobRecord) -> tuple[Reply, str]:
+        prepared = await self._prepare(job, Place.from_json(job.place or {}))
+        return prepared.reply, prepared.detail
+
+    async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
         name, at = self._subject(job.payload)
         serial = str(job.payload["snapshot"]["serial"])
         attachment = snapshot_path(self.services, serial, at)
+        dashboard = await self.services.dashboard.soon(serial, at, place)
         await self.services.meraki.download_snapshot(
             serial, attachment.path, at=at, priority=Priority.INTERACTIVE
         )
         record, zone = await self._camera(serial, name)
-        return snapshot_reply(record, at, attachment, zone), attachment.filename
+        asker = person_from_json(job.payload.get("person", {}), place)
+        file = await snapshot_file(serial, record.name, zone, at, attachment, place, asker)
+        reply = snapshot_reply(record, at, attachment, zone, await dashboard.result())
+        return Prepared(reply, attachment.filename, file)
 
     async def _when(self, payload: Mapping[str, Any]) -> str:
         name, at = self._subject(payload)

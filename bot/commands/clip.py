@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
+from bot.clips.delivered import clip_file, command_key
+from bot.clips.delivered import record as record_delivery
 from bot.clips.parts import ClipSpec, Progress, fetch_clip, plan_parts, whole_millisecond
 from bot.clips.replies import clip_reply
 from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
 from bot.clips.several import CameraClip, check_span, deliver_several
 from bot.commands.common import find_camera, find_cameras, spoken_zone
 from bot.errors import UserError
+from bot.footage import FileKind
 from bot.grammar.cameras import CAMERA_LIST_HELP, CameraList, split_cameras, take_imager
 from bot.grammar.formatting import local_time, short_span
 from bot.grammar.lengths import LENGTH_FORMS_HELP, parse_length
@@ -245,6 +248,8 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
             )
         when = f"at about {local_time(ready_at, zone, date=False)}"
         return await _later(request, pending, asked, ready_at, f"will be ready {when}")
+    # Asked for alongside the clip, at a lower priority: it never holds the clip up.
+    dashboard = await services.dashboard.soon(spec.serial, spec.start, request.message.place)
     try:
         info = await fetch_clip(
             services.meraki,
@@ -261,8 +266,13 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
         )
     except MerakiError as error:
         raise UserError(explain(error, record.name, local_time(spec.start, zone))) from None
-    asker_zone = request.message.person.time_zone
-    await request.say(clip_reply(spec, info, zone, record.label, asker_zone))
+    message = request.message
+    reply = clip_reply(
+        spec, info, zone, record.label, message.person.time_zone, await dashboard.result()
+    )
+    sent = await request.say(reply)
+    key = command_key(FileKind.CLIP, message, spec.serial)
+    await record_delivery(services, key, clip_file(spec, info, zone, sent.place, message.person))
     return Outcome.OK
 
 

@@ -6,6 +6,7 @@ from bot.clips.deferred import PendingClips
 from bot.commands import (
     cameras_list,
     clip,
+    dashboard_rooms,
     exports,
     help,
     incidents,
@@ -13,6 +14,7 @@ from bot.commands import (
     plates,
     shares,
     snapshot,
+    verify,
 )
 from bot.events.service import EventServices
 from bot.exports import ExportService
@@ -47,5 +49,8 @@ def build_router(
     if export_service is not None:
         for command in exports.commands(export_service):
             router.add(command)
+    for command in verify.commands():
+        router.add(command)
+    router.add(dashboard_rooms.COMMAND)
     router.add(help.command(router))
     return router

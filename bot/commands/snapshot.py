@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
+from bot.clips.delivered import command_key, snapshot_file
+from bot.clips.delivered import record as record_delivery
 from bot.clips.parts import whole_millisecond
 from bot.clips.replies import snapshot_reply
 from bot.clips.retries import READY_MARGIN, TOO_RECENT_RETRY
 from bot.clips.stills import snapshot_path
 from bot.commands.common import find_camera, spoken_zone
 from bot.errors import UserError
+from bot.footage import FileKind
 from bot.grammar.formatting import local_time
 from bot.grammar.tokens import ParseError, echo, is_quoted, join_words, split_subject
 from bot.grammar.usage import (
@@ -104,6 +107,7 @@ async def run_snapshot(request: Request, tokens: list[str], pending: PendingClip
         state = f"will be ready at about {local_time(ready_at, zone, date=False)}"
         return await _later(request, pending, record, at, zone, ready_at, state)
     attachment = snapshot_path(services, record.serial, at or now)
+    dashboard = await services.dashboard.soon(record.serial, at or now, request.message.place)
     try:
         await services.meraki.download_snapshot(
             record.serial, attachment.path, at=at, priority=Priority.INTERACTIVE
@@ -118,7 +122,14 @@ async def run_snapshot(request: Request, tokens: list[str], pending: PendingClip
     except MerakiError as error:
         when = local_time(at, zone) if at else None
         raise UserError(explain(error, record.name, when)) from None
-    await request.say(snapshot_reply(record, at, attachment, zone))
+    message = request.message
+    reply = snapshot_reply(record, at, attachment, zone, await dashboard.result())
+    sent = await request.say(reply)
+    file = await snapshot_file(
+        record.serial, record.name, zone, at or now, attachment, sent.place, message.person
+    )
+    key = command_key(FileKind.SNAPSHOT, message, record.serial)
+    await record_delivery(services, key, file)
     return Outcome.OK
 
 

@@ -317,6 +317,11 @@ class ClipsSettings(Section):
         le=64,
         description="Most cameras one ask may name or reach through an @network or @tag.",
     )
+    verify_max_size: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Largest file `verify` checksums (bytes); a bigger upload is refused.",
+    )
 
 
 class OccupancySource(StrEnum):

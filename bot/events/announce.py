@@ -32,6 +32,7 @@ from bot.messages import (
     Attachment,
     Button,
     Field,
+    Hyperlink,
     Person,
     Place,
     Reply,
@@ -152,8 +153,11 @@ class Alerts:
         self, alert: Alert, record: CameraRecord | None, zone: ZoneInfo
     ) -> SentMessage | None:
         services = self.services
+        dashboard = await services.dashboard.soon(alert.serial, alert.at, alert.place)
         snapshot = await self._snapshot(alert) if self.snapshots else None
-        reply = heads_up(alert, record, zone, self._ready_at(alert), snapshot)
+        reply = heads_up(
+            alert, record, zone, self._ready_at(alert), snapshot, await dashboard.result()
+        )
         attempts = alert.attempts
         while True:
             try:
@@ -356,8 +360,10 @@ def heads_up(
     zone: ZoneInfo,
     ready_at: datetime,
     snapshot: Attachment | None,
+    dashboard: Hyperlink | None = None,
 ) -> Reply:
-    """The immediate message: what was seen, where and when, and that the clip follows."""
+    """The immediate message: what was seen, where and when, and that the clip follows;
+    `dashboard` opens the dashboard at the moment (a dashboard-user room only)."""
     content = alert.content
     label = record.label if record else alert.camera
     start, end = alert.at - alert.pre_roll, alert.at + alert.post_roll
@@ -375,8 +381,10 @@ def heads_up(
         Field("Local time", when),
         Field("UTC", iso_utc(alert.at, precise=True)),
     )
+    opened = (dashboard,) if dashboard else ()
     if alert.kind == "plate":
-        return _plate_heads_up(alert, content, common, when, follows, earlier, snapshot)
+        reply = _plate_heads_up(alert, content, common, when, follows, earlier, snapshot)
+        return dataclasses.replace(reply, link_buttons=opened)
     title = str(content.get("title") or "Event")
     details = content.get("details") or {}
     fields = [Field("Event", str(content.get("type", "event"))), *common]
@@ -390,6 +398,7 @@ def heads_up(
         context=(follows,),
         attachment=snapshot,
         buttons=(earlier,),
+        link_buttons=opened,
     )
 
 

@@ -206,7 +206,8 @@ class MerakiClient:
     async def video_link(
         self, serial: str, at: datetime | None = None, *, priority: Priority = INTERACTIVE
     ) -> VideoLink:
-        params = (("timestamp", format_timestamp(at)),) if at is not None else ()
+        # This endpoint alone takes UNIX epoch milliseconds (FACTS.md), not ISO 8601.
+        params = (("timestamp", str(round(at.timestamp() * 1000))),) if at is not None else ()
         raw = await self._api.get(
             _device_path(serial, "/camera/videoLink"),
             params,

@@ -17,6 +17,8 @@ from simulator.timefmt import format_timestamp
 
 MIN_CLIP_MS = 1_000
 MAX_CLIP_MS = 300_000
+DASHBOARD = "https://dashboard.simulator.invalid"
+VISION = "https://vision.simulator.invalid"
 
 
 def check_footage(ctx: Context, camera: Camera, start: float, end: float) -> None:
@@ -130,11 +132,14 @@ def routes(ctx: Context) -> list[Route]:
         stamp = request.query_params.get("timestamp")
         suffix = ""
         if stamp is not None:
-            suffix = f"?timestamp={round(timestamp_param(stamp, 'timestamp') * 1000)}"
-        base = (
-            f"{request.base_url}dashboard/n/{camera.network_id}/manage/nodes/{camera.serial}/video"
-        )
-        vision = f"{request.base_url}vision/cameras/{camera.serial}"
+            # The real API takes epoch milliseconds; ISO 8601 is still accepted here.
+            millis = (
+                int(stamp) if stamp.isdigit() else round(timestamp_param(stamp, "timestamp") * 1000)
+            )
+            suffix = f"?timestamp={millis}"
+        # https like the real dashboard's, on a host that never resolves (.invalid).
+        base = f"{DASHBOARD}/n/{camera.network_id}/manage/nodes/{camera.serial}/video"
+        vision = f"{VISION}/cameras/{camera.serial}"
         return JSONResponse({"url": base + suffix, "visionUrl": vision + suffix})
 
     async def video_settings(request: Request) -> Response:

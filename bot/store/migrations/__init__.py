@@ -25,6 +25,7 @@ from bot.store.migrations import (
     v010_occupancy_unposted,
     v011_exports,
     v012_incidents,
+    v013_delivered_files,
 )
 from bot.store.schema import schema_version
 
@@ -44,6 +45,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (10, v010_occupancy_unposted.upgrade),
     (11, v011_exports.upgrade),
     (12, v012_incidents.upgrade),
+    (13, v013_delivered_files.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
