@@ -14,6 +14,8 @@ from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
+from bot.health.monitor import HealthMonitor
+from bot.health.store import HealthStore
 from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
@@ -64,6 +66,7 @@ class Running:
     shares: ShareService
     streams: StreamHub
     occupancy: Occupancy  # its `live` is what Sense MQTT messages feed
+    health: HealthMonitor
 
 
 @asynccontextmanager
@@ -132,6 +135,15 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services.clock,
             mqtt=settings.mqtt.url is not None,
         )
+        health = HealthMonitor(
+            settings.health,
+            meraki,
+            catalog,
+            HealthStore(store.engine),
+            outbox,
+            metrics,
+            services.clock,
+        )
         events = build_events(
             services,
             pending,
@@ -139,6 +151,8 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             settings.events,
             settings.mqtt,
             sense=(SENSE_TOPIC, occupancy.receive),
+            health=(settings.health, health.report),
+            sensors=settings.sensors,
         )
         smtp = settings.smtp
         mailer = Mailer(smtp.url.get_secret_value(), smtp.sender) if smtp.url else None
@@ -158,7 +172,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services.clock,
         )
         stack.push_async_callback(streams.close)
-        bot = Bot(services, build_router(pending, events, shares, mailer, occupancy))
+        bot = Bot(services, build_router(pending, events, shares, mailer, occupancy, health))
         await scheduler.start()
         stack.push_async_callback(scheduler.shutdown)
         await pending.resume()
@@ -177,6 +191,8 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
         await events.start()
         stack.push_async_callback(events.stop)
+        await health.start()
+        stack.push_async_callback(health.stop)
         yield Running(
             bot,
             runner,
@@ -186,4 +202,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             shares=shares,
             streams=streams,
             occupancy=occupancy,
+            health=health,
         )

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("web", ("bot.web",)),
     ("directory", ("bot.access", "bot.cameras")),
     ("kernel", ("bot.outbox", "bot.services", "bot.router", "bot.core", "bot.runner")),
-    ("features", ("bot.clips", "bot.events", "bot.shares", "bot.occupancy")),
+    ("features", ("bot.clips", "bot.events", "bot.shares", "bot.occupancy", "bot.health")),
     ("commands", ("bot.commands", "bot.web.viewer")),
     ("adapters", ("adapters",)),
     ("entry points", ("bot",)),

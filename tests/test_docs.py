@@ -2,6 +2,7 @@ from pathlib import Path
 
 from bot.commands.cameras_list import CAMERAS_HELP
 from bot.commands.clip import CLIP_HELP
+from bot.commands.health import FOLLOW_HELP, UNFOLLOW_HELP
 from bot.commands.help import HELP_HELP
 from bot.commands.occupancy import OCCUPANCY_HELP
 from bot.commands.plates import PLATES_HELP, UNWATCH_HELP, WATCH_HELP, WATCHLIST_HELP
@@ -12,6 +13,7 @@ from bot.commands.shares import (
     SHARE_HELP,
     SHARES_HELP,
 )
+from bot.commands.sensors import LINK_HELP, SENSORS_HELP, UNLINK_HELP
 from bot.commands.snapshot import SNAPSHOT_HELP
 from bot.grammar import CommandHelp
 
@@ -31,6 +33,11 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     EXTEND_HELP,
     REVOKE_HELP,
     ACCESS_LOG_HELP,
+    FOLLOW_HELP,
+    UNFOLLOW_HELP,
+    SENSORS_HELP,
+    LINK_HELP,
+    UNLINK_HELP,
 )
 
 

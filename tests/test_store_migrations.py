@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, MetaData, bindparam, inspect, text
 
+from bot.events.sensor_links import metadata as sensor_metadata
 from bot.events.tables import metadata as events_metadata
+from bot.health.tables import metadata as health_metadata
 from bot.inflight.tables import metadata as inflight_metadata
 from bot.occupancy.threshold_store import metadata as occupancy_metadata
 from bot.scheduler.tables import metadata as scheduler_metadata
@@ -31,6 +33,8 @@ LIVE: tuple[MetaData, ...] = (
     occupancy_metadata,
     scheduler_metadata,
     inflight_metadata,
+    health_metadata,
+    sensor_metadata,
 )
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}

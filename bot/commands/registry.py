@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from bot.clips.deferred import PendingClips
-from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot
+from bot.commands import (
+    cameras_list,
+    clip,
+    health,
+    help,
+    occupancy,
+    plates,
+    sensors,
+    shares,
+    snapshot,
+)
 from bot.events.service import EventServices
+from bot.health.monitor import HealthMonitor
 from bot.occupancy import Occupancy
 from bot.router import Router
 from bot.shares import ShareService
@@ -17,10 +28,19 @@ def build_router(
     share_service: ShareService | None = None,
     mailer: Mailer | None = None,
     occupancy_service: Occupancy | None = None,
+    health_monitor: HealthMonitor | None = None,
 ) -> Router:
-    router = Router([clip.command(pending), snapshot.command(pending), cameras_list.COMMAND])
+    offline_since = health_monitor.offline_since if health_monitor else None
+    router = Router(
+        [clip.command(pending), snapshot.command(pending), cameras_list.command(offline_since)]
+    )
     if events is not None:
         for command in plates.commands(events.watchlist, events.plates_settings):
+            router.add(command)
+        for command in sensors.commands(events.sensor_links, events.sensors_settings):
+            router.add(command)
+    if health_monitor is not None:
+        for command in health.commands(health_monitor.store, health_monitor.settings):
             router.add(command)
     if share_service is not None:
         for command in shares.commands(share_service, mailer):

@@ -12,12 +12,14 @@ from bot.config.sections import (
     CamerasSettings,
     ClipsSettings,
     EventsSettings,
+    HealthSettings,
     HttpSettings,
     MerakiSettings,
     MqttSettings,
     OccupancySettings,
     PlatesSettings,
     Section,
+    SensorsSettings,
     SharesSettings,
     SlackSettings,
     SmtpSettings,
@@ -46,6 +48,8 @@ class Settings(BaseSettings):
     occupancy: OccupancySettings = Field(default_factory=OccupancySettings)
     plates: PlatesSettings = Field(default_factory=PlatesSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    sensors: SensorsSettings = Field(default_factory=SensorsSettings)
     shares: SharesSettings = Field(default_factory=SharesSettings)
 
     @classmethod
