@@ -6,6 +6,7 @@ from bot.commands.health import FOLLOW_HELP, UNFOLLOW_HELP
 from bot.commands.help import HELP_HELP
 from bot.commands.occupancy import OCCUPANCY_HELP
 from bot.commands.plates import PLATES_HELP, UNWATCH_HELP, WATCH_HELP, WATCHLIST_HELP
+from bot.commands.sensors import LINK_HELP, SENSORS_HELP, UNLINK_HELP
 from bot.commands.shares import (
     ACCESS_LOG_HELP,
     EXTEND_HELP,
@@ -13,7 +14,6 @@ from bot.commands.shares import (
     SHARE_HELP,
     SHARES_HELP,
 )
-from bot.commands.sensors import LINK_HELP, SENSORS_HELP, UNLINK_HELP
 from bot.commands.snapshot import SNAPSHOT_HELP
 from bot.grammar import CommandHelp
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Column,
-    Connection,
     Engine,
     MetaData,
     String,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bot.store.column_types import RowId, UTCDateTime
-from bot.store.work import fetch, transact
+from bot.store.work import fetch, transact, write
 
 metadata = MetaData()
 
@@ -54,27 +53,17 @@ class SensorLinks:
     async def link(self, sensor: str, serials: Sequence[str], by: str) -> int:
         """Link `sensor` to each camera; the number of links that are new."""
         key = sensor_key(sensor)
-
-        def work(connection: Connection) -> int:
-            have = set(
-                connection.execute(
-                    select(sensor_links.c.camera_serial).where(sensor_links.c.sensor == key)
-                ).scalars()
+        added = 0
+        for serial in dict.fromkeys(serials):
+            statement = insert(sensor_links).values(
+                sensor=key, camera_serial=serial, created_by=by, created_at=datetime.now(UTC)
             )
-            new = [s for s in dict.fromkeys(serials) if s not in have]
-            now = datetime.now(UTC)
-            for serial in new:
-                connection.execute(
-                    insert(sensor_links).values(
-                        sensor=key, camera_serial=serial, created_by=by, created_at=now
-                    )
-                )
-            return len(new)
-
-        try:
-            return await transact(self._engine, work)
-        except IntegrityError:  # a concurrent link of the same pair: it is linked
-            return 0
+            try:
+                await write(self._engine, statement)
+            except IntegrityError:  # linked before: the unique pair says so
+                continue
+            added += 1
+        return added
 
     async def unlink(self, sensor: str, serials: Sequence[str] = ()) -> int:
         """Remove the sensor's links (to these cameras only, when named); how many went."""

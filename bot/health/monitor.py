@@ -71,6 +71,10 @@ class HealthMonitor:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def state(self, serial: str) -> CameraHealth | None:
+        """What mvbot last told of the camera and what it sees now; None if never seen."""
+        return self._states.get(serial)
+
     def offline_since(self, serial: str) -> datetime | None:
         """When the camera went offline, if mvbot holds it offline now."""
         state = self._states.get(serial)

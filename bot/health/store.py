@@ -62,8 +62,8 @@ class HealthStore:
     def _save(
         self, connection: Connection, states: Sequence[CameraHealth], told: Sequence[Told]
     ) -> list[int]:
+        # Writes first: on SQLite a transaction that reads before it writes may not upgrade.
         now = datetime.now(UTC)
-        known = set(connection.execute(select(camera_health.c.serial)).scalars())
         for state in states:
             values = {
                 "status": state.status,
@@ -72,10 +72,8 @@ class HealthStore:
                 "seen_since": state.seen_since,
                 "updated_at": now,
             }
-            if state.serial in known:
-                where = camera_health.c.serial == state.serial
-                connection.execute(update(camera_health).where(where).values(**values))
-            else:
+            where = camera_health.c.serial == state.serial
+            if not connection.execute(update(camera_health).where(where).values(**values)).rowcount:
                 connection.execute(insert(camera_health).values(serial=state.serial, **values))
         follows = [_follow(row) for row in connection.execute(select(health_follows))]
         ids = []
@@ -115,16 +113,24 @@ class HealthStore:
         await write(self._engine, statement.values(posted=True))
 
     async def follow(self, place: Place, network: str | None, by: str) -> bool:
-        """HealthFollow health in `place` (replacing its earlier follow); False if nothing changed."""
+        """Follow health in `place` (replacing its earlier follow); False if nothing changed."""
 
         def work(connection: Connection) -> bool:
-            where = (health_follows.c.platform == place.platform) & (
+            room = (health_follows.c.platform == place.platform) & (
                 health_follows.c.room_id == place.room_id
             )
-            found = connection.execute(select(health_follows.c.network).where(where)).first()
-            if found is not None and found.network == network:
+            same = (
+                health_follows.c.network.is_(None)
+                if network is None
+                else health_follows.c.network == network
+            )
+            # Writes first (see _save): touching the same follow says nothing changed.
+            touched = connection.execute(
+                update(health_follows).where(room & same).values(created_by=by)
+            ).rowcount
+            if touched:
                 return False
-            connection.execute(delete(health_follows).where(where))
+            connection.execute(delete(health_follows).where(room))
             connection.execute(
                 insert(health_follows).values(
                     platform=place.platform,
