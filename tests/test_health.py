@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.fake_slack import Call, FakeSlack, running_fake_slack
 from tests.slack_requests import SlackBot, slack_bot
 
 ROOM = "C1"
+SECRET = "hook-secret-0123"
 LOBBY = "Q2FV-LBBY-0001"
 DEADLINE = 30.0
 ACCESS = {"default_role": "viewer", "operators": ["U1"]}
@@ -103,3 +105,52 @@ async def test_a_flap_shorter_than_the_debounce_tells_nobody(
             await polls(bot, 1)
         assert monitor.offline_since(LOBBY) is None
     assert posted(fake, "is offline since") == [] and posted(fake, "is back online") == []
+
+
+def reporting_alert(serial: str, kind: str, alert_id: str) -> bytes:
+    """A Meraki webhook saying the camera stopped (or started) reporting, just now."""
+    now = datetime.now(UTC)
+    body = {
+        "version": "0.1",
+        "sharedSecret": SECRET,
+        "sentAt": now.isoformat(),
+        "organizationId": "549236",
+        "networkId": "L_646829496481105433",
+        "deviceSerial": serial,
+        "deviceName": "Lobby",
+        "alertId": alert_id,
+        "alertType": "Camera went offline" if kind == "stopped_reporting" else "Camera online",
+        "alertTypeId": kind,
+        "alertLevel": "critical",
+        "occurredAt": now.isoformat(),
+        "alertData": {},
+    }
+    return json.dumps(body).encode()
+
+
+async def test_meraki_offline_and_back_alerts_are_told_once_without_polling(
+    tmp_path: Path, bot_simulator: SimulatorServer
+) -> None:
+    settings = {
+        **overrides("1s"),
+        "health": {"poll_interval": "0s", "debounce": "1s"},
+        "webhooks": {"secret": SECRET},
+    }
+    async with (
+        running_fake_slack(tmp_path / "slack") as fake,
+        slack_bot(bot_simulator, fake, tmp_path / "data", overrides=settings) as bot,
+        httpx.AsyncClient(base_url=bot.url, timeout=DEADLINE) as http,
+    ):
+        # Known to the monitor first (as a poll would have made it), then the alerts.
+        await bot.running.health.observe([(LOBBY, "online", datetime.now(UTC))])
+        await follow(bot, fake)
+        down = reporting_alert(LOBBY, "stopped_reporting", "a-1")
+        for _ in range(2):  # Meraki's retry of the same alert is one alert
+            answer = await http.post("/hooks/meraki", content=down)
+            assert answer.status_code == 200, answer.text
+        await fake.wait_for(lambda c: bool(posted(fake, "is offline since")), DEADLINE)
+        up = reporting_alert(LOBBY, "started_reporting", "a-2")
+        assert (await http.post("/hooks/meraki", content=up)).json()["status"] == "health"
+        await fake.wait_for(lambda c: bool(posted(fake, "is back online")), DEADLINE)
+        assert bot.running.health.polls == 0
+    assert len(posted(fake, "is offline since")) == len(posted(fake, "is back online")) == 1

@@ -99,8 +99,21 @@ class HealthMonitor:
             self._polled.notify_all()
 
     async def report(self, serial: str, status: str, at: datetime) -> None:
-        """News from a webhook: `serial` went `status` at `at` (debounced like a poll)."""
-        await self.observe([(serial, status, min(at, self.clock()))])
+        """News from a webhook: `serial` went `status` at `at`, debounced like a poll. It is
+        looked at again once the debounce is over, in case no poll comes by then."""
+        at = min(at, self.clock())
+        await self.observe([(serial, status, at)])
+        wait = (at + self.settings.debounce - self.clock()).total_seconds()
+        task = asyncio.create_task(self._look_again(max(wait, 0.0)), name="health recheck")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _look_again(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        try:
+            await self.observe([])
+        except Exception:
+            log.exception("camera health recheck failed")
 
     async def observe(self, seen: Sequence[tuple[str, str, datetime]]) -> None:
         async with self._lock:
