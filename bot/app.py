@@ -143,6 +143,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             outbox,
             metrics,
             services.clock,
+            services.access,
         )
         events = build_events(
             services,

@@ -22,7 +22,12 @@ ROOM = "C1"
 SECRET = "hook-secret-0123"
 LOBBY = "Q2FV-LBBY-0001"
 DEADLINE = 30.0
-ACCESS = {"default_role": "viewer", "operators": ["U1"]}
+SERVER_ROOM = "Q2HV-SRVR-0003"  # tagged restricted: only C-secure may hear of it
+ACCESS = {
+    "default_role": "viewer",
+    "operators": ["U1"],
+    "restricted_tags": {"restricted": ["C-secure"]},
+}
 
 
 def overrides(debounce: str) -> Mapping[str, Any]:
@@ -84,7 +89,7 @@ async def test_an_outage_is_told_once_and_its_end_once_across_a_restart(
     assert len(posted(fake, "offline since")) == 2
 
 
-async def test_a_flap_shorter_than_the_debounce_tells_nobody(
+async def test_a_flap_shorter_than_the_debounce_and_a_restricted_camera_tell_nobody(
     tmp_path: Path, bot_simulator: SimulatorServer
 ) -> None:
     data = tmp_path / "data"
@@ -94,6 +99,7 @@ async def test_a_flap_shorter_than_the_debounce_tells_nobody(
     ):
         await follow(bot, fake)
         monitor = bot.running.health
+        await control(bot_simulator, SERVER_ROOM, "offline")
         await control(bot_simulator, LOBBY, "offline")
         await polls(bot, 1)
         seen = monitor.state(LOBBY)
@@ -104,6 +110,7 @@ async def test_a_flap_shorter_than_the_debounce_tells_nobody(
         while (monitor.clock() - flapped).total_seconds() < 3.5:
             await polls(bot, 1)
         assert monitor.offline_since(LOBBY) is None
+        assert monitor.offline_since(SERVER_ROOM) is not None  # a change, for other rooms
     assert posted(fake, "is offline since") == [] and posted(fake, "is back online") == []
 
 

@@ -14,15 +14,17 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from bot.access import AccessPolicy
 from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import HealthSettings
 from bot.grammar.formatting import iso_utc, local_time
 from bot.health.debounce import CameraHealth, Change, first_seen, health_of, observe
 from bot.health.store import HealthStore, Notice, Told
 from bot.meraki import MerakiClient, MerakiError, Priority
-from bot.messages import Reply, Tone, literal
+from bot.messages import Place, Reply, Tone, literal
 from bot.outbox import NoAdapter, Outbox
 from bot.telemetry.metrics import Metrics
 
@@ -42,8 +44,10 @@ class HealthMonitor:
         outbox: Outbox,
         metrics: Metrics,
         clock: Callable[[], datetime],
+        access: AccessPolicy,
     ) -> None:
         self.settings = settings
+        self.access = access
         self.meraki = meraki
         self.catalog = catalog
         self.store = store
@@ -162,8 +166,13 @@ class HealthMonitor:
             record = directory.get(change.serial) if directory else None
             name = record.name if record else change.serial
             networks = (record.network_id, record.network_name) if record else ()
-            told.append(Told(change, name, networks))
+            # A camera the directory does not know cannot be checked: only its tags could say.
+            tags = record.tags if record else None
+            told.append(Told(change, name, networks, partial(self._may_see, tags)))
         return told
+
+    def _may_see(self, tags: tuple[str, ...] | None, place: Place) -> bool:
+        return tags is not None and self.access.may_see(tags, place)
 
     async def _poll_forever(self) -> None:
         interval = self.settings.poll_interval.total_seconds()

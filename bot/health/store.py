@@ -7,7 +7,7 @@ carries an idempotency key (bot.outbox), so a restart neither repeats nor loses 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +44,7 @@ class Told:
     change: Change
     camera: str
     networks: tuple[str, ...]  # the network's id and name
+    may_see: Callable[[Place], bool]  # whether a room may hear of this camera at all
 
 
 class HealthStore:
@@ -79,7 +80,7 @@ class HealthStore:
         ids = []
         for item in told:
             for follow in follows:
-                if not _covers(follow, item.networks):
+                if not _covers(follow, item.networks) or not item.may_see(follow.place):
                     continue
                 statement = insert(health_notices).values(
                     serial=item.change.serial,
