@@ -31,6 +31,7 @@ from bot.telemetry.metrics import Metrics
 log = logging.getLogger(__name__)
 
 UTC_ZONE = ZoneInfo("UTC")
+SEED_WAIT = 5.0  # seconds start waits for the camera directory (loaded already, normally)
 RETRY_WAIT = 5.0  # seconds before a notice that could not be posted is tried again
 
 
@@ -66,6 +67,7 @@ class HealthMonitor:
         self._states = await self.store.states()
         for notice in await self.store.unposted():
             self._post(notice)
+        await self._seed()
         if self.settings.poll_interval > timedelta(0):
             self._loop = asyncio.create_task(self._poll_forever(), name="camera health")
 
@@ -177,13 +179,26 @@ class HealthMonitor:
     async def _poll_forever(self) -> None:
         interval = self.settings.poll_interval.total_seconds()
         while True:
+            # The catalog loaded the same answer at start (the seed): the first poll can wait.
+            await asyncio.sleep(interval)
             try:
                 await self.poll()
             except MerakiError as error:
                 log.warning("camera health poll failed error=%r", error)
             except Exception:
                 log.exception("camera health poll failed")
-            await asyncio.sleep(interval)
+
+    async def _seed(self) -> None:
+        """Cameras never seen before, as the camera directory saw them at start: an outage
+        that begins before the first poll is then a change, not how the camera was found."""
+        try:
+            async with asyncio.timeout(SEED_WAIT):
+                directory = await self.catalog.directory()
+            now = self.clock()
+            fresh = [(r.serial, health_of(r.status), now) for r in directory]
+            await self.observe([s for s in fresh if s[0] not in self._states])
+        except Exception as error:
+            log.warning("camera health not seeded from the directory error=%r", error)
 
     def _post(self, notice: Notice) -> None:
         task = asyncio.create_task(self._deliver(notice), name=f"health notice {notice.id}")
