@@ -18,6 +18,8 @@ from bot.config.sections import ReplicaSettings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
 from bot.exports import ExportService
+from bot.health.monitor import HealthMonitor
+from bot.health.store import HealthStore
 from bot.incidents import IncidentService
 from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
@@ -74,6 +76,7 @@ class Running:
     occupancy: Occupancy  # its `live` is what Sense MQTT messages feed
     incidents: IncidentService
     exports: ExportService
+    health: HealthMonitor
 
 
 def replica_name(settings: ReplicaSettings) -> str:
@@ -164,6 +167,16 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services.clock,
             mqtt=settings.mqtt.url is not None,
         )
+        health = HealthMonitor(
+            settings.health,
+            meraki,
+            catalog,
+            HealthStore(store.engine),
+            outbox,
+            metrics,
+            services.clock,
+            services.access,
+        )
         events = build_events(
             services,
             pending,
@@ -171,6 +184,8 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             settings.events,
             settings.mqtt,
             sense=(SENSE_TOPIC, occupancy.receive),
+            health=(settings.health, health.report),
+            sensors=settings.sensors,
         )
         smtp = settings.smtp
         mailer = Mailer(smtp.url.get_secret_value(), smtp.sender) if smtp.url else None
@@ -206,7 +221,9 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             public_url=http.public_url or f"http://{http.host}:{http.port}",
         )
         stack.push_async_callback(exports.stop)
-        router = build_router(pending, events, shares, mailer, occupancy, incidents, exports)
+        router = build_router(
+            pending, events, shares, mailer, occupancy, incidents, exports, health
+        )
         bot = Bot(services, router)
         await scheduler.start()
         stack.push_async_callback(scheduler.shutdown)
@@ -228,6 +245,8 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
         await events.start()
         stack.push_async_callback(events.stop)
+        await health.start()
+        stack.push_async_callback(health.stop)
         yield Running(
             bot,
             runner,
@@ -239,4 +258,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             occupancy=occupancy,
             incidents=incidents,
             exports=exports,
+            health=health,
         )

@@ -12,7 +12,15 @@ from starlette.types import ASGIApp
 from simulator.context import Context
 from simulator.errors import ApiError, error_response, handle_api_error
 from simulator.gate import API_PREFIX, ApiGate, DropNoiseFilter
-from simulator.routes import analytics, boundaries, camera, devices, media, organizations
+from simulator.routes import (
+    analytics,
+    boundaries,
+    camera,
+    control,
+    devices,
+    media,
+    organizations,
+)
 
 
 def _api_routes(ctx: Context) -> list[BaseRoute]:
@@ -35,7 +43,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_app(ctx: Context, drops: DropNoiseFilter) -> ASGIApp:
     """The whole simulated cloud for one fleet, configuration and state."""
     app = Starlette(
-        routes=[*_api_routes(ctx), *media.routes(ctx)],
+        routes=[*_api_routes(ctx), *media.routes(ctx), *control.routes(ctx)],
         exception_handlers={ApiError: handle_api_error, HTTPException: _http_error},
     )
     return ApiGate(app, ctx.cfg, ctx.fleet.organization.id, ctx.state, drops)

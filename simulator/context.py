@@ -27,6 +27,16 @@ class Context:
         """The simulated cloud's "now" (cfg.clock), which footage and URLs are measured against."""
         return self.cfg.clock()
 
+    def status(self, camera: Camera) -> str:
+        """ "online" or "offline" now, from the fleet's windows and the outages begun since."""
+        now = self.now()
+        windows = (*camera.offline, *self.state.outages(camera.serial))
+        return "offline" if any(w.contains(now) for w in windows) else "online"
+
+    def offline_during(self, camera: Camera, start: float, end: float) -> bool:
+        windows = self.state.outages(camera.serial)
+        return camera.offline_during(start, end) or any(w.overlaps(start, end) for w in windows)
+
     def organization(self, request: Request) -> str:
         """The organisation id of the path, 404 unless it is the fleet's."""
         org_id = str(request.path_params["organizationId"])

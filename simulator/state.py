@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.config import Faults
+from simulator.fleet import OfflineWindow
 
 _MAX_RECORDS = 200_000  # a long-running simulator forgets the oldest half past this
 _GRANT_MEMORY = 3600.0  # expired media URLs answer 403 this long, then 404
@@ -80,6 +81,8 @@ class SimulatorState:
         # client waits (a crash mid-request) without sleeping.
         self.delayed: list[RequestRecord] = []
         self._delayed_changed = threading.Condition(self._lock)
+        # Outages begun at run time (the control routes), beside the fleet file's windows.
+        self._outages: dict[str, list[OfflineWindow]] = {}
 
     @property
     def faults(self) -> Faults:
@@ -90,6 +93,24 @@ class SimulatorState:
         with self._lock:
             self._faults = faults
             self._rng = random.Random(faults.seed)
+
+    def take_offline(self, serial: str, now: float) -> None:
+        """Begin an outage of `serial` at `now` (nothing if one is under way)."""
+        with self._lock:
+            windows = self._outages.setdefault(serial, [])
+            if not windows or windows[-1].end is not None:
+                windows.append(OfflineWindow(start=now))
+
+    def bring_online(self, serial: str, now: float) -> None:
+        """End the outage of `serial` under way, if any, at `now`."""
+        with self._lock:
+            windows = self._outages.get(serial, [])
+            if windows and windows[-1].end is None:
+                windows[-1] = OfflineWindow(start=windows[-1].start, end=now)
+
+    def outages(self, serial: str) -> tuple[OfflineWindow, ...]:
+        with self._lock:
+            return tuple(self._outages.get(serial, ()))
 
     def draw(self) -> float:
         """The next number of the fault RNG, in [0, 1)."""

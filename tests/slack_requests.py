@@ -184,8 +184,10 @@ async def slack_bot(
         async def health() -> dict[str, str]:
             return {"store": "ok"}
 
+        # The webhook routes too, when the overrides give them a secret.
+        routes = [*adapter.routes(), *running.events.routes(settings.webhooks.secret)]
         app = create_app(
-            metrics=running.services.metrics, health=health, links=links, routes=adapter.routes()
+            metrics=running.services.metrics, health=health, links=links, routes=routes
         )
         async with web_server(app, "127.0.0.1", 0) as server:
             yield SlackBot(running, adapter, fake, simulator, server.url)

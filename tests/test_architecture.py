@@ -35,7 +35,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kernel", ("bot.outbox", "bot.services", "bot.router", "bot.core", "bot.runner")),
     (
         "features",
-        ("bot.clips", "bot.events", "bot.shares", "bot.occupancy", "bot.incidents", "bot.exports"),
+        (
+            "bot.clips",
+            "bot.events",
+            "bot.shares",
+            "bot.occupancy",
+            "bot.incidents",
+            "bot.exports",
+            "bot.health",
+        ),
     ),
     ("commands", ("bot.commands", "bot.web.viewer", "bot.web.timeline")),
     ("adapters", ("adapters",)),

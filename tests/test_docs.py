@@ -4,10 +4,12 @@ from bot.commands.cameras_list import CAMERAS_HELP
 from bot.commands.clip import CLIP_HELP
 from bot.commands.dashboard_rooms import DASHBOARD_HELP
 from bot.commands.exports import EXPORT_HELP, EXPORTS_HELP
+from bot.commands.health import FOLLOW_HELP, UNFOLLOW_HELP
 from bot.commands.help import HELP_HELP
 from bot.commands.incidents import INCIDENT_HELP, INCIDENTS_HELP
 from bot.commands.occupancy import OCCUPANCY_HELP
 from bot.commands.plates import PLATES_HELP, UNWATCH_HELP, WATCH_HELP, WATCHLIST_HELP
+from bot.commands.sensors import LINK_HELP, SENSORS_HELP, UNLINK_HELP
 from bot.commands.shares import (
     ACCESS_LOG_HELP,
     EXTEND_HELP,
@@ -42,6 +44,11 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     VERIFY_HELP,
     FOOTAGE_HELP,
     DASHBOARD_HELP,
+    FOLLOW_HELP,
+    UNFOLLOW_HELP,
+    SENSORS_HELP,
+    LINK_HELP,
+    UNLINK_HELP,
 )
 
 

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, MetaData, bindparam, inspect, text
 
+from bot.events.sensor_links import metadata as sensor_metadata
 from bot.events.tables import metadata as events_metadata
 from bot.exports.tables import metadata as exports_metadata
 from bot.footage.tables import metadata as footage_metadata
+from bot.health.tables import metadata as health_metadata
 from bot.incidents.tables import metadata as incidents_metadata
 from bot.inflight.tables import metadata as inflight_metadata
 from bot.occupancy.threshold_store import metadata as occupancy_metadata
@@ -37,6 +39,8 @@ LIVE: tuple[MetaData, ...] = (
     incidents_metadata,
     exports_metadata,
     footage_metadata,
+    health_metadata,
+    sensor_metadata,
 )
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}

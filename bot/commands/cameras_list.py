@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.access import Role
+from bot.grammar.formatting import local_time
 from bot.grammar.tokens import join_words
 from bot.grammar.usage import CommandHelp, drop_commas
 from bot.messages import Reply, Tone
@@ -41,12 +44,13 @@ def parse_cameras(tokens: Sequence[str]) -> CamerasArgs:
 # handler --------------------------------------------------------------------------------
 
 
-async def run_cameras(request: Request, tokens: list[str]) -> Outcome:
-    await request.say(await camera_list(request, tokens))
-    return Outcome.OK
+# When mvbot has held a camera offline since (bot.health), if it has.
+OfflineSince = Callable[[str], datetime | None]
 
 
-async def camera_list(request: Request, tokens: list[str]) -> Reply:
+async def camera_list(
+    request: Request, tokens: list[str], offline_since: OfflineSince | None = None
+) -> Reply:
     services = request.services
     args = parse_cameras(tokens)
     directory = await services.catalog.directory()
@@ -59,13 +63,14 @@ async def camera_list(request: Request, tokens: list[str]) -> Reply:
             else "No cameras are available in this room."
         )
         return Reply(text, tone=Tone.WARNING)
+    zone = directory.zone
     rows = [("Name", "Model", "Network", "Status", "Sense", "Plates")]
     rows += [
         (
             r.name,
             r.model,
             r.network_name,
-            r.status,
+            _status(r.status, offline_since(r.serial) if offline_since else None, zone(r)),
             "yes" if r.sense else "–",
             "yes" if r.lpr else "–",
         )
@@ -80,9 +85,20 @@ async def camera_list(request: Request, tokens: list[str]) -> Reply:
     return Reply(summary, title="Cameras", table=tuple(rows))
 
 
-COMMAND = Command(
-    help=CAMERAS_HELP,
-    role=Role.VIEWER,
-    handler=run_cameras,
-    aliases=("camera", "list"),
-)
+def _status(status: str, offline_since: datetime | None, zone: ZoneInfo) -> str:
+    if offline_since is None:
+        return status
+    return f"offline since {local_time(offline_since, zone)}"
+
+
+def command(offline_since: OfflineSince | None = None) -> Command:
+    async def run_cameras(request: Request, tokens: list[str]) -> Outcome:
+        await request.say(await camera_list(request, tokens, offline_since))
+        return Outcome.OK
+
+    return Command(
+        help=CAMERAS_HELP,
+        role=Role.VIEWER,
+        handler=run_cameras,
+        aliases=("camera", "list"),
+    )

@@ -8,16 +8,19 @@ from bot.commands import (
     clip,
     dashboard_rooms,
     exports,
+    health,
     help,
     incidents,
     occupancy,
     plates,
+    sensors,
     shares,
     snapshot,
     verify,
 )
 from bot.events.service import EventServices
 from bot.exports import ExportService
+from bot.health.monitor import HealthMonitor
 from bot.incidents import IncidentService
 from bot.occupancy import Occupancy
 from bot.router import Router
@@ -33,10 +36,19 @@ def build_router(
     occupancy_service: Occupancy | None = None,
     incident_service: IncidentService | None = None,
     export_service: ExportService | None = None,
+    health_monitor: HealthMonitor | None = None,
 ) -> Router:
-    router = Router([clip.command(pending), snapshot.command(pending), cameras_list.COMMAND])
+    offline_since = health_monitor.offline_since if health_monitor else None
+    router = Router(
+        [clip.command(pending), snapshot.command(pending), cameras_list.command(offline_since)]
+    )
     if events is not None:
         for command in plates.commands(events.watchlist, events.plates_settings):
+            router.add(command)
+        for command in sensors.commands(events.sensor_links, events.sensors_settings):
+            router.add(command)
+    if health_monitor is not None:
+        for command in health.commands(health_monitor.store, health_monitor.settings):
             router.add(command)
     if share_service is not None:
         for command in shares.commands(share_service, mailer):

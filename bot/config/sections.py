@@ -509,6 +509,51 @@ class EventsSettings(Section):
     )
 
 
+class HealthSettings(Section):
+    """Camera health: how often to look, how long a change must hold, which alerts say so."""
+
+    poll_interval: Duration = Field(
+        default=timedelta(minutes=1),
+        description="How often the organisation's camera availabilities are polled (one "
+        "paginated request at background priority); 0 turns polling off.",
+    )
+    debounce: Duration = Field(
+        default=timedelta(minutes=2),
+        description="How long a camera must stay offline (or back online) before the rooms "
+        "that follow health are told; a shorter flap tells nobody.",
+    )
+    offline_alert_types: list[str] = Field(
+        default_factory=lambda: ["stopped_reporting", "camera_offline", "device_offline"],
+        description="Meraki webhook alertTypeIds that mean a camera went offline "
+        "(unverified names: set what your dashboard sends).",
+    )
+    online_alert_types: list[str] = Field(
+        default_factory=lambda: ["started_reporting", "camera_online", "device_online"],
+        description="Meraki webhook alertTypeIds that mean a camera is back online.",
+    )
+
+
+class SensorsSettings(Section):
+    """MT sensors and other named sensors: which cameras see them, and how alerts read."""
+
+    links: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Sensor name or serial → the cameras (names or serials) that see it; "
+        "`link sensor` adds more at run time.",
+    )
+    alert_types: list[str] = Field(
+        default_factory=lambda: ["sensor_alert"],
+        description="Meraki webhook alertTypeIds that come from a sensor "
+        "(deviceSerial/deviceName name the sensor).",
+    )
+    trigger_list: str = Field(
+        default="triggerData",
+        min_length=1,
+        description="Key under alertData of the list of triggers (each `{trigger: {ts, type, "
+        "sensorValue}}` or flat); the nesting is unverified, hence configurable.",
+    )
+
+
 def _segment_length(value: timedelta) -> timedelta:
     # One clip request covers 1 s to 5 min; a minute keeps a live view near live.
     if not timedelta(seconds=1) <= value <= timedelta(seconds=60):

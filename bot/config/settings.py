@@ -13,6 +13,7 @@ from bot.config.sections import (
     ClipsSettings,
     EventsSettings,
     ExportsSettings,
+    HealthSettings,
     HttpSettings,
     IncidentsSettings,
     MerakiSettings,
@@ -21,6 +22,7 @@ from bot.config.sections import (
     PlatesSettings,
     ReplicaSettings,
     Section,
+    SensorsSettings,
     SharesSettings,
     SlackSettings,
     SmtpSettings,
@@ -50,6 +52,8 @@ class Settings(BaseSettings):
     occupancy: OccupancySettings = Field(default_factory=OccupancySettings)
     plates: PlatesSettings = Field(default_factory=PlatesSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    sensors: SensorsSettings = Field(default_factory=SensorsSettings)
     shares: SharesSettings = Field(default_factory=SharesSettings)
     incidents: IncidentsSettings = Field(default_factory=IncidentsSettings)
     exports: ExportsSettings = Field(default_factory=ExportsSettings)

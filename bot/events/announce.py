@@ -26,6 +26,7 @@ from bot.cameras.directory import CameraRecord
 from bot.clips.deferred import PendingClips
 from bot.clips.parts import ClipSpec
 from bot.events.ledger import OPEN, Alert, AlertLedger, AlertStatus
+from bot.events.sensor_replies import cameras_of, sensor_heads_up
 from bot.grammar.formatting import iso_utc, local_span, local_time
 from bot.meraki import MerakiError, Priority
 from bot.messages import (
@@ -154,7 +155,9 @@ class Alerts:
     ) -> SentMessage | None:
         services = self.services
         dashboard = await services.dashboard.soon(alert.serial, alert.at, alert.place)
-        snapshot = await self._snapshot(alert) if self.snapshots else None
+        # A sensor's heads-up names several cameras: their clips follow, no one snapshot.
+        wanted = self.snapshots and not alert.content.get("sensor")
+        snapshot = await self._snapshot(alert) if wanted else None
         reply = heads_up(
             alert, record, zone, self._ready_at(alert), snapshot, await dashboard.result()
         )
@@ -255,32 +258,42 @@ class Alerts:
             self._idle.notify_all()
 
     async def _defer_clip(self, alert: Alert, heads_up_id: str, *, resumed: bool) -> None:
+        """One clip job per camera of the alert (a sensor's may have several), each in the
+        heads-up's thread; a job already stored before a crash is not stored again."""
         place = alert.place.in_thread(heads_up_id)
-        job_id = await self._existing_job(place) if resumed else None
-        if job_id is None:
-            spec = ClipSpec(
-                serial=alert.serial,
-                camera=alert.camera,
-                start=alert.at - alert.pre_roll,
-                end=alert.at + alert.post_roll,
-            )
-            person = Person(place.platform, SYSTEM_ID, name="mvbot")
-            job_id = await self.pending.defer(
-                spec, place, person, self._ready_at(alert), priority=Priority.ALERT
-            )
+        job_ids = []
+        for serial, camera in cameras_of(alert):
+            job_id = await self._existing_job(place, serial) if resumed else None
+            if job_id is None:
+                spec = ClipSpec(
+                    serial=serial,
+                    camera=camera,
+                    start=alert.at - alert.pre_roll,
+                    end=alert.at + alert.post_roll,
+                )
+                person = Person(place.platform, SYSTEM_ID, name="mvbot")
+                job_id = await self.pending.defer(
+                    spec, place, person, self._ready_at(alert), priority=Priority.ALERT
+                )
+            job_ids.append(job_id)
         await self.ledger.advance(
             alert.id,
             AlertStatus.CLIP_PENDING,
-            self._entry(alert, "pending", f"clip job {job_id}"),
-            clip_job_id=job_id,
+            self._entry(alert, "pending", f"clip job {', '.join(job_ids)}"),
+            clip_job_id=job_ids[0],
         )
 
-    async def _existing_job(self, place: Place) -> str | None:
-        """A clip job already stored for this thread (a crash after storing it, before the
-        alert was marked), so that a restart does not post the clip twice."""
+    async def _existing_job(self, place: Place, serial: str) -> str | None:
+        """A clip job of this camera already stored for this thread (a crash after storing
+        it, before the alert was marked), so that a restart does not post the clip twice."""
         for job in await self.services.store.jobs(kind="clip"):
             where = job.place or {}
-            if where.get("room_id") == place.room_id and where.get("thread_id") == place.thread_id:
+            clip = job.payload.get("clip") or {}
+            if (
+                where.get("room_id") == place.room_id
+                and where.get("thread_id") == place.thread_id
+                and clip.get("serial", serial) == serial
+            ):
                 return job.id
         return None
 
@@ -385,6 +398,8 @@ def heads_up(
     if alert.kind == "plate":
         reply = _plate_heads_up(alert, content, common, when, follows, earlier, snapshot)
         return dataclasses.replace(reply, link_buttons=opened)
+    if content.get("sensor"):
+        return sensor_heads_up(alert, content, zone, ready_at, when)
     title = str(content.get("title") or "Event")
     details = content.get("details") or {}
     fields = [Field("Event", str(content.get("type", "event"))), *common]

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from bot.access import AccessPolicy
 from bot.cameras.catalog import CameraCatalog
 from bot.cameras.directory import CameraLookupError, CameraRecord
-from bot.config.sections import EventsSettings
+from bot.config.sections import EventsSettings, SensorsSettings
 from bot.events.announce import Alerts
 from bot.events.decode import epoch_moment
 from bot.events.hook_fields import (
@@ -38,12 +38,16 @@ from bot.events.hook_fields import (
 )
 from bot.events.ledger import AlertLedger, AlertStatus, IncomingEvent, NewAlert
 from bot.events.routing import EventFacts, parse_room, routed_rooms
+from bot.events.sensor_intake import SensorNews, meraki_sensor
+from bot.events.sensor_links import MAX_SENSOR, SensorLinks, configured
 from bot.messages import Place
 from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 MAX_ROLL = timedelta(minutes=5)
+# Told when a Meraki alert says a camera went offline or came back (bot.health).
+CameraStatus = Callable[[str, str, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,13 @@ class EventIntake:
         access: AccessPolicy,
         metrics: Metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        sensors: tuple[SensorsSettings, SensorLinks] | None = None,
+        camera_status: tuple[Mapping[str, str], CameraStatus] | None = None,
     ) -> None:
         self.settings = settings
+        self.sensors = sensors
+        self.camera_status = camera_status
         self.clock = clock
         self.ledger = ledger
         self.alerts = alerts
@@ -109,8 +118,15 @@ class EventIntake:
             pre_roll=self.settings.meraki_pre_roll,
             post_roll=self.settings.meraki_post_roll,
         )
+        if self.sensors is not None and kind in self.sensors[0].alert_types:
+            news = meraki_sensor(data, self.sensors[0])
+            if news.stamp is not None:
+                event = replace(event, at=self._when(news.stamp, "trigger ts") or event.at)
+            return await self._sensor(event, news, None)
         if event.serial is None or event.at is None:
             return await self._store(event, "ignored", "no camera serial and time", [])
+        if self.camera_status is not None and kind in self.camera_status[0]:
+            return await self._status(event, self.camera_status[0][kind])
         directory = await self.catalog.directory()
         record = directory.get(event.serial)
         if record is None:
@@ -118,8 +134,12 @@ class EventIntake:
         return await self._route(_with_camera(event, record), record, None)
 
     async def generic(self, data: Mapping[str, Any], raw: bytes) -> Answer:
-        """mvbot's own event JSON (docs/events.md): access control, POS, IoT."""
-        camera = _required_text(data, "camera")
+        """mvbot's own event JSON (docs/events.md): access control, POS, IoT; an event that
+        names a `sensor` instead of a camera goes to the cameras linked to it."""
+        sensor = _text(data.get("sensor")) if "camera" not in data else None
+        if sensor is not None and len(sensor) > MAX_SENSOR:
+            raise InvalidEvent(f"'sensor' is longer than {MAX_SENSOR} characters")
+        camera = sensor or _required_text(data, "camera")
         if len(camera) > MAX_CAMERA:
             raise InvalidEvent(f"'camera' is longer than {MAX_CAMERA} characters")
         title = _required_text(data, "title")[:MAX_TITLE]
@@ -152,6 +172,9 @@ class EventIntake:
             pre_roll=pre,
             post_roll=post,
         )
+        if sensor is not None:
+            news = SensorNews((sensor,), sensor, title, {"sensor": sensor, **event.details}, None)
+            return await self._sensor(replace(event, camera=None), news, rooms)
         directory = await self.catalog.directory()
         try:
             record = directory.resolve(camera)
@@ -161,6 +184,77 @@ class EventIntake:
                 return answer
             return Answer(422, {**answer.body, "error": str(error)})
         return await self._route(_with_camera(event, record), record, rooms)
+
+    async def _status(self, event: IncomingEvent, status: str) -> Answer:
+        """A camera offline/back alert: stored, then handed to camera health to debounce."""
+        assert self.camera_status is not None and event.serial and event.at
+        answer = await self._store(event, "health", f"camera {status}", [])
+        if answer.body.get("status") != "duplicate":
+            await self.camera_status[1](event.serial, status, event.at)
+        return answer
+
+    async def _sensor(
+        self, event: IncomingEvent, news: SensorNews, named: list[Place] | None
+    ) -> Answer:
+        """One alert per room for all the cameras linked to the sensor; an unknown sensor's
+        event is stored and counted, and nobody is told."""
+        event = replace(event, details={**event.details, **news.details})
+        assert self.sensors is not None
+        settings, links = self.sensors
+        wanted = configured(settings.links, news.names) + await links.cameras(news.names)
+        directory = await self.catalog.directory()
+        records: dict[str, CameraRecord] = {}
+        for name in wanted:
+            try:
+                record = directory.resolve(name)
+            except CameraLookupError:
+                log.warning("a sensor link names no camera sensor=%s camera=%s", news.label, name)
+                continue
+            records.setdefault(record.serial, record)
+        if event.at is None:
+            return await self._store(event, "ignored", "no time", [])
+        if not records:
+            self.metrics.inc("mvbot_sensor_events_total", status="unknown")
+            why = f"no camera is linked to sensor {news.label}"[:500]
+            return await self._store(replace(event, serial=None), "unknown_sensor", why, [])
+        self.metrics.inc("mvbot_sensor_events_total", status="linked")
+        first = next(iter(records.values()))
+        event = replace(event, title=news.title if event.source == "meraki" else event.title)
+        event = _with_camera(event, first)
+        return await self._route_sensor(event, news.label, list(records.values()), named)
+
+    async def _route_sensor(
+        self,
+        event: IncomingEvent,
+        sensor: str,
+        records: Sequence[CameraRecord],
+        named: list[Place] | None,
+    ) -> Answer:
+        rooms: list[Place] = list(named or [])
+        if named is None:
+            for record in records:
+                facts = EventFacts(
+                    record.serial, record.name, record.network_id, record.network_name, event.type
+                )
+                rooms += [r for r in routed_rooms(facts, self.settings.routes) if r not in rooms]
+        routed = []
+        for room in rooms:
+            seen = [r for r in records if self.access.may_see(r.tags, room)]
+            content = {
+                "title": event.title,
+                "type": event.type,
+                "source": event.source,
+                "details": dict(event.details),
+                "sensor": sensor,
+                "cameras": [{"serial": r.serial, "name": r.name} for r in seen],
+            }
+            if seen:
+                routed.append(NewAlert(room, AlertStatus.PENDING, content))
+            else:
+                why = f"no camera linked to {sensor} is visible there"
+                routed.append(NewAlert(room, AlertStatus.HIDDEN, content, why))
+        status = "routed" if routed else "unrouted"
+        return await self._store(event, status, None if routed else "no rule names a room", routed)
 
     def _when(self, value: Any, name: str) -> datetime | None:
         """The moment a field names, refused when it is out of range; None if not a time."""

@@ -9,13 +9,20 @@ from pydantic import SecretStr
 from starlette.routing import BaseRoute
 
 from bot.clips.deferred import PendingClips
-from bot.config.sections import EventsSettings, MqttSettings, PlatesSettings
+from bot.config.sections import (
+    EventsSettings,
+    HealthSettings,
+    MqttSettings,
+    PlatesSettings,
+    SensorsSettings,
+)
 from bot.events.announce import Alerts
-from bot.events.hook_intake import EventIntake
+from bot.events.hook_intake import CameraStatus, EventIntake
 from bot.events.hooks import hook_routes
 from bot.events.ledger import AlertLedger
 from bot.events.mqtt import Batch, Handler, MqttIngest
 from bot.events.plate_intake import PlateIngest
+from bot.events.sensor_links import SensorLinks
 from bot.events.sightings import PlateLedger
 from bot.events.watchlist import Watchlist
 from bot.services import Services
@@ -35,6 +42,8 @@ class EventServices:
     plates: PlateIngest
     intake: EventIntake
     mqtt: MqttIngest | None  # plates: durable
+    sensor_links: SensorLinks
+    sensors_settings: SensorsSettings
     live_mqtt: MqttIngest | None = None  # Sense counts: live only
 
     async def start(self) -> None:
@@ -68,9 +77,19 @@ def build_events(
     events: EventsSettings,
     mqtt: MqttSettings,
     sense: tuple[str, Handler] | None = None,
+    health: tuple[HealthSettings, CameraStatus] | None = None,
+    sensors: SensorsSettings | None = None,
 ) -> EventServices:
-    """`sense` (a topic filter and its handler) shares the connection for live Sense counts."""
+    """`sense` (a topic filter and its handler) shares the connection for live Sense counts;
+    `health` says which Meraki alerts mean a camera went offline or back, and whom to tell."""
     engine = services.store.engine
+    sensors = sensors or SensorsSettings()
+    sensor_links = SensorLinks(engine)
+    status_types = None
+    if health is not None:
+        kinds = {kind: "offline" for kind in health[0].offline_alert_types}
+        kinds |= {kind: "online" for kind in health[0].online_alert_types}
+        status_types = (kinds, health[1])
     alert_ledger = AlertLedger(engine)
     alerts = Alerts(
         services,
@@ -98,6 +117,8 @@ def build_events(
         services.access,
         services.metrics,
         clock=services.clock,
+        sensors=(sensors, sensor_links),
+        camera_status=status_types,
     )
     broker = live = None
     if mqtt.url is not None:
@@ -127,5 +148,7 @@ def build_events(
         plates=ingest,
         intake=intake,
         mqtt=broker,
+        sensor_links=sensor_links,
+        sensors_settings=sensors,
         live_mqtt=live,
     )

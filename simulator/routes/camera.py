@@ -31,7 +31,7 @@ def check_footage(ctx: Context, camera: Camera, start: float, end: float) -> Non
         )
     if end > now:
         raise ApiError(422, "Footage is not yet available: the requested time is in the future")
-    if camera.offline_during(start, end):
+    if ctx.offline_during(camera, start, end):
         raise ApiError(422, "No footage: the camera was offline during the requested time")
     ready = end + ctx.cfg.availability_lag
     if ready > now:
@@ -113,7 +113,7 @@ def routes(ctx: Context) -> list[Route]:
             check_footage(ctx, camera, moment, moment + 0.001)
         else:
             moment = now
-            if camera.status(now) == "offline":
+            if ctx.status(camera) == "offline":
                 raise ApiError(422, "No snapshot: the camera was offline at the requested time")
         grant = MediaGrant(
             kind="snapshot",

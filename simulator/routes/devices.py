@@ -83,7 +83,7 @@ def _common_filters(request: Request, devices: Sequence[Device]) -> list[Device]
 
 def routes(ctx: Context) -> list[Route]:
     def availability(device: Device) -> dict[str, object]:
-        status = device.status(ctx.now()) if isinstance(device, Camera) else "online"
+        status = ctx.status(device) if isinstance(device, Camera) else "online"
         return {
             "serial": device.serial,
             "name": device.name,
@@ -113,6 +113,18 @@ def routes(ctx: Context) -> list[Route]:
         page, headers = paginate(request, rows, lambda r: str(r["serial"]), (3, 1000, 1000))
         return JSONResponse(page, headers=headers)
 
+    async def list_statuses(request: Request) -> Response:
+        """The older statuses endpoint: the same answer with networkId flat, as it had it."""
+        ctx.organization(request)
+        devices = _common_filters(request, ctx.fleet.all_devices)
+        rows = [{**availability(d), "networkId": d.network_id} for d in devices]
+        statuses = set(list_param(request, "statuses"))
+        if statuses:
+            rows = [r for r in rows if r["status"] in statuses]
+        page, headers = paginate(request, rows, lambda r: str(r["serial"]), (3, 1000, 1000))
+        flat = [{k: v for k, v in r.items() if k != "network"} for r in page]
+        return JSONResponse(flat, headers=headers)
+
     async def get_device(request: Request) -> Response:
         return JSONResponse(device_json(request, ctx.device(request)))
 
@@ -126,6 +138,7 @@ def routes(ctx: Context) -> list[Route]:
     return [
         Route("/organizations/{organizationId}/devices", list_devices),
         Route("/organizations/{organizationId}/devices/availabilities", list_availabilities),
+        Route("/organizations/{organizationId}/devices/statuses", list_statuses),
         Route("/devices/{serial}", get_device),
         Route("/networks/{networkId}/devices", list_network_devices),
     ]
