@@ -105,9 +105,18 @@ async def test_clips_and_snapshots_offer_the_dashboard_only_in_marked_rooms(
             assert again.link_buttons
         assert len(bot.api_calls("videoLink")) == calls + 1
 
+        # An incident offers each of its cameras in the dashboard, at the window's start.
+        await bot.ask("incident lobby, warehouse 10m ago 5s", user=ADMIN)
+        assert await bot.running.incidents.jobs.wait_idle(WAIT)
+        shown = (await bot.ask("incident 1"))[-1]
+        labels = [link.label for link in shown.link_buttons]
+        assert labels == ["Lobby in Dashboard", "Warehouse in Dashboard"], shown
+        assert all(link.url.startswith(DASHBOARD) for link in shown.link_buttons)
+
         await bot.ask("dashboard room off", user=ADMIN)
         (after,) = [r for r in await bot.ask("clip lobby 10m ago 10s") if r.attachment]
         assert after.link_buttons == ()
+        assert (await bot.ask("incident 1"))[-1].link_buttons == ()
 
 
 @pytest.fixture

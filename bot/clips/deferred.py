@@ -103,7 +103,7 @@ class PendingClips(DeferredJobs):
         label = record.label if record else spec.camera
         asker = person_from_json(job.payload.get("person", {}), place)
         reply = clip_reply(spec, info, zone, label, asker.time_zone, await dashboard.result())
-        return Prepared(reply, info.sha256, clip_file(spec, info, zone, place, asker))
+        return Prepared(reply, info.sha256, (clip_file(spec, info, zone, place, asker),))
 
     async def _when(self, payload: Mapping[str, Any]) -> str:
         spec = ClipSpec.from_json(payload["clip"])

@@ -66,12 +66,12 @@ def person_from_json(data: Mapping[str, Any], place: Place) -> Person:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a job fetched: the reply that posts it, the audit's detail, and the file it
+    """What a job fetched: the reply that posts it, the audit's detail, and the files it
     delivers (entered in the footage log once the post went out)."""
 
     reply: Reply
     detail: str
-    file: DeliveredFile | None = None
+    files: tuple[DeliveredFile, ...] = ()
 
 
 class DeferredJobs(ABC):
@@ -126,10 +126,10 @@ class DeferredJobs(ABC):
             return
         await services.store.update_job(job_id, status="running", attempts=job.attempts + 1)
         name = self._subject(job.payload)[0]
-        file: DeliveredFile | None = None
+        files: tuple[DeliveredFile, ...] = ()
         try:
             prepared = await self._prepare(job, place)
-            reply, detail, file = prepared.reply, prepared.detail, prepared.file
+            reply, detail, files = prepared.reply, prepared.detail, prepared.files
             outcome = "delivered"
         except TooRecent:
             wait = retry_wait(job.attempts)
@@ -151,10 +151,10 @@ class DeferredJobs(ABC):
             reply, outcome, detail = Reply(text, tone=Tone.ERROR), "failed", "internal error"
         try:
             sent = await services.outbox.send(place, reply, key=self.key(job_id))
-            if file is not None:
-                await record(
-                    services, self.key(job_id), dataclasses.replace(file, place=sent.place)
-                )
+            for index, file in enumerate(files):
+                # The first file keeps the job's own key: rows recorded before stay unique.
+                key = self.key(job_id) + (f"/{index}" if index else "")
+                await record(services, key, dataclasses.replace(file, place=sent.place))
         except Exception:
             # The chat platform is down or refused: keep the job and try again later,
             # for as long as a late post is still worth making.
@@ -216,7 +216,7 @@ class DeferredJobs(ABC):
 
     async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
         """What the job posts in `place`. A job that delivers a file overrides this to name
-        the file too (`Prepared.file`), entered in the footage log once it is posted."""
+        the files too (`Prepared.files`), entered in the footage log once it is posted."""
         reply, detail = await self._fetch(job)
         return Prepared(reply, detail)
 

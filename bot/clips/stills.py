@@ -66,7 +66,7 @@ class PendingSnapshots(DeferredJobs):
         asker = person_from_json(job.payload.get("person", {}), place)
         file = await snapshot_file(serial, record.name, zone, at, attachment, place, asker)
         reply = snapshot_reply(record, at, attachment, zone, await dashboard.result())
-        return Prepared(reply, attachment.filename, file)
+        return Prepared(reply, attachment.filename, (file,))
 
     async def _when(self, payload: Mapping[str, Any]) -> str:
         name, at = self._subject(payload)

@@ -240,7 +240,8 @@ async def _combine(request: Request, service: ExportService, numbers: list[int])
     except MediaError as error:
         raise UserError(f"Those exports could not be combined: {error}.") from None
     zone = await service.zone(combined.serial)
-    await request.say(done_reply(combined, info, zone, service.link(info.path)))
+    sent = await request.say(done_reply(combined, info, zone, service.link(info.path)))
+    await service.log_delivery(combined, info, zone, sent.place)
     return Outcome.OK
 
 

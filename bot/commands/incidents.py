@@ -18,7 +18,7 @@ from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
 from bot.grammar.when import TIME_FORMS_HELP
 from bot.incidents.incident import Incident
 from bot.incidents.service import IncidentService
-from bot.incidents.summaries import incident_reply, list_reply, started_reply
+from bot.incidents.summaries import list_reply, started_reply
 from bot.messages import Reply, Tone, literal
 from bot.router import Command
 from bot.store import Outcome
@@ -131,7 +131,7 @@ def commands(service: IncidentService) -> list[Command]:
             return await _add(request, service, found, parsed.camera)
         if parsed.action == "revoke":
             return await _revoke(request, service, found)
-        await request.say(incident_reply(found, service.links(found)))
+        await request.say(await service.reply(found))
         return Outcome.OK
 
     async def incidents(request: Request, tokens: list[str]) -> Outcome:

@@ -20,12 +20,15 @@ from zoneinfo import ZoneInfo
 
 from starlette.routing import Route
 
+from bot.clips.delivered import record
 from bot.clips.parts import ClipSpec
+from bot.clips.retries import person_from_json
 from bot.config import ExportsSettings
 from bot.exports.export import Export, ExportStatus
 from bot.exports.fetcher import ExportFetcher
 from bot.exports.store import ExportStore
 from bot.exports.wording import done_reply, ended_reply, progress_reply
+from bot.footage import DeliveredFile, FileKind
 from bot.media import MediaError, MediaInfo, join_clips_async, probe_async
 from bot.meraki import MerakiError
 from bot.meraki.explain import explain
@@ -213,11 +216,31 @@ class ExportService:
             return
         zone = await self.zone(export.serial)
         reply = done_reply(export, info, zone, self.link(info.path))
-        await self.services.outbox.send(export.place, reply, key=_job_id(export.id))
+        sent = await self.services.outbox.send(export.place, reply, key=_job_id(export.id))
+        await self.log_delivery(export, info, zone, sent.place)
         await self.store.change(export.id, posted_at=self.services.clock())
         if export.progress is not None:
             ended = ended_reply(export, zone, "done")
             await _quietly(self.services.outbox.update(export.progress, ended))
+
+    async def log_delivery(
+        self, export: Export, info: MediaInfo, zone: ZoneInfo, place: Place
+    ) -> None:
+        """Enter the posted export in the footage log (`verify`, `footage log`), once."""
+        asker = person_from_json(export.person, place)
+        file = DeliveredFile(
+            FileKind.EXPORT,
+            info.sha256,
+            export.serial.split(",")[0],  # a combined export names its first camera
+            export.camera[:255],
+            zone.key,
+            export.start,
+            export.end,
+            info.size_bytes,
+            place,
+            asker,
+        )
+        await record(self.services, f"export-{export.id}", file)
 
     async def _fail(
         self, export: Export, zone: ZoneInfo, sent: SentMessage | None, why: str

@@ -17,8 +17,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clips.parts import ClipSpec
-from bot.clips.retries import DeferredJobs, person_to_json, retry_wait
+from bot.clips.retries import (
+    DeferredJobs,
+    Prepared,
+    person_from_json,
+    person_to_json,
+    retry_wait,
+)
 from bot.clips.several import CameraClip, fetch_clips
+from bot.footage import DeliveredFile, FileKind
 from bot.grammar.formatting import short_span
 from bot.incidents.bundle import write_package
 from bot.incidents.happenings import happenings
@@ -119,6 +126,15 @@ class IncidentJobs(DeferredJobs):
             ready = await self._current(number)
             return await self._announce(ready, events), ready.manifest_sha256 or ""
 
+    async def _prepare(self, job: JobRecord, place: Place) -> Prepared:
+        reply, detail = await self._fetch(job)
+        incident = await self._current(int(job.payload["incident"]))
+        asker = person_from_json(job.payload.get("person", {}), place)
+        files = await asyncio.to_thread(
+            delivered_files, incident, self.folder(incident.id), place, asker
+        )
+        return Prepared(reply, detail, files)
+
     async def _current(self, number: int) -> Incident:
         incident = await self.store.incident(number)
         if incident is None:
@@ -197,3 +213,43 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (KeyError, ValueError):
         return UTC_ZONE
+
+
+def delivered_files(
+    incident: Incident, folder: Path, place: Place, asker: Person
+) -> tuple[DeliveredFile, ...]:
+    """The evidence package and each camera's clip in it, for the footage log: `verify`
+    then knows the package and any clip taken out of it."""
+    zone = incident.time_zone
+    files = [
+        DeliveredFile(
+            FileKind.INCIDENT,
+            camera.sha256,
+            camera.serial,
+            camera.name,
+            zone,
+            incident.start,
+            incident.end,
+            camera.size or 0,
+            place,
+            asker,
+        )
+        for camera in incident.cameras
+        if camera.file and camera.sha256
+    ]
+    if incident.package and incident.package_sha256:
+        names = ", ".join(camera.name for camera in incident.cameras)
+        package = DeliveredFile(
+            FileKind.INCIDENT,
+            incident.package_sha256,
+            incident.cameras[0].serial if incident.cameras else "",
+            f"#{incident.id} evidence package ({names})"[:255],
+            zone,
+            incident.start,
+            incident.end,
+            (folder / incident.package).stat().st_size,
+            place,
+            asker,
+        )
+        files.insert(0, package)
+    return tuple(files)

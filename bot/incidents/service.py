@@ -140,5 +140,22 @@ class IncidentService:
         path = self.jobs.folder(incident.id) / name
         return path if path.is_file() else None
 
+    async def reply(self, incident: Incident, events: int | None = None) -> Reply:
+        """The incident as it stands, with each camera's dashboard link in a marked room."""
+        return incident_reply(
+            incident, self.links(incident), events, await self._dashboard(incident)
+        )
+
+    async def _dashboard(self, incident: Incident) -> list[Hyperlink]:
+        dashboard = self.services.dashboard
+        cameras = [c for c in incident.cameras if c.file is not None]
+        soon = [await dashboard.soon(c.serial, incident.start, incident.place) for c in cameras]
+        found = [await link.result() for link in soon]
+        return [
+            Hyperlink(f"{camera.name} in Dashboard", link.url)
+            for camera, link in zip(cameras, found, strict=True)
+            if link is not None
+        ]
+
     async def _ready(self, incident: Incident, events: int) -> Reply:
-        return incident_reply(incident, self.links(incident), events)
+        return await self.reply(incident, events)

@@ -54,9 +54,13 @@ def camera_table(incident: Incident) -> tuple[tuple[str, ...], ...]:
 
 
 def incident_reply(
-    incident: Incident, links: Sequence[Hyperlink], events: int | None = None
+    incident: Incident,
+    links: Sequence[Hyperlink],
+    events: int | None = None,
+    dashboard: Sequence[Hyperlink] = (),
 ) -> Reply:
-    """An incident as it stands: cameras and files, the package's checksums and its links."""
+    """An incident as it stands: cameras and files, the package's checksums and its links;
+    `dashboard` opens each camera in the Meraki dashboard (dashboard-user rooms only)."""
     delivered = sum(1 for c in incident.cameras if c.file is not None)
     lines = [f"{headline(incident)}."]
     lines.append(f"{delivered} of {len(incident.cameras)} cameras' clips are in the package.")
@@ -89,6 +93,7 @@ def incident_reply(
         table=camera_table(incident),
         context=notes,
         links=tuple(links),
+        link_buttons=tuple(dashboard),
     )
 
 
