@@ -1,4 +1,4 @@
-"""Occupancy alerts in the database (table `occupancy_alerts`, schema versions 4 and 10)."""
+"""Occupancy alerts in the database (table `occupancy_alerts`, schema versions 4, 10, 14)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ occupancy_alerts = Table(
     Column("armed", Boolean, nullable=False),
     Column("last_fired_at", UTCDateTime),
     Column("unposted_count", Integer),  # schema version 10
+    Column("hours", String(64)),  # schema version 14: when it may fire; None: always
     Index("ix_occupancy_alerts_serial", "serial"),
 )
 

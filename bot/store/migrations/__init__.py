@@ -23,6 +23,7 @@ from bot.store.migrations import (
     v008_commands,
     v009_posts,
     v010_occupancy_unposted,
+    v014_active_hours,
 )
 from bot.store.schema import schema_version
 
@@ -40,6 +41,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (8, v008_commands.upgrade),
     (9, v009_posts.upgrade),
     (10, v010_occupancy_unposted.upgrade),
+    (14, v014_active_hours.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
