@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.commands.common import find_camera
 from bot.commands.plate_entries import PLATE_WORDS, parse_entry, parse_plate
+from bot.commands.plate_search import PlateSearch
 from bot.config.sections import PlatesSettings
 from bot.errors import Refused, UserError
-from bot.events.lpr import PlatePattern, Tolerance, canonical, looks_like_plate
+from bot.events.lpr import PlatePattern, canonical
+from bot.events.plate_history import PlateHistory
 from bot.events.watchlist import Watch, Watchlist
 from bot.grammar.formatting import local_time
 from bot.grammar.hours import HOURS_FORMS_HELP, Hours, split_hours
@@ -74,13 +76,17 @@ WATCHLIST_HELP = CommandHelp(
 PLATES_HELP = CommandHelp(
     name="plates",
     usage="plates follow <camera> [hours] · plates unfollow <camera> · "
-    "plates recent [camera] [plate] · plates mute <plate> [length]",
-    summary="Follow every plate a camera reads, list recent plates, or mute one for a while.",
+    "plates recent [camera] [plate] [since <when>] · plates search <pattern> [at <camera>] "
+    "[since <when>] · plates mute <plate> [length]",
+    summary="Follow every plate a camera reads, search the plates read, or mute one for a while.",
     examples=(
         "plates follow garage entrance",
         "plates follow garage 22:00-06:00",
         "plates recent",
         "plates recent garage ABC*",
+        "plates recent garage since yesterday 18:00",
+        'plates search "ABC*"',
+        "plates search AB?1234 at garage since 2h ago",
         "plates mute ABC1234 1h",
         "plates unfollow garage entrance",
     ),
@@ -90,9 +96,11 @@ PLATES_HELP = CommandHelp(
 )
 
 
-def commands(watchlist: Watchlist, settings: PlatesSettings) -> list[Command]:
+def commands(
+    watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory
+) -> list[Command]:
     """The plate commands, sharing one watchlist and the configured matching rules."""
-    family = _Plates(watchlist, settings)
+    family = _Plates(watchlist, settings, history)
     return [
         Command(help=WATCH_HELP, role=Role.OPERATOR, handler=family.watch),
         Command(help=UNWATCH_HELP, role=Role.OPERATOR, handler=family.unwatch),
@@ -102,10 +110,12 @@ def commands(watchlist: Watchlist, settings: PlatesSettings) -> list[Command]:
 
 
 class _Plates:
-    def __init__(self, watchlist: Watchlist, settings: PlatesSettings) -> None:
+    def __init__(
+        self, watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory
+    ) -> None:
         self.watchlist = watchlist
         self.settings = settings
-        self.tolerance = Tolerance(settings.edit_distance, settings.edit_distance_min_length)
+        self.history = PlateSearch(history, settings)
 
     async def watch(self, request: Request, tokens: list[str]) -> Outcome:
         entry = parse_entry(tokens, "watch", cooldown=True)
@@ -202,12 +212,15 @@ class _Plates:
         if action == "unfollow":
             return await self._follow(request, rest, follow=False)
         if action in ("recent", "last", "seen"):
-            return await self._recent(request, rest)
+            return await self.history.recent(request, rest)
+        if action in ("search", "find"):
+            return await self.history.search(request, rest)
         if action == "mute":
             return await self._mute(request, rest)
         raise ParseError(
             "Try `plates follow <camera>`, `plates unfollow <camera>`, "
-            "`plates recent [camera] [plate]` or `plates mute <plate> [length]`."
+            "`plates recent [camera] [plate] [since <when>]`, `plates search <pattern>` "
+            "or `plates mute <plate> [length]`."
         )
 
     async def _follow(self, request: Request, words: list[str], *, follow: bool) -> Outcome:
@@ -239,43 +252,6 @@ class _Plates:
                 else f"This room does not follow *{record.name}*."
             )
         await request.say(Reply(text, tone=Tone.SUCCESS))
-        return Outcome.OK
-
-    async def _recent(self, request: Request, words: list[str]) -> Outcome:
-        services, place = request.services, request.message.place
-        pattern: PlatePattern | None = None
-        if words and looks_like_plate(words[-1]):
-            pattern, words = parse_plate(words[-1]), words[:-1]
-        directory = await services.catalog.directory()
-        serials: list[str] | None = None
-        if words:
-            camera, directory = await find_camera(request, join_words(words))
-            serials = [camera.serial]
-        rows = []
-        for sighting in await self.watchlist.recent(serials):
-            record = directory.get(sighting.serial)
-            if record is not None and not services.access.may_see(record.tags, place):
-                continue
-            if pattern is not None and not pattern.matches(sighting.plate, self.tolerance):
-                continue
-            zone = directory.zone(record) if record else ZoneInfo("UTC")
-            confidence = f"{sighting.confidence:.0%}" if sighting.confidence is not None else "–"
-            rows.append(
-                (
-                    local_time(sighting.first_at, zone),
-                    sighting.camera,
-                    sighting.plate,
-                    confidence,
-                    str(sighting.reads),
-                )
-            )
-            if len(rows) == RECENT_ROWS:
-                break
-        if not rows:
-            await request.say(Reply("No plates read yet that match.", title="Recent plates"))
-            return Outcome.OK
-        table = (("Seen", "Camera", "Plate", "Confidence", "Reads"), *rows)
-        await request.say(Reply(f"The last {len(rows)}:", title="Recent plates", table=table))
         return Outcome.OK
 
     async def _mute(self, request: Request, words: list[str]) -> Outcome:

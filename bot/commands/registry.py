@@ -20,7 +20,7 @@ def build_router(
 ) -> Router:
     router = Router([clip.command(pending), snapshot.command(pending), cameras_list.COMMAND])
     if events is not None:
-        for command in plates.commands(events.watchlist, events.plates_settings):
+        for command in plates.commands(events.watchlist, events.plates_settings, events.history):
             router.add(command)
     if share_service is not None:
         for command in shares.commands(share_service, mailer):

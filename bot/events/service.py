@@ -14,7 +14,9 @@ from bot.events.announce import Alerts
 from bot.events.hook_intake import EventIntake
 from bot.events.hooks import hook_routes
 from bot.events.ledger import AlertLedger
+from bot.events.lpr import Tolerance
 from bot.events.mqtt import Batch, Handler, MqttIngest
+from bot.events.plate_history import PlateHistory
 from bot.events.plate_intake import PlateIngest
 from bot.events.sightings import PlateLedger
 from bot.events.watchlist import Watchlist
@@ -34,6 +36,7 @@ class EventServices:
     alerts: Alerts
     plates: PlateIngest
     intake: EventIntake
+    history: PlateHistory
     mqtt: MqttIngest | None  # plates: durable
     live_mqtt: MqttIngest | None = None  # Sense counts: live only
 
@@ -126,6 +129,9 @@ def build_events(
         alerts=alerts,
         plates=ingest,
         intake=intake,
+        history=PlateHistory(
+            engine, Tolerance(plates.edit_distance, plates.edit_distance_min_length)
+        ),
         mqtt=broker,
         live_mqtt=live,
     )
