@@ -89,3 +89,12 @@ def _cooldown(word: str | None, verb: str) -> timedelta:
         raise ParseError(
             f"'{echo(word)}' is not a length — try `{verb} plate ABC1234 cooldown 10m`."
         ) from None
+
+
+def trailing_hours(words: Sequence[str]) -> tuple[Hours | None, list[str]]:
+    """Hours at the end of a camera name ("garage 22:00-06:00 weekdays"); the name's words."""
+    for cut in range(len(words)):
+        hours, rest = split_hours(words[cut:])
+        if hours is not None and not rest:
+            return hours, list(words[:cut])
+    return None, list(words)

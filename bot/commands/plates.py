@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.access import Role
+from bot.commands.allows import UNKNOWN_USAGE, Allows
 from bot.commands.common import find_camera
-from bot.commands.plate_entries import PLATE_WORDS, parse_entry, parse_plate
+from bot.commands.plate_entries import PLATE_WORDS, parse_entry, parse_plate, trailing_hours
 from bot.commands.plate_search import PlateSearch
 from bot.config.sections import PlatesSettings
 from bot.errors import Refused, UserError
+from bot.events.allowlist import Allowlist
 from bot.events.lpr import PlatePattern, canonical
 from bot.events.plate_history import PlateHistory
 from bot.events.watchlist import Watch, Watchlist
 from bot.grammar.formatting import local_time
-from bot.grammar.hours import HOURS_FORMS_HELP, Hours, split_hours
+from bot.grammar.hours import HOURS_FORMS_HELP, Hours
 from bot.grammar.lengths import format_length, parse_length
 from bot.grammar.tokens import ParseError, is_quoted, join_words
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
@@ -77,7 +79,7 @@ PLATES_HELP = CommandHelp(
     name="plates",
     usage="plates follow <camera> [hours] · plates unfollow <camera> · "
     "plates recent [camera] [plate] [since <when>] · plates search <pattern> [at <camera>] "
-    "[since <when>] · plates mute <plate> [length]",
+    "[since <when>] · plates mute <plate> [length] · " + UNKNOWN_USAGE,
     summary="Follow every plate a camera reads, search the plates read, or mute one for a while.",
     examples=(
         "plates follow garage entrance",
@@ -88,6 +90,7 @@ PLATES_HELP = CommandHelp(
         'plates search "ABC*"',
         "plates search AB?1234 at garage since 2h ago",
         "plates mute ABC1234 1h",
+        "plates alert unknown at garage 22:00-06:00",
         "plates unfollow garage entrance",
     ),
     details="\n".join(
@@ -97,10 +100,10 @@ PLATES_HELP = CommandHelp(
 
 
 def commands(
-    watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory
+    watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory, allowlist: Allowlist
 ) -> list[Command]:
     """The plate commands, sharing one watchlist and the configured matching rules."""
-    family = _Plates(watchlist, settings, history)
+    family = _Plates(watchlist, settings, history, Allows(allowlist))
     return [
         Command(help=WATCH_HELP, role=Role.OPERATOR, handler=family.watch),
         Command(help=UNWATCH_HELP, role=Role.OPERATOR, handler=family.unwatch),
@@ -111,11 +114,12 @@ def commands(
 
 class _Plates:
     def __init__(
-        self, watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory
+        self, watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory, allows: Allows
     ) -> None:
         self.watchlist = watchlist
         self.settings = settings
         self.history = PlateSearch(history, settings)
+        self.allows = allows
 
     async def watch(self, request: Request, tokens: list[str]) -> Outcome:
         entry = parse_entry(tokens, "watch", cooldown=True)
@@ -205,8 +209,10 @@ class _Plates:
         words = [w for w in tokens if w != ","]
         action = words[0].lower() if words and not is_quoted(words[0]) else ""
         rest = words[1:]
-        if action in ("follow", "unfollow", "mute"):
+        if action in ("follow", "unfollow", "mute", "alert"):
             _need_operator(request, f"plates {action}")
+        if action == "alert":
+            return await self.allows.unknown(request, rest)
         if action == "follow":
             return await self._follow(request, rest, follow=True)
         if action == "unfollow":
@@ -219,8 +225,8 @@ class _Plates:
             return await self._mute(request, rest)
         raise ParseError(
             "Try `plates follow <camera>`, `plates unfollow <camera>`, "
-            "`plates recent [camera] [plate] [since <when>]`, `plates search <pattern>` "
-            "or `plates mute <plate> [length]`."
+            "`plates recent [camera] [plate] [since <when>]`, `plates search <pattern>`, "
+            f"`plates mute <plate> [length]` or `{UNKNOWN_USAGE}`."
         )
 
     async def _follow(self, request: Request, words: list[str], *, follow: bool) -> Outcome:
@@ -272,15 +278,6 @@ class _Plates:
         )
         await request.say(Reply(text, tone=Tone.SUCCESS))
         return Outcome.OK
-
-
-def trailing_hours(words: Sequence[str]) -> tuple[Hours | None, list[str]]:
-    """Hours at the end of a camera name ("garage 22:00-06:00 weekdays"); the name's words."""
-    for cut in range(len(words)):
-        hours, rest = split_hours(words[cut:])
-        if hours is not None and not rest:
-            return hours, list(words[:cut])
-    return None, list(words)
 
 
 def _during(hours: Hours | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.clips.deferred import PendingClips
-from bot.commands import cameras_list, clip, help, occupancy, plates, shares, snapshot
+from bot.commands import allows, cameras_list, clip, help, occupancy, plates, shares, snapshot
 from bot.events.service import EventServices
 from bot.occupancy import Occupancy
 from bot.router import Router
@@ -20,7 +20,11 @@ def build_router(
 ) -> Router:
     router = Router([clip.command(pending), snapshot.command(pending), cameras_list.COMMAND])
     if events is not None:
-        for command in plates.commands(events.watchlist, events.plates_settings, events.history):
+        for command in plates.commands(
+            events.watchlist, events.plates_settings, events.history, events.allowlist
+        ):
+            router.add(command)
+        for command in allows.commands(events.allowlist):
             router.add(command)
     if share_service is not None:
         for command in shares.commands(share_service, mailer):

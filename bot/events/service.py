@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from bot.clips.deferred import PendingClips
 from bot.config.sections import EventsSettings, MqttSettings, PlatesSettings
+from bot.events.allowlist import Allowlist
 from bot.events.announce import Alerts
 from bot.events.hook_intake import EventIntake
 from bot.events.hooks import hook_routes
@@ -37,6 +38,7 @@ class EventServices:
     plates: PlateIngest
     intake: EventIntake
     history: PlateHistory
+    allowlist: Allowlist
     mqtt: MqttIngest | None  # plates: durable
     live_mqtt: MqttIngest | None = None  # Sense counts: live only
 
@@ -132,6 +134,7 @@ def build_events(
         history=PlateHistory(
             engine, Tolerance(plates.edit_distance, plates.edit_distance_min_length)
         ),
+        allowlist=Allowlist(engine),
         mqtt=broker,
         live_mqtt=live,
     )
