@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from bot.messages import Message, Place, Reply, SentMessage
@@ -107,6 +108,20 @@ class PostFinder(Protocol):
         ...
 
 
+@runtime_checkable
+class FileFetcher(Protocol):
+    """An adapter that can download a file posted with a command (optional)."""
+
+    async def fetch_file(self, message: Message, dest: Path, limit: int) -> str:
+        """Write the file that came with `message` (Message.extra["file_url"]) to `dest`, at
+        most `limit` bytes; its name. Raises FileUnavailable with a sentence to show."""
+        ...
+
+
+class FileUnavailable(Exception):
+    """The file posted with a command cannot be had: none came, too big, refused."""
+
+
 class CannotLookUp(Exception):
     """The platform cannot tell whether a post exists here: the caller posts (at least once)."""
 
@@ -202,6 +217,14 @@ class Outbox:
         if not isinstance(adapter, Redelivering):
             return None
         return adapter.redelivery(key, raw)
+
+    async def fetch_file(self, message: Message, dest: Path, limit: int) -> str:
+        """The file posted with `message`, written to `dest` by its platform's adapter; its
+        name. Raises FileUnavailable when there is none or it cannot be had."""
+        adapter: object = self._adapters.get(message.place.platform)
+        if "file_url" not in message.extra or not isinstance(adapter, FileFetcher):
+            raise FileUnavailable("No file came with the command: attach the CSV to it.")
+        return await adapter.fetch_file(message, dest, limit)
 
     async def send_direct(self, platform: str, email: str, reply: Reply) -> bool:
         """Message the person with `email` directly on `platform`; False when that platform's

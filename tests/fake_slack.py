@@ -49,7 +49,8 @@ Match = Callable[["Call"], bool]
 
 @dataclass(frozen=True)
 class Call:
-    """One request the fake received: a Web API method, "upload", "response" or "socket.ack"."""
+    """One request the fake received: a Web API method, "upload", "download", "response" or
+    "socket.ack"."""
 
     method: str
     params: Mapping[str, Any]
@@ -103,6 +104,7 @@ class FakeSlack:
         self._unprocessed: dict[str, int] = {}  # completed file id -> refusals left
         self._shares: dict[str, dict[str, list[str]]] = {}  # file id -> channel -> ts
         self._hidden_shares: dict[str, int] = {}  # file id -> files.info without shares
+        self.shared: dict[str, bytes] = {}  # name -> a file a person shared, for the bot to get
         self.image_lag = 0  # refusals of a fresh image in a message before it is usable
         self.share_lag = 0  # files.info answers before a fresh share is listed
 
@@ -111,6 +113,11 @@ class FakeSlack:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/"
+
+    def share_file(self, name: str, data: bytes) -> str:
+        """A file a person shared in Slack; its private download URL (the bot token gets it)."""
+        self.shared[name] = data
+        return f"{self.url}/files-pri/{name}"
 
     def response_url(self) -> str:
         return f"{self.url}/response/{next(self._ts)}"
@@ -215,6 +222,7 @@ class FakeSlack:
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/upload/{file_id}", self._upload, methods=["POST"]),
                 Route("/response/{n}", self._response, methods=["POST"]),
+                Route("/files-pri/{name}", self._shared_file, methods=["GET"]),
                 WebSocketRoute("/socket", self._socket_endpoint),
             ]
         )
@@ -408,6 +416,13 @@ class FakeSlack:
             Call("upload", {"file_id": file_id, "size": size}, dict(request.headers))
         )
         return Response("OK - " + str(size), media_type="text/plain")
+
+    async def _shared_file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        await self._record(Call("download", {"name": name}, dict(request.headers)))
+        if request.headers.get("authorization") != f"Bearer {BOT_TOKEN}" or name not in self.shared:
+            return Response("not found", status_code=404)
+        return Response(self.shared[name], media_type="text/csv")
 
     async def _response(self, request: Request) -> Response:
         payload = json.loads(await request.body())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.routing import BaseRoute
 
+from adapters.slack.files import download
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.listeners import Listeners
 from adapters.slack.outbound import SLACK_FILE_LIMIT, Outbound
@@ -128,6 +130,12 @@ class SlackAdapter:
     async def send_direct(self, email: str, reply: Reply) -> bool:
         """Message a workspace member found by e-mail (bot.outbox.DirectMessenger)."""
         return await self._outbound.send_direct(email, reply)
+
+    async def fetch_file(self, message: Message, dest: Path, limit: int) -> str:
+        """The file shared with a command (bot.outbox.FileFetcher), downloaded with the token."""
+        token = self.client.token or ""
+        await download(message.extra["file_url"], token, self.client.base_url, dest, limit)
+        return message.extra.get("file_name", "upload")
 
     def redelivery(self, key: str, raw: Mapping[str, Any]) -> Delivery:
         """A command stored before a restart, to be read again (bot.outbox.Redelivering)."""

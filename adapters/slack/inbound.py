@@ -48,6 +48,8 @@ class Incoming:
     response_url: str | None = None
     typed: str | None = None  # a slash command as typed: the room did not see it
     pressed: str | None = None  # the label of the button pressed
+    file_url: str | None = None  # a file shared with the command (its private download URL)
+    file_name: str | None = None
 
     def message(self, person: Person) -> Message:
         extra = {
@@ -56,6 +58,8 @@ class Incoming:
                 ("response_url", self.response_url),
                 ("typed", self.typed),
                 ("pressed", self.pressed),
+                ("file_url", self.file_url),
+                ("file_name", self.file_name),
             )
             if value
         }
@@ -74,6 +78,8 @@ class Incoming:
             "response_url": self.response_url,
             "typed": self.typed,
             "pressed": self.pressed,
+            "file_url": self.file_url,
+            "file_name": self.file_name,
         }
 
     @classmethod
@@ -86,6 +92,8 @@ class Incoming:
             response_url=data.get("response_url"),
             typed=data.get("typed"),
             pressed=data.get("pressed"),
+            file_url=data.get("file_url"),
+            file_name=data.get("file_name"),
         )
 
 
@@ -131,7 +139,7 @@ def from_command(body: Mapping[str, Any]) -> Incoming:
 def _is_from_a_person(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
     # Edits, joins and bot posts arrive as message subtypes; the bot's own posts would loop.
     return (
-        "subtype" not in event
+        event.get("subtype") in (None, "file_share")  # a file shared with the message is fine
         and "bot_id" not in event
         and bool(event.get("user"))
         and event.get("user") != bot_user_id
@@ -149,6 +157,7 @@ def from_mention(event: Mapping[str, Any], bot_user_id: str | None) -> Incoming 
         text=text,
         place=Place(PLATFORM, channel, event.get("thread_ts")),
         id=event.get("client_msg_id") or event.get("ts"),
+        **_shared_file(event),
     )
 
 
@@ -162,7 +171,18 @@ def from_direct(event: Mapping[str, Any], bot_user_id: str | None) -> Incoming |
         text=text,
         place=Place(PLATFORM, str(event["channel"]), event.get("thread_ts"), direct=True),
         id=event.get("client_msg_id") or event.get("ts"),
+        **_shared_file(event),
     )
+
+
+def _shared_file(event: Mapping[str, Any]) -> dict[str, str]:
+    """The first file shared with a message (`watchlist import` reads it), if any."""
+    files = event.get("files") or []
+    first = files[0] if files and isinstance(files[0], Mapping) else {}
+    url = first.get("url_private_download") or first.get("url_private")
+    if not url:
+        return {}
+    return {"file_url": str(url), "file_name": str(first.get("name") or "upload")}
 
 
 def from_actions(body: Mapping[str, Any]) -> list[Incoming]:

@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 
 from bot.access import Role
 from bot.commands.common import find_camera
+from bot.commands.plate_csv import CSV_FORMS_HELP
 from bot.commands.plate_entries import PLATE_WORDS, parse_entry, parse_plate, trailing_hours
+from bot.commands.plate_lists import LIST_WORDS, PlateLists
 from bot.errors import UserError
 from bot.events.allowlist import Allowlist, NewAllow
+from bot.events.watchlist import Watchlist
 from bot.grammar.hours import HOURS_FORMS_HELP
 from bot.grammar.tokens import ParseError, is_quoted, join_words
 from bot.grammar.usage import CommandHelp
@@ -42,15 +45,16 @@ UNALLOW_HELP = CommandHelp(
 )
 ALLOWLIST_HELP = CommandHelp(
     name="allowlist",
-    usage="allowlist",
+    usage="allowlist [import [path] | export]",
     summary="The plates allowed here, and the cameras where other plates are announced.",
-    examples=("allowlist",),
+    examples=("allowlist", "allowlist export", "allowlist import (with the CSV attached)"),
+    details=CSV_FORMS_HELP,
 )
 UNKNOWN_USAGE = "plates alert unknown at <camera> [hours] · plates alert unknown off at <camera>"
 
 
-def commands(allowlist: Allowlist) -> list[Command]:
-    family = Allows(allowlist)
+def commands(allowlist: Allowlist, watchlist: Watchlist) -> list[Command]:
+    family = Allows(allowlist, PlateLists(watchlist, allowlist))
     return [
         Command(help=ALLOW_HELP, role=Role.OPERATOR, handler=family.allow),
         Command(help=UNALLOW_HELP, role=Role.OPERATOR, handler=family.unallow),
@@ -59,8 +63,9 @@ def commands(allowlist: Allowlist) -> list[Command]:
 
 
 class Allows:
-    def __init__(self, allowlist: Allowlist) -> None:
+    def __init__(self, allowlist: Allowlist, lists: PlateLists) -> None:
         self.allowlist = allowlist
+        self.lists = lists
 
     async def allow(self, request: Request, tokens: list[str]) -> Outcome:
         entry = parse_entry(tokens, "allow")
@@ -89,6 +94,8 @@ class Allows:
         return Outcome.OK
 
     async def listing(self, request: Request, tokens: list[str]) -> Outcome:
+        if tokens and not is_quoted(tokens[0]) and tokens[0].lower() in LIST_WORDS:
+            return await self.lists.run(request, "allowlist", tokens)
         place = request.message.place
         allows = await self.allowlist.allows(place)
         unknown = await self.allowlist.unknown_alerts(place)

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 from bot.access import Role
 from bot.commands.allows import UNKNOWN_USAGE, Allows
 from bot.commands.common import find_camera
+from bot.commands.plate_csv import CSV_FORMS_HELP
 from bot.commands.plate_entries import PLATE_WORDS, parse_entry, parse_plate, trailing_hours
+from bot.commands.plate_lists import LIST_WORDS, PlateLists
 from bot.commands.plate_search import PlateSearch
 from bot.config.sections import PlatesSettings
 from bot.errors import Refused, UserError
@@ -71,9 +73,10 @@ UNWATCH_HELP = CommandHelp(
 )
 WATCHLIST_HELP = CommandHelp(
     name="watchlist",
-    usage="watchlist",
-    summary="The plates watched and the cameras followed in this room.",
-    examples=("watchlist",),
+    usage="watchlist [import [path] | export]",
+    summary="The plates watched and the cameras followed in this room; or the list as CSV.",
+    examples=("watchlist", "watchlist export", "watchlist import (with the CSV attached)"),
+    details=CSV_FORMS_HELP,
 )
 PLATES_HELP = CommandHelp(
     name="plates",
@@ -103,7 +106,8 @@ def commands(
     watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory, allowlist: Allowlist
 ) -> list[Command]:
     """The plate commands, sharing one watchlist and the configured matching rules."""
-    family = _Plates(watchlist, settings, history, Allows(allowlist))
+    lists = PlateLists(watchlist, allowlist)
+    family = _Plates(watchlist, settings, history, Allows(allowlist, lists))
     return [
         Command(help=WATCH_HELP, role=Role.OPERATOR, handler=family.watch),
         Command(help=UNWATCH_HELP, role=Role.OPERATOR, handler=family.unwatch),
@@ -174,6 +178,8 @@ class _Plates:
         return Outcome.OK
 
     async def watchlist_of_room(self, request: Request, tokens: list[str]) -> Outcome:
+        if tokens and not is_quoted(tokens[0]) and tokens[0].lower() in LIST_WORDS:
+            return await self.allows.lists.run(request, "watchlist", tokens)
         place = request.message.place
         watches = await self.watchlist.watches(place)
         follows = await self.watchlist.follows(place)

@@ -24,7 +24,7 @@ def build_router(
             events.watchlist, events.plates_settings, events.history, events.allowlist
         ):
             router.add(command)
-        for command in allows.commands(events.allowlist):
+        for command in allows.commands(events.allowlist, events.watchlist):
             router.add(command)
     if share_service is not None:
         for command in shares.commands(share_service, mailer):

@@ -108,6 +108,41 @@ class Watchlist:
 
         return await transact(self._engine, work)
 
+    async def import_watches(
+        self,
+        place: Place,
+        entries: list[tuple[PlatePattern, str | None, Hours | None]],
+        person: str,
+    ) -> int:
+        """Watch every (pattern, note, hours) in one transaction, all or nothing; an existing
+        watch gets the new note and hours and keeps its cooldown. How many are new."""
+        now = datetime.now(UTC)
+
+        def work(connection: Connection) -> int:
+            added = 0
+            for pattern, note, hours in entries:
+                values = {"note": note, "hours": hours.text if hours else None}
+                changed = _in_room(update(plate_watches), plate_watches, place).where(
+                    plate_watches.c.pattern == pattern.text
+                )
+                if connection.execute(changed.values(**values)).rowcount:
+                    continue
+                connection.execute(
+                    insert(plate_watches).values(
+                        platform=place.platform,
+                        room_id=place.room_id,
+                        pattern=pattern.text,
+                        cooldown_s=None,
+                        created_by=person,
+                        created_at=now,
+                        **values,
+                    )
+                )
+                added += 1
+            return added
+
+        return await transact(self._engine, work)
+
     async def remove_watch(self, place: Place, pattern: PlatePattern) -> Watch | None:
         mine = _in_room(delete(plate_watches), plate_watches, place).where(
             plate_watches.c.pattern == pattern.text
