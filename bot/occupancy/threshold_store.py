@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from bot.grammar.hours import Hours, parse_hours
 from bot.messages import Place
 from bot.store.column_types import RowId, UTCDateTime
 from bot.store.work import fetch, transact, write
@@ -70,6 +71,7 @@ class AlertRule:
     # The count of the last firing while it is not yet posted: stored with the firing, so
     # a crash or a platform outage before the post delays the alert but never loses it.
     unposted_count: int | None = None
+    hours: Hours | None = None  # fires only within these, on the camera's clock (version 14)
 
     def with_state(
         self, armed: bool, last_fired_at: datetime | None, unposted_count: int | None
@@ -98,6 +100,7 @@ class AlertStore:
             "created_at": rule.created_at,
             "armed": rule.armed,
             "last_fired_at": rule.last_fired_at,
+            "hours": rule.hours.text if rule.hours else None,
         }
         statement = insert(occupancy_alerts).values(**values).returning(occupancy_alerts.c.id)
         row_id = await transact(self._engine, lambda c: c.execute(statement).scalar_one())
@@ -138,4 +141,5 @@ def _rule(row: Row[Any]) -> AlertRule:
         armed=bool(row.armed),
         last_fired_at=row.last_fired_at,
         unposted_count=row.unposted_count,
+        hours=parse_hours(row.hours) if row.hours else None,
     )
