@@ -125,6 +125,7 @@ class FakeWebex:
         self.url = ""  # the API root, set when the server starts
         self.people: dict[str, Json] = {BOT_ID: dict(BOT)}
         self.messages: dict[str, Json] = {}
+        self.contents: dict[str, bytes] = {}  # message id -> the file a person attached
         self.actions: dict[str, Json] = {}
         self.webhooks: dict[str, Json] = {}
         self.received: list[Received] = []
@@ -168,8 +169,10 @@ class FakeWebex:
         room_type: str = "group",
         html: str | None = None,
         parent_id: str | None = None,
+        file: bytes | None = None,
     ) -> Json:
-        """Store a message someone wrote; the webhook delivery that announces it."""
+        """Store a message someone wrote (with a `file` attached); the webhook delivery that
+        announces it."""
         self.room_types[room] = room_type
         message = {
             "id": webex_id("MESSAGE", f"user-{next(self._ids)}"),
@@ -184,6 +187,9 @@ class FakeWebex:
             message["html"] = html
         if parent_id is not None:
             message["parentId"] = parent_id
+        if file is not None:
+            self.contents[message["id"]] = file
+            message["files"] = [f"{self.url}contents/{message['id']}/0"]
         self.messages[message["id"]] = message
         return self.delivery("messages", message)
 
@@ -255,6 +261,7 @@ class FakeWebex:
                 route("messages/{id}", self._message, "GET"),
                 route("messages/{id}", self._edit_message, "PUT"),
                 route("attachment/actions/{id}", self._action, "GET"),
+                route("contents/{id}/{n}", self._content, "GET"),
                 route("webhooks", self._list_webhooks, "GET"),
                 route("webhooks", self._create_webhook, "POST"),
                 route("webhooks/{id}", self._update_webhook, "PUT"),
@@ -314,6 +321,11 @@ class FakeWebex:
         if id not in self.messages:
             return _error(404, "Message not found.")
         return JSONResponse(self.messages[id])
+
+    async def _content(self, body: Json, upload: None, id: str, n: str) -> Response:
+        if id not in self.contents:
+            return _error(404, "The requested resource could not be found.")
+        return Response(self.contents[id], media_type="text/csv")
 
     async def _action(self, body: Json, upload: None, id: str) -> Response:
         if id not in self.actions:

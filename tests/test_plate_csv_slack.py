@@ -27,8 +27,10 @@ def csv_rows(bad: dict[int, str]) -> bytes:
     return "\r\n".join(rows).encode()
 
 
-async def share(slack: SlackBot, name: str, data: bytes, ts: str, text: str) -> None:
-    url = slack.fake.share_file(name, data)
+async def share(
+    slack: SlackBot, name: str, data: bytes, ts: str, text: str, url: str | None = None
+) -> None:
+    url = url or slack.fake.share_file(name, data)
     event: dict[str, Any] = {
         "type": "app_mention",
         "user": "U1",
@@ -65,6 +67,10 @@ async def test_a_csv_watchlist_is_checked_whole_imported_and_exported(
         fixed = csv_rows({})
         await share(slack, "fixed.csv", fixed, "1700000002.000100", "watchlist import")
         done = await fake.wait_for(posted("Imported 500 plates"), DEADLINE)
+        # A file "shared" from somewhere else: the token is not sent there.
+        foreign = "http://127.0.0.1:9/evil.csv"
+        await share(slack, "evil.csv", b"", "1700000003.000100", "allowlist import", foreign)
+        await fake.wait_for(posted("not on Slack"), DEADLINE)
         await slack.command("watchlist export", channel=ROOM)
         upload = await fake.wait_for(
             lambda c: (

@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.routing import BaseRoute
 
-from adapters.slack.files import download
+from adapters.downloads import download, on_hosts
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.listeners import Listeners
 from adapters.slack.outbound import SLACK_FILE_LIMIT, Outbound
@@ -28,7 +28,7 @@ from adapters.slack.people import slack_people
 from adapters.slack.transport import SocketMode, http_routes
 from bot.config import SlackSettings
 from bot.messages import Message, Place, Reply, SentMessage
-from bot.outbox import Core
+from bot.outbox import Core, FileUnavailable
 from bot.runner import Delivery
 from bot.web.links import FileLinks
 
@@ -132,9 +132,12 @@ class SlackAdapter:
         return await self._outbound.send_direct(email, reply)
 
     async def fetch_file(self, message: Message, dest: Path, limit: int) -> str:
-        """The file shared with a command (bot.outbox.FileFetcher), downloaded with the token."""
-        token = self.client.token or ""
-        await download(message.extra["file_url"], token, self.client.base_url, dest, limit)
+        """The file shared with a command (bot.outbox.FileFetcher), downloaded with the token
+        from Slack itself (its API's host or *.slack.com) only."""
+        url = message.extra["file_url"]
+        if not on_hosts(url, self.client.base_url, {"slack.com"}):
+            raise FileUnavailable("That file is not on Slack: share the CSV in the channel.")
+        await download(url, self.client.token or "", dest, limit, "Slack")
         return message.extra.get("file_name", "upload")
 
     def redelivery(self, key: str, raw: Mapping[str, Any]) -> Delivery:

@@ -21,7 +21,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import Attachment
-from bot.outbox import FileUnavailable
 
 UPLOAD_CHUNK = 1 << 20
 UPLOAD_TIMEOUT = httpx.Timeout(60.0, write=300.0)
@@ -107,30 +106,3 @@ async def _chunks(path: Path) -> AsyncIterator[bytes]:
             yield block
     finally:
         await asyncio.to_thread(file.close)
-
-
-async def download(url: str, token: str, api_url: str, dest: Path, limit: int) -> None:
-    """A file shared in Slack, streamed to `dest`; FileUnavailable past `limit` bytes. The
-    bot token goes only to Slack itself (its API's host or *.slack.com)."""
-    host = httpx.URL(url).host
-    if not (host == httpx.URL(api_url).host or host == "slack.com" or host.endswith(".slack.com")):
-        raise FileUnavailable("That file is not on Slack; share the CSV in the channel itself.")
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        async with (
-            httpx.AsyncClient(timeout=UPLOAD_TIMEOUT) as http,
-            http.stream("GET", url, headers=headers) as response,
-        ):
-            if response.status_code != 200:
-                raise FileUnavailable(
-                    f"Slack would not give the file (status {response.status_code})."
-                )
-            written = 0
-            with dest.open("wb") as out:
-                async for chunk in response.aiter_bytes():
-                    written += len(chunk)
-                    if written > limit:
-                        raise FileUnavailable(f"That file is over {limit:,} bytes: too big a list.")
-                    out.write(chunk)
-    except httpx.HTTPError as error:
-        raise FileUnavailable(f"The file could not be downloaded from Slack ({error!r}).") from None

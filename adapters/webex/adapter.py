@@ -15,10 +15,12 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.routing import BaseRoute
 
+from adapters.downloads import download, on_hosts
 from adapters.webex.cards import posted_key
 from adapters.webex.client import WebexClient, WebexError
 from adapters.webex.inbound import PLATFORM, Inbound, webex_people
@@ -28,7 +30,7 @@ from adapters.webex.outbound import FILE_LIMIT, NoRecipient, plan_messages
 from adapters.webex.transport import events_route
 from bot.config import WebexSettings
 from bot.messages import Message, Place, Reply, SentMessage
-from bot.outbox import CannotLookUp, Core
+from bot.outbox import CannotLookUp, Core, FileUnavailable
 from bot.runner import Delivery
 from bot.web.links import FileLinks
 
@@ -177,6 +179,15 @@ class WebexAdapter:
             if posted_key(message) == key:
                 return SentMessage(place, str(message["id"]), {"room_id": place.room_id})
         return None
+
+    async def fetch_file(self, message: Message, dest: Path, limit: int) -> str:
+        """The file attached to a command (bot.outbox.FileFetcher): from Webex's own API
+        host (or *.webex.com / webexapis.com) only, with the bot token."""
+        url = message.extra["file_url"]
+        if not on_hosts(url, self._client.api_url, {"webexapis.com", "webex.com"}):
+            raise FileUnavailable("That file is not on Webex: attach the CSV to the message.")
+        await download(url, self._client.token, dest, limit, "Webex")
+        return "attachment.csv"
 
     async def send_direct(self, email: str, reply: Reply) -> bool:
         """A direct message to whoever has this e-mail in Webex; False if Webex knows no one."""

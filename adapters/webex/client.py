@@ -58,6 +58,8 @@ class WebexClient:
     ) -> None:
         base = api_url if api_url.endswith("/") else api_url + "/"
         self._api = WebexAPI(access_token=token, base_url=base, wait_on_rate_limit=False)
+        self.token = token
+        self.api_url = base
         self._backoff = backoff
         self._failure_retries = failure_retries
 

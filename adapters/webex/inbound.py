@@ -89,7 +89,9 @@ class Inbound:
             str(message.get("text") or ""), message.get("html"), bot, group=not place.direct
         )
         person = await self._people.person(str(message["personId"]), message.get("personEmail"))
-        return Message(text or EMPTY_COMMAND, person, place, id=str(message["id"]))
+        files = message.get("files") or []
+        extra = {"file_url": str(files[0])} if files else {}  # `watchlist import` reads it
+        return Message(text or EMPTY_COMMAND, person, place, id=str(message["id"]), extra=extra)
 
     async def _action_created(self, data: Mapping[str, Any], bot: Identity) -> Message | None:
         action: Json = await self._client.attachment_action(str(data["id"]))
