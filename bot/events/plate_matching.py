@@ -103,7 +103,9 @@ def match_rooms(
     local = read.at.astimezone(ZoneInfo(camera.zone))
     rooms: dict[tuple[str, str], _Room] = {}
     for watch, pattern in interests.watches:
-        if active(watch.hours, local) and _any_read(pattern, sighting, rules):
+        # Most watches have no hours: skip the schedule lookup for them (once per read).
+        in_hours = watch.hours is None or active(watch.hours, local)
+        if in_hours and _any_read(pattern, sighting, rules):
             rooms.setdefault((watch.platform, watch.room_id), _Room([])).watches.append(watch)
     for follow in interests.followers.get(read.serial, ()):
         if active(follow.hours, local):
