@@ -50,7 +50,8 @@ Match = Callable[["Call"], bool]
 
 @dataclass(frozen=True)
 class Call:
-    """One request the fake received: a Web API method, "upload", "response" or "socket.ack"."""
+    """One request the fake received: a Web API method, "upload", "download", "response" or
+    "socket.ack"."""
 
     method: str
     params: Mapping[str, Any]

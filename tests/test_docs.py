@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from bot.commands.allows import ALLOW_HELP, ALLOWLIST_HELP, UNALLOW_HELP
 from bot.commands.cameras_list import CAMERAS_HELP
 from bot.commands.clip import CLIP_HELP
 from bot.commands.dashboard_rooms import DASHBOARD_HELP
@@ -32,6 +33,9 @@ DOCUMENTED: tuple[CommandHelp, ...] = (
     UNWATCH_HELP,
     WATCHLIST_HELP,
     PLATES_HELP,
+    ALLOW_HELP,
+    UNALLOW_HELP,
+    ALLOWLIST_HELP,
     SHARE_HELP,
     SHARES_HELP,
     EXTEND_HELP,

@@ -51,14 +51,14 @@ async def test_watching_needs_the_operator_role_and_looking_the_viewer_role(
         assert "operator role" in refused[0].text
         follow = await bot.ask("plates follow garage", user="U2")
         assert follow[0].tone is Tone.REFUSED
-        await bot.ask("watch plate abc-1234 Delivery van")
+        await bot.ask('watch plate abc-1234 "Delivery van"')
         await bot.ask('watch plate "XY*" cooldown 1m')
-        await bot.ask("watch plate abc1234 Van, blue")  # the same plate: updated, not added
+        await bot.ask('watch plate abc1234 note "Van blue"')  # the same plate: updated, not added
         listed = await bot.ask("watchlist", user="U2")
         assert listed[0].table == (
-            ("Plate", "Note", "Cooldown", "Added by"),
-            ("ABC1234", "Van blue", "5m", "U1"),
-            ("XY*", "–", "1m", "U1"),
+            ("Plate", "Note", "Hours", "Cooldown", "Added by"),
+            ("ABC1234", "Van blue", "always", "5m", "U1"),
+            ("XY*", "–", "always", "1m", "U1"),
         )
         elsewhere = await bot.ask("watchlist", room="R2")
         assert "Nothing is watched here" in elsewhere[0].text

@@ -81,7 +81,7 @@ async def test_poison_is_counted_acknowledged_and_the_watched_plate_still_comes(
     cars: FleetPublisher = publisher()
     kinds = poison(GARAGE)
     async with start_bot() as bot:
-        await bot.ask("watch plate MVB0007 Manager")
+        await bot.ask('watch plate MVB0007 "Manager"')
         for payload in kinds.values():
             for _ in range(25):  # more than the broker's in-flight window of 20
                 await asyncio.to_thread(cars.publish_raw, lpr_topic(GARAGE), payload)
@@ -129,7 +129,7 @@ async def test_a_heads_up_that_named_a_misread_is_edited_in_place(
     start_bot: BotStart, publisher: Any
 ) -> None:
     async with start_bot(plates={"settle": "0s"}) as bot:
-        await bot.ask("watch plate VJQ8849 Visitor")
+        await bot.ask('watch plate VJQ8849 "Visitor"')
         cars = publisher()
         at = datetime.now(UTC) - timedelta(seconds=12)
         await asyncio.to_thread(cars.publish_read, GARAGE, "VJQ8B49", at, 0.61)

@@ -38,7 +38,7 @@ async def test_fifty_noisy_reads_give_one_heads_up_and_one_clip(
     start_bot: BotStart, publisher: Any
 ) -> None:
     async with start_bot() as bot:
-        await bot.ask("watch plate abc1234 Delivery van")
+        await bot.ask('watch plate abc1234 "Delivery van"')
         await bot.ask("watch plate A8C1234")  # the same plate, as OCR reads it
         detected = datetime.now(UTC) - timedelta(seconds=12)
         await asyncio.to_thread(
@@ -128,7 +128,7 @@ async def test_a_clip_promised_before_a_restart_comes_once_after_it(
 ) -> None:
     plates = {"post_roll": "5s"}
     async with start_bot(plates) as before:
-        await before.ask("watch plate MVB0007 Manager")
+        await before.ask('watch plate MVB0007 "Manager"')
         detected = datetime.now(UTC) - timedelta(seconds=5)  # its clip is due in about 5 s
         await asyncio.to_thread(
             publisher().publish_plate, GARAGE, "MVB-0007", detected, reads=4, spread=1

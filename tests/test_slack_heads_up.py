@@ -44,7 +44,7 @@ async def test_a_plate_heads_up_with_its_snapshot_is_threaded_under_and_edited_i
         fake.image_lag = 1  # Slack is still processing the snapshot at the first post
         async with slack_bot(bot_simulator, fake, tmp_path / "data", overrides=overrides) as bot:
             await wait_connected(bot.running)
-            await bot.command("watch plate VJQ8849 Visitor", user="U1", channel=ROOM)
+            await bot.command('watch plate VJQ8849 "Visitor"', user="U1", channel=ROOM)
             await fake.wait_for(lambda c: c.method == "chat.postMessage", DEADLINE)
             cars = publisher()
             at = datetime.now(UTC) - timedelta(seconds=12)

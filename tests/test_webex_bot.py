@@ -62,7 +62,10 @@ async def webex_bot(
 
 @asynccontextmanager
 async def started_webex_bot(
-    fake_webex: FakeWebex, bot_simulator: SimulatorServer, tmp_path: Path
+    fake_webex: FakeWebex,
+    bot_simulator: SimulatorServer,
+    tmp_path: Path,
+    operators: tuple[str, ...] = (),
 ) -> AsyncIterator[WebexBot]:
     """mvbot with its Webex adapter; started again on the same path, a restarted process."""
     bob_id = fake_webex.people.get(BOB_ID_NAME) or fake_webex.add_person(
@@ -74,7 +77,7 @@ async def started_webex_bot(
         bot_simulator,
         f"sqlite:///{tmp_path / 'mvbot.db'}",
         data_dir,
-        access={"default_role": "none", "viewers": [ANN_EMAIL, bob_id]},
+        access={"default_role": "none", "viewers": [ANN_EMAIL, bob_id], "operators": operators},
     ).with_overrides(
         {"webex": {"bot_token": TOKEN, "webhook_secret": SECRET, "api_url": fake_webex.url}}
     )

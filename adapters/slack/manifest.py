@@ -22,7 +22,8 @@ BOT_SCOPES: Mapping[str, str] = {
     "commands": f"the {SLASH_COMMAND} slash command",
     "chat:write": "chat.postMessage, chat.update and chat.postEphemeral",
     "files:write": "files.getUploadURLExternal and files.completeUploadExternal (clips, snapshots)",
-    "files:read": "files.info: the message a shared clip became, to thread under it",
+    "files:read": "files.info: the message a shared clip became, to thread under it; "
+    "downloading a CSV shared with `watchlist import`",
     "app_mentions:read": "the app_mention event (@mvbot in a channel)",
     "channels:history": "conversations.history/replies in public channels: finding an "
     "automatic post whose outcome a crash hid, so it is not posted twice",

@@ -47,6 +47,7 @@ OCCUPANCY_HELP = CommandHelp(
         "occupancy lobby today",
         "occupancy warehouse 24h csv",
         "occupancy alert warehouse zone aisle 3 above 5",
+        "occupancy alert lobby above 5 22:00-06:00 weekdays",
         "occupancy alerts",
         "occupancy alert off 3",
     ),
@@ -57,10 +58,10 @@ OCCUPANCY_HELP = CommandHelp(
             "Without a window: the live count per zone (MQTT when it is fresh, else the "
             "Dashboard API). With one: average, peak and entrances per zone and a chart; "
             "add `csv` for the numbers.",
-            "`occupancy alert <camera> [zone <name>] above <n>` (operator) posts here once "
-            "when the count rises above n, and again only after it has dropped back below "
-            "the hysteresis band. `occupancy alerts` lists them; `occupancy alert off <#>` "
-            "removes one.",
+            "`occupancy alert <camera> [zone <name>] above <n> [hours]` (operator) posts here "
+            "once when the count rises above n (within its hours, e.g. `22:00-06:00 "
+            "weekdays`), and again only after it has dropped back below the hysteresis band. "
+            "`occupancy alerts` lists them; `occupancy alert off <#>` removes one.",
         )
     ),
 )
@@ -239,6 +240,7 @@ async def _add_alert(request: Request, args: AddAlert, occupancy: Occupancy) -> 
             place=message.place,
             created_by=message.person.email or message.person.id,
             created_at=request.services.clock(),
+            hours=args.hours,
         )
     )
     again = alert_text(rule, occupancy.alerts.hysteresis)
@@ -246,7 +248,8 @@ async def _add_alert(request: Request, args: AddAlert, occupancy: Occupancy) -> 
     await request.say(
         Reply(
             f"I'll post here when *{record.name}* · {zone_label} has more than "
-            f"{args.threshold} people (at most once every {cooldown}).",
+            f"{args.threshold} people (at most once every {cooldown})"
+            + (f", during {args.hours.text} (its local time)." if args.hours else "."),
             tone=Tone.SUCCESS,
             context=(again,),
         )

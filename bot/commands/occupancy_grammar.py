@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.grammar.hours import Hours, parse_hours
 from bot.grammar.tokens import ParseError, echo, is_quoted, join_words, split_subject
 from bot.occupancy.window import Window, parse_window
 
@@ -22,6 +23,7 @@ class AddAlert:
     camera: str
     zone: str | None
     threshold: int
+    hours: Hours | None = None  # fires only then, on the camera's clock
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,12 @@ def _add(words: list[str]) -> AddAlert:
     above = next((i for i in range(len(words) - 1, -1, -1) if _word(words[i], "above", ">")), None)
     if above is None or above == 0:
         raise ParseError(f"Above how many people? Try `{example}`.")
-    number = words[above + 1 :]
+    number, tail = words[above + 1 : above + 2], words[above + 2 :]
     if len(number) != 1 or not number[0].isdigit():
         raise ParseError(f"'{echo(number)}' is not a whole number of people — try `{example}`.")
     camera, zone = _camera_zone(words[:above], example)
-    return AddAlert(camera, zone, int(number[0]))
+    hours = parse_hours(tail) if tail else None  # "above 10 22:00-06:00 weekdays"
+    return AddAlert(camera, zone, int(number[0]), hours)
 
 
 def _remove(words: list[str]) -> RemoveAlert:

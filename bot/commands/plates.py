@@ -13,14 +13,22 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.access import Role
+from bot.commands.allows import UNKNOWN_USAGE, Allows
 from bot.commands.common import find_camera
+from bot.commands.plate_csv import CSV_FORMS_HELP
+from bot.commands.plate_entries import PLATE_WORDS, parse_entry, parse_plate, trailing_hours
+from bot.commands.plate_lists import LIST_WORDS, PlateLists
+from bot.commands.plate_search import PlateSearch
 from bot.config.sections import PlatesSettings
 from bot.errors import Refused, UserError
-from bot.events.lpr import PlateError, PlatePattern, Tolerance, canonical, looks_like_plate
+from bot.events.allowlist import Allowlist
+from bot.events.lpr import PlatePattern, canonical
+from bot.events.plate_history import PlateHistory
 from bot.events.watchlist import Watch, Watchlist
 from bot.grammar.formatting import local_time
+from bot.grammar.hours import HOURS_FORMS_HELP, Hours
 from bot.grammar.lengths import format_length, parse_length
-from bot.grammar.tokens import ParseError, Unrecognised, echo, is_quoted, join_words
+from bot.grammar.tokens import ParseError, is_quoted, join_words
 from bot.grammar.usage import CAMERA_FORMS_HELP, CommandHelp
 from bot.messages import Reply, Tone
 from bot.router import Command
@@ -29,11 +37,8 @@ from bot.store import Outcome
 if TYPE_CHECKING:
     from bot.router import Request
 
-MAX_NOTE = 200
 RECENT_ROWS = 10
 DEFAULT_MUTE = timedelta(hours=1)
-_PLATE_WORDS = frozenset({"plate", "plates"})
-_COOLDOWN_WORDS = frozenset({"cooldown", "every", "--cooldown"})
 _PLATE_FORMS = (
     "Plates ignore case, spaces and dashes; O/0, I/1, B/8, S/5 and Z/2 count as the same. "
     '`*` stands for any characters and `?` for one: `"ABC*"`.'
@@ -41,15 +46,24 @@ _PLATE_FORMS = (
 
 WATCH_HELP = CommandHelp(
     name="watch",
-    usage="watch plate <plate> [cooldown <length>] [note]",
+    usage='watch plate <plate> [cooldown <length>] [note "<note>"] [hours]',
     summary="Post a heads-up and the clip here when a camera reads this plate.",
     examples=(
-        "watch plate ABC1234 Delivery van",
+        'watch plate ABC1234 note "Delivery van"',
+        'watch plate ABC1234 note "night delivery" 21:00-06:00 weekdays',
+        "watch plate ABC1234 9pm-6am",
         'watch plate "ABC*"',
         "watch plate XYZ789 cooldown 1m",
     ),
-    details=_PLATE_FORMS
-    + " The same watch is announced again only after its cooldown (5 min unless set).",
+    details=" ".join(
+        (
+            _PLATE_FORMS,
+            "The same watch is announced again only after its cooldown (5 min unless set).",
+            "A note goes in quotes.",
+            HOURS_FORMS_HELP,
+            "Outside its hours a read is kept (`plates search` finds it) but nobody is told.",
+        )
+    ),
 )
 UNWATCH_HELP = CommandHelp(
     name="unwatch",
@@ -59,29 +73,41 @@ UNWATCH_HELP = CommandHelp(
 )
 WATCHLIST_HELP = CommandHelp(
     name="watchlist",
-    usage="watchlist",
-    summary="The plates watched and the cameras followed in this room.",
-    examples=("watchlist",),
+    usage="watchlist [import [path] | export]",
+    summary="The plates watched and the cameras followed in this room; or the list as CSV.",
+    examples=("watchlist", "watchlist export", "watchlist import (with the CSV attached)"),
+    details=CSV_FORMS_HELP,
 )
 PLATES_HELP = CommandHelp(
     name="plates",
-    usage="plates follow|unfollow <camera> · plates recent [camera] [plate] · "
-    "plates mute <plate> [length]",
-    summary="Follow every plate a camera reads, list recent plates, or mute one for a while.",
+    usage="plates follow <camera> [hours] · plates unfollow <camera> · "
+    "plates recent [camera] [plate] [since <when>] · plates search <pattern> [at <camera>] "
+    "[since <when>] · plates mute <plate> [length] · " + UNKNOWN_USAGE,
+    summary="Follow every plate a camera reads, search the plates read, or mute one for a while.",
     examples=(
         "plates follow garage entrance",
+        "plates follow garage 22:00-06:00",
         "plates recent",
         "plates recent garage ABC*",
+        "plates recent garage since yesterday 18:00",
+        'plates search "ABC*"',
+        "plates search AB?1234 at garage since 2h ago",
         "plates mute ABC1234 1h",
+        "plates alert unknown at garage 22:00-06:00",
         "plates unfollow garage entrance",
     ),
-    details="\n".join((CAMERA_FORMS_HELP, _PLATE_FORMS, "A mute lasts 1 h unless given.")),
+    details="\n".join(
+        (CAMERA_FORMS_HELP, _PLATE_FORMS, HOURS_FORMS_HELP, "A mute lasts 1 h unless given.")
+    ),
 )
 
 
-def commands(watchlist: Watchlist, settings: PlatesSettings) -> list[Command]:
+def commands(
+    watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory, allowlist: Allowlist
+) -> list[Command]:
     """The plate commands, sharing one watchlist and the configured matching rules."""
-    family = _Plates(watchlist, settings)
+    lists = PlateLists(watchlist, allowlist)
+    family = _Plates(watchlist, settings, history, Allows(allowlist, lists))
     return [
         Command(help=WATCH_HELP, role=Role.OPERATOR, handler=family.watch),
         Command(help=UNWATCH_HELP, role=Role.OPERATOR, handler=family.unwatch),
@@ -90,56 +116,37 @@ def commands(watchlist: Watchlist, settings: PlatesSettings) -> list[Command]:
     ]
 
 
-def parse_plate(word: str) -> PlatePattern:
-    try:
-        return PlatePattern.parse(word)
-    except PlateError as error:
-        raise ParseError(str(error)) from None
-
-
-def parse_watch(tokens: Sequence[str]) -> tuple[PlatePattern, timedelta | None, str | None]:
-    """`plate <plate> [cooldown <length>] [note…]` → (pattern, cooldown, note)."""
-    words = list(tokens)
-    if words and not is_quoted(words[0]) and words[0].lower() in _PLATE_WORDS:
-        words = words[1:]
-    if not words:
-        raise ParseError("Which plate? Try `watch plate ABC1234 Delivery van`.")
-    pattern = parse_plate(words[0])
-    rest = words[1:]
-    cooldown = None
-    if rest and not is_quoted(rest[0]) and rest[0].lower() in _COOLDOWN_WORDS:
-        if len(rest) < 2:
-            raise ParseError("How long a cooldown? Try `watch plate ABC1234 cooldown 10m`.")
-        try:
-            cooldown = parse_length(rest[1])
-        except Unrecognised:
-            raise ParseError(
-                f"'{echo(rest[1])}' is not a length — try `watch plate ABC1234 cooldown 10m`."
-            ) from None
-        rest = rest[2:]
-    note = join_words([w for w in rest if w != ","]).strip()
-    if len(note) > MAX_NOTE:
-        raise ParseError(f"Keep the note under {MAX_NOTE} characters.")
-    return pattern, cooldown, note or None
-
-
 class _Plates:
-    def __init__(self, watchlist: Watchlist, settings: PlatesSettings) -> None:
+    def __init__(
+        self, watchlist: Watchlist, settings: PlatesSettings, history: PlateHistory, allows: Allows
+    ) -> None:
         self.watchlist = watchlist
         self.settings = settings
-        self.tolerance = Tolerance(settings.edit_distance, settings.edit_distance_min_length)
+        self.history = PlateSearch(history, settings)
+        self.allows = allows
 
     async def watch(self, request: Request, tokens: list[str]) -> Outcome:
-        pattern, cooldown, note = parse_watch(tokens)
+        entry = parse_entry(tokens, "watch", cooldown=True)
+        pattern, note = entry.pattern, entry.note
         message = request.message
         watch, created = await self.watchlist.add_watch(
-            message.place, pattern, note, cooldown, message.person.email or message.person.id
+            message.place,
+            pattern,
+            note,
+            entry.cooldown,
+            message.person.email or message.person.id,
+            entry.hours,
         )
         every = format_length(watch.cooldown or self.settings.cooldown)
         what = f"*{pattern.text}*" + (f" ({note})" if note else "")
         first = "Watching" if created else "Updated the watch on"
+        when = (
+            f"When a camera reads it {_during(entry.hours)}"
+            if entry.hours
+            else "When a camera reads it"
+        )
         text = (
-            f"{first} {what} in this room. When a camera reads it I'll post a heads-up "
+            f"{first} {what} in this room. {when} I'll post a heads-up "
             f"here, then the clip; the same plate is announced again after {every} at most "
             "once."
         )
@@ -148,7 +155,7 @@ class _Plates:
 
     async def unwatch(self, request: Request, tokens: list[str]) -> Outcome:
         words = [w for w in tokens if w != ","]
-        if words and not is_quoted(words[0]) and words[0].lower() in _PLATE_WORDS:
+        if words and not is_quoted(words[0]) and words[0].lower() in PLATE_WORDS:
             words = words[1:]
         if len(words) != 1:
             raise ParseError("Which plate? Try `unwatch plate ABC1234`.")
@@ -171,6 +178,8 @@ class _Plates:
         return Outcome.OK
 
     async def watchlist_of_room(self, request: Request, tokens: list[str]) -> Outcome:
+        if tokens and not is_quoted(tokens[0]) and tokens[0].lower() in LIST_WORDS:
+            return await self.allows.lists.run(request, "watchlist", tokens)
         place = request.message.place
         watches = await self.watchlist.watches(place)
         follows = await self.watchlist.follows(place)
@@ -181,11 +190,12 @@ class _Plates:
             )
             await request.say(Reply(text, title="Watchlist"))
             return Outcome.OK
-        rows = [("Plate", "Note", "Cooldown", "Added by")]
+        rows = [("Plate", "Note", "Hours", "Cooldown", "Added by")]
         rows += [
             (
                 w.pattern.text,
                 w.note or "–",
+                w.hours.text if w.hours else "always",
                 format_length(w.cooldown or self.settings.cooldown),
                 w.created_by,
             )
@@ -193,7 +203,9 @@ class _Plates:
         ]
         lines = [f"{len(watches)} plate{'s' if len(watches) != 1 else ''} watched here."]
         if follows:
-            names = ", ".join(f"*{f.camera}*" for f in follows)
+            names = ", ".join(
+                f"*{f.camera}*" + (f" ({f.hours.text})" if f.hours else "") for f in follows
+            )
             lines.append(f"Every plate is followed at {names}.")
         reply = Reply("\n".join(lines), title="Watchlist", table=tuple(rows) if watches else ())
         await request.say(reply)
@@ -203,34 +215,44 @@ class _Plates:
         words = [w for w in tokens if w != ","]
         action = words[0].lower() if words and not is_quoted(words[0]) else ""
         rest = words[1:]
-        if action in ("follow", "unfollow", "mute"):
+        if action in ("follow", "unfollow", "mute", "alert"):
             _need_operator(request, f"plates {action}")
+        if action == "alert":
+            return await self.allows.unknown(request, rest)
         if action == "follow":
             return await self._follow(request, rest, follow=True)
         if action == "unfollow":
             return await self._follow(request, rest, follow=False)
         if action in ("recent", "last", "seen"):
-            return await self._recent(request, rest)
+            return await self.history.recent(request, rest)
+        if action in ("search", "find"):
+            return await self.history.search(request, rest)
         if action == "mute":
             return await self._mute(request, rest)
         raise ParseError(
             "Try `plates follow <camera>`, `plates unfollow <camera>`, "
-            "`plates recent [camera] [plate]` or `plates mute <plate> [length]`."
+            "`plates recent [camera] [plate] [since <when>]`, `plates search <pattern>`, "
+            f"`plates mute <plate> [length]` or `{UNKNOWN_USAGE}`."
         )
 
     async def _follow(self, request: Request, words: list[str], *, follow: bool) -> Outcome:
         verb = "follow" if follow else "unfollow"
+        hours, words = trailing_hours(words) if follow else (None, words)
         if not words:
             raise ParseError(f"Which camera? Try `plates {verb} garage entrance`.")
         record, _ = await find_camera(request, join_words(words))
         message = request.message
         if follow:
             person = message.person.email or message.person.id
-            added = await self.watchlist.follow(message.place, record.serial, record.name, person)
+            added = await self.watchlist.follow(
+                message.place, record.serial, record.name, person, hours
+            )
+            during = f" {_during(hours)}" if hours else ""
             text = (
-                f"Following every plate *{record.name}* reads, in this room."
+                f"Following every plate *{record.name}* reads{during}, in this room."
                 if added
-                else f"This room already follows *{record.name}*."
+                else f"This room already follows *{record.name}*; its hours are now "
+                f"{hours.text if hours else 'always'}."
             )
             if added and not record.lpr:
                 text += f" ({record.name} is not tagged `lpr`: plates come only if it sends reads.)"
@@ -242,43 +264,6 @@ class _Plates:
                 else f"This room does not follow *{record.name}*."
             )
         await request.say(Reply(text, tone=Tone.SUCCESS))
-        return Outcome.OK
-
-    async def _recent(self, request: Request, words: list[str]) -> Outcome:
-        services, place = request.services, request.message.place
-        pattern: PlatePattern | None = None
-        if words and looks_like_plate(words[-1]):
-            pattern, words = parse_plate(words[-1]), words[:-1]
-        directory = await services.catalog.directory()
-        serials: list[str] | None = None
-        if words:
-            camera, directory = await find_camera(request, join_words(words))
-            serials = [camera.serial]
-        rows = []
-        for sighting in await self.watchlist.recent(serials):
-            record = directory.get(sighting.serial)
-            if record is not None and not services.access.may_see(record.tags, place):
-                continue
-            if pattern is not None and not pattern.matches(sighting.plate, self.tolerance):
-                continue
-            zone = directory.zone(record) if record else ZoneInfo("UTC")
-            confidence = f"{sighting.confidence:.0%}" if sighting.confidence is not None else "–"
-            rows.append(
-                (
-                    local_time(sighting.first_at, zone),
-                    sighting.camera,
-                    sighting.plate,
-                    confidence,
-                    str(sighting.reads),
-                )
-            )
-            if len(rows) == RECENT_ROWS:
-                break
-        if not rows:
-            await request.say(Reply("No plates read yet that match.", title="Recent plates"))
-            return Outcome.OK
-        table = (("Seen", "Camera", "Plate", "Confidence", "Reads"), *rows)
-        await request.say(Reply(f"The last {len(rows)}:", title="Recent plates", table=table))
         return Outcome.OK
 
     async def _mute(self, request: Request, words: list[str]) -> Outcome:
@@ -299,6 +284,10 @@ class _Plates:
         )
         await request.say(Reply(text, tone=Tone.SUCCESS))
         return Outcome.OK
+
+
+def _during(hours: Hours | None) -> str:
+    return f"during {hours.text} (the camera's local time)" if hours else ""
 
 
 def _need_operator(request: Request, what: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.clips.deferred import PendingClips
 from bot.commands import (
+    allows,
     cameras_list,
     clip,
     dashboard_rooms,
@@ -43,7 +44,11 @@ def build_router(
         [clip.command(pending), snapshot.command(pending), cameras_list.command(offline_since)]
     )
     if events is not None:
-        for command in plates.commands(events.watchlist, events.plates_settings):
+        for command in plates.commands(
+            events.watchlist, events.plates_settings, events.history, events.allowlist
+        ):
+            router.add(command)
+        for command in allows.commands(events.allowlist, events.watchlist):
             router.add(command)
         for command in sensors.commands(events.sensor_links, events.sensors_settings):
             router.add(command)

@@ -433,7 +433,10 @@ def _plate_heads_up(
     for watch in watches:
         note = f" — {literal(str(watch['note']))}" if watch.get("note") else ""
         lines.append(f"On the watchlist as `{literal(str(watch.get('pattern')))}`{note}")
-    if not watches:
+    unknown = bool(content.get("unknown"))
+    if unknown:
+        lines.append("Not on this room's allow-list.")
+    elif not watches:
         lines.append(f"Every plate at {literal(alert.camera)} is followed in this room.")
     confidence = content.get("confidence")
     read = plate if raw == plate else f"{plate} (read as {raw})"
@@ -446,7 +449,7 @@ def _plate_heads_up(
     return Reply(
         title=f"Plate {plate} — {alert.camera}",
         text="\n".join(lines),
-        tone=Tone.WARNING if watches else Tone.INFO,
+        tone=Tone.WARNING if watches or unknown else Tone.INFO,
         fields=tuple(fields),
         context=(follows,),
         attachment=snapshot,

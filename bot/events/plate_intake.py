@@ -164,7 +164,8 @@ class PlateIngest:
         record = directory.get(serial)
         if record is None:
             return CameraView(serial, serial)
-        return CameraView(record.serial, record.name, tuple(record.tags))
+        zone = directory.zone(record).key
+        return CameraView(record.serial, record.name, tuple(record.tags), zone)
 
     def _malformed(self, topic: str, error: Malformed) -> None:
         self.metrics.inc("mvbot_mqtt_messages_total", outcome="malformed")

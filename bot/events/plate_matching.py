@@ -2,7 +2,10 @@
 
 Runs inside the transaction that merges a read, so the alert rows (and their audit rows)
 are in the store before anyone is told. Every confident read of the sighting is matched
-against the watches, not only the one that just arrived.
+against the watches (and allow-lists), not only the one that just arrived. A watch, follow
+or unknown-plate alert with active hours counts only when the read's time, on the camera's
+wall clock, is inside them; outside, the sighting is stored and searchable, and no room
+hears of it.
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, insert, select, update
 
 from bot.events.ledger import AlertStatus, NewAlert, alert_entry, alert_values, insert_alert
 from bot.events.lpr import PlatePattern, Tolerance, canonical, in_cooldown
 from bot.events.tables import alerts, plate_cooldowns, plate_mutes
+from bot.grammar.hours import Hours, parse_hours
 from bot.messages import Place
 
 MaySee = Callable[[tuple[str, ...], Place], bool]
@@ -29,6 +35,7 @@ class CameraView:
     serial: str
     name: str
     tags: tuple[str, ...] = ()
+    zone: str = "UTC"  # IANA name: active hours are on this wall clock
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,35 @@ class SightingNow:
     plates: Collection[str]  # every spelling confident enough to alert a room
 
 
+Patterned = tuple[Row[Any], PlatePattern]  # a watch or an allow row, and its parsed pattern
+
+
+@dataclass(frozen=True)
+class Interests:
+    """What the rooms asked to hear of, loaded once per batch of reads."""
+
+    watches: Sequence[Patterned]
+    followers: Mapping[str, Sequence[Row[Any]]]  # serial → follows
+    unknown: Mapping[str, Sequence[Row[Any]]] = field(default_factory=dict)  # serial → alerts
+    allows: Mapping[tuple[str, str], Sequence[Patterned]] = field(default_factory=dict)
+
+
 @dataclass
 class _Room:
     watches: list[Row[Any]]
     follow: bool = False
+    unknown: bool = False
+
+
+@lru_cache(maxsize=4096)
+def stored_hours(text: str | None) -> Hours | None:
+    """A stored schedule; None (always) for none. Stored text was written by Hours.text."""
+    return parse_hours(text) if text else None
+
+
+def active(hours_text: str | None, local: datetime) -> bool:
+    hours = stored_hours(hours_text)
+    return hours is None or hours.contains(local)
 
 
 def match_rooms(
@@ -64,17 +96,28 @@ def match_rooms(
     camera: CameraView,
     rules: PlateRules,
     may_see: MaySee,
-    watches: Sequence[tuple[Row[Any], PlatePattern]],
-    followers: Mapping[str, Sequence[Row[Any]]],
+    interests: Interests,
 ) -> list[int]:
     """Store an alert for each room that cares and was not told of this sighting yet; the
-    ids of those that are to be told. `watches` pairs each watch with its parsed pattern."""
+    ids of those that are to be told."""
+    local = read.at.astimezone(ZoneInfo(camera.zone))
     rooms: dict[tuple[str, str], _Room] = {}
-    for watch, pattern in watches:
-        if any(pattern.matches(plate, rules.tolerance) for plate in sighting.plates):
+    for watch, pattern in interests.watches:
+        # Most watches have no hours: skip the schedule lookup for them (once per read).
+        in_hours = watch.hours is None or active(watch.hours, local)
+        if in_hours and _any_read(pattern, sighting, rules):
             rooms.setdefault((watch.platform, watch.room_id), _Room([])).watches.append(watch)
-    for follow in followers.get(read.serial, ()):
-        rooms.setdefault((follow.platform, follow.room_id), _Room([])).follow = True
+    for follow in interests.followers.get(read.serial, ()):
+        if active(follow.hours, local):
+            rooms.setdefault((follow.platform, follow.room_id), _Room([])).follow = True
+    for unknown in interests.unknown.get(read.serial, ()):
+        room_key = (unknown.platform, unknown.room_id)
+        allowed = any(
+            active(allow.hours, local) and _any_read(pattern, sighting, rules)
+            for allow, pattern in interests.allows.get(room_key, ())
+        )
+        if active(unknown.hours, local) and not allowed:
+            rooms.setdefault(room_key, _Room([])).unknown = True
     if not rooms:
         return []
     told = {
@@ -122,6 +165,7 @@ def _decide(
         "region": read.region,
         "watches": [{"pattern": w.pattern, "note": w.note} for w in room.watches],
         "follow": room.follow,
+        "unknown": room.unknown,
     }
     if not may_see(camera.tags, place):
         return NewAlert(place, AlertStatus.HIDDEN, content, f"{camera.name} is restricted")
@@ -143,6 +187,8 @@ def _decide(
     }
     if room.follow:
         keys[f"follow:{read.serial}:{canonical(sighting.plate)}"] = rules.cooldown
+    if room.unknown:
+        keys[f"unknown:{read.serial}:{canonical(sighting.plate)}"] = rules.cooldown
     last = {
         row.key: row.last_at
         for row in connection.execute(
@@ -158,6 +204,10 @@ def _decide(
     for key in keys:
         _remember(connection, place, key, read.at, key in last)
     return NewAlert(place, AlertStatus.PENDING, content)
+
+
+def _any_read(pattern: PlatePattern, sighting: SightingNow, rules: PlateRules) -> bool:
+    return any(pattern.matches(plate, rules.tolerance) for plate in sighting.plates)
 
 
 def _remember(connection: Connection, place: Place, key: str, at: datetime, known: bool) -> None:

@@ -16,11 +16,14 @@ from bot.config.sections import (
     PlatesSettings,
     SensorsSettings,
 )
+from bot.events.allowlist import Allowlist
 from bot.events.announce import Alerts
 from bot.events.hook_intake import CameraStatus, EventIntake
 from bot.events.hooks import hook_routes
 from bot.events.ledger import AlertLedger
+from bot.events.lpr import Tolerance
 from bot.events.mqtt import Batch, Handler, MqttIngest
+from bot.events.plate_history import PlateHistory
 from bot.events.plate_intake import PlateIngest
 from bot.events.sensor_links import SensorLinks
 from bot.events.sightings import PlateLedger
@@ -41,6 +44,8 @@ class EventServices:
     alerts: Alerts
     plates: PlateIngest
     intake: EventIntake
+    history: PlateHistory
+    allowlist: Allowlist
     mqtt: MqttIngest | None  # plates: durable
     sensor_links: SensorLinks
     sensors_settings: SensorsSettings
@@ -147,6 +152,10 @@ def build_events(
         alerts=alerts,
         plates=ingest,
         intake=intake,
+        history=PlateHistory(
+            engine, Tolerance(plates.edit_distance, plates.edit_distance_min_length)
+        ),
+        allowlist=Allowlist(engine),
         mqtt=broker,
         sensor_links=sensor_links,
         sensors_settings=sensors,

@@ -26,12 +26,21 @@ from bot.events.lpr import PlatePattern, canonical
 from bot.events.new_sightings import NewSightings
 from bot.events.plate_matching import (
     CameraView,
+    Interests,
     MaySee,
+    Patterned,
     PlateRules,
     SightingNow,
     match_rooms,
 )
-from bot.events.tables import plate_follows, plate_reads, plate_sightings, plate_watches
+from bot.events.tables import (
+    plate_allows,
+    plate_follows,
+    plate_reads,
+    plate_sightings,
+    plate_unknown_alerts,
+    plate_watches,
+)
 from bot.store.records import AuditEntry
 from bot.store.schema import audit_insert
 from bot.store.work import fetch
@@ -196,10 +205,7 @@ class _Batch:
             rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
         self.new = NewSightings(connection, len(rows))
-        watches = [(w, PlatePattern(w.pattern)) for w in connection.execute(select(plate_watches))]
-        followers: dict[str, list[Row[Any]]] = defaultdict(list)
-        for follow in connection.execute(select(plate_follows)):
-            followers[follow.serial].append(follow)
+        interests = _interests(connection)
         links = []
         for read in rows:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
@@ -210,7 +216,7 @@ class _Batch:
             plate, confidence = evidence.best()
             now = SightingNow(evidence.id, plate, confidence, evidence.confident)
             result.alert_ids += match_rooms(
-                connection, read, now, camera, self.rules, self.may_see, watches, followers
+                connection, read, now, camera, self.rules, self.may_see, interests
             )
         # Straight to the driver: SQLAlchemy's handling of each row's parameters cost more
         # than the update itself, one row per read of a burst.
@@ -310,6 +316,21 @@ class _Batch:
                 ),
                 known,
             )
+
+
+def _interests(connection: Connection) -> Interests:
+    watches = [(w, PlatePattern(w.pattern)) for w in connection.execute(select(plate_watches))]
+    followers: dict[str, list[Row[Any]]] = defaultdict(list)
+    for follow in connection.execute(select(plate_follows)):
+        followers[follow.serial].append(follow)
+    unknown: dict[str, list[Row[Any]]] = defaultdict(list)
+    for row in connection.execute(select(plate_unknown_alerts)):
+        unknown[row.serial].append(row)
+    allows: dict[tuple[str, str], list[Patterned]] = defaultdict(list)
+    if unknown:  # an allow-list matters only where a room hears of unknown plates
+        for allow in connection.execute(select(plate_allows)):
+            allows[(allow.platform, allow.room_id)].append((allow, PlatePattern(allow.pattern)))
+    return Interests(watches, followers, unknown, allows)
 
 
 def _read_row(read: PlateRead, now: datetime) -> dict[str, Any]:

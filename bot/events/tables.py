@@ -1,4 +1,5 @@
-"""The tables of plates, events and alerts as the code uses them now (version 3 built them)."""
+"""The tables of plates, events and alerts as the code uses them now (version 3 built them;
+version 14 added active hours, allow-lists and the plate-history indexes)."""
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +30,7 @@ plate_watches = Table(
     Column("cooldown_s", Float),  # None: the configured cooldown
     Column("created_by", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("hours", String(64)),  # bot.grammar.hours text; None: always (version 14)
     UniqueConstraint("platform", "room_id", "pattern", name="uq_plate_watches_room_pattern"),
 )
 
@@ -42,7 +44,38 @@ plate_follows = Table(
     Column("camera", String(255), nullable=False),
     Column("created_by", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("hours", String(64)),  # version 14
     UniqueConstraint("platform", "room_id", "serial", name="uq_plate_follows_room_serial"),
+)
+
+# Plates a room knows: with `plate_unknown_alerts`, the room hears of every other plate.
+plate_allows = Table(
+    "plate_allows",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("room_id", String(255), nullable=False),
+    Column("pattern", String(32), nullable=False),
+    Column("note", Text),
+    Column("hours", String(64)),  # when the plate is allowed; None: always
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "room_id", "pattern", name="uq_plate_allows_room_pattern"),
+)
+
+# Cameras at which a room hears of every plate not on its allow-list.
+plate_unknown_alerts = Table(
+    "plate_unknown_alerts",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("room_id", String(255), nullable=False),
+    Column("serial", String(64), nullable=False),
+    Column("camera", String(255), nullable=False),
+    Column("hours", String(64)),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "room_id", "serial", name="uq_plate_unknown_room_serial"),
 )
 
 plate_mutes = Table(
@@ -72,6 +105,8 @@ plate_sightings = Table(
     Column("reads", Integer, nullable=False),
     Index("ix_plate_sightings_serial_last", "serial", "last_at"),
     Index("ix_plate_sightings_first", "first_at"),
+    Index("ix_plate_sightings_serial_first", "serial", "first_at"),  # version 14: history
+    Index("ix_plate_sightings_canonical", "canonical", "first_at"),  # version 14: search
 )
 
 plate_reads = Table(

@@ -15,7 +15,9 @@ from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.events.lpr import PlatePattern, canonical
+from bot.events.plate_matching import stored_hours
 from bot.events.tables import plate_follows, plate_mutes, plate_sightings, plate_watches
+from bot.grammar.hours import Hours
 from bot.messages import Place
 from bot.store.work import fetch, transact, write
 
@@ -30,6 +32,7 @@ class Watch:
     cooldown: timedelta | None  # None: the configured cooldown
     created_by: str
     created_at: datetime
+    hours: Hours | None = None  # None: always
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Follow:
     camera: str
     created_by: str
     created_at: datetime
+    hours: Hours | None = None
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,12 @@ class Watchlist:
         note: str | None,
         cooldown: timedelta | None,
         person: str,
+        hours: Hours | None = None,
     ) -> tuple[Watch, bool]:
-        """Watch `pattern` in the room; an existing watch gets the new note and cooldown.
-        Returns the watch and whether it is new."""
+        """Watch `pattern` in the room; an existing watch gets the new note, cooldown and
+        hours. Returns the watch and whether it is new."""
         cooldown_s = cooldown.total_seconds() if cooldown is not None else None
+        hours_text = hours.text if hours is not None else None
         mine = _in_room(select(plate_watches), plate_watches, place).where(
             plate_watches.c.pattern == pattern.text
         )
@@ -82,7 +88,9 @@ class Watchlist:
         def work(connection: Connection) -> tuple[Watch, bool]:
             # The update comes first: a write before any read keeps SQLite from refusing
             # this transaction's writes when another one committed in between.
-            updated = connection.execute(changed.values(note=note, cooldown_s=cooldown_s))
+            updated = connection.execute(
+                changed.values(note=note, cooldown_s=cooldown_s, hours=hours_text)
+            )
             if not updated.rowcount:
                 connection.execute(
                     insert(plate_watches).values(
@@ -91,11 +99,47 @@ class Watchlist:
                         pattern=pattern.text,
                         note=note,
                         cooldown_s=cooldown_s,
+                        hours=hours_text,
                         created_by=person,
                         created_at=datetime.now(UTC),
                     )
                 )
             return _watch(connection.execute(mine).one()), not updated.rowcount
+
+        return await transact(self._engine, work)
+
+    async def import_watches(
+        self,
+        place: Place,
+        entries: list[tuple[PlatePattern, str | None, Hours | None]],
+        person: str,
+    ) -> int:
+        """Watch every (pattern, note, hours) in one transaction, all or nothing; an existing
+        watch gets the new note and hours and keeps its cooldown. How many are new."""
+        now = datetime.now(UTC)
+
+        def work(connection: Connection) -> int:
+            added = 0
+            for pattern, note, hours in entries:
+                values = {"note": note, "hours": hours.text if hours else None}
+                changed = _in_room(update(plate_watches), plate_watches, place).where(
+                    plate_watches.c.pattern == pattern.text
+                )
+                if connection.execute(changed.values(**values)).rowcount:
+                    continue
+                connection.execute(
+                    insert(plate_watches).values(
+                        platform=place.platform,
+                        room_id=place.room_id,
+                        pattern=pattern.text,
+                        cooldown_s=None,
+                        created_by=person,
+                        created_at=now,
+                        **values,
+                    )
+                )
+                added += 1
+            return added
 
         return await transact(self._engine, work)
 
@@ -111,19 +155,28 @@ class Watchlist:
         query = _in_room(select(plate_watches), plate_watches, place).order_by(plate_watches.c.id)
         return [_watch(row) for row in await fetch(self._engine, query)]
 
-    async def follow(self, place: Place, serial: str, camera: str, person: str) -> bool:
-        """Follow a camera's plates in the room; False if the room already did."""
+    async def follow(
+        self, place: Place, serial: str, camera: str, person: str, hours: Hours | None = None
+    ) -> bool:
+        """Follow a camera's plates in the room (at these hours); False if the room already
+        did (its hours are then replaced by these)."""
+        hours_text = hours.text if hours is not None else None
         statement = insert(plate_follows).values(
             platform=place.platform,
             room_id=place.room_id,
             serial=serial,
             camera=camera,
+            hours=hours_text,
             created_by=person,
             created_at=datetime.now(UTC),
         )
         try:
             await write(self._engine, statement)
         except IntegrityError:
+            changed = _in_room(update(plate_follows), plate_follows, place).where(
+                plate_follows.c.serial == serial
+            )
+            await write(self._engine, changed.values(hours=hours_text))
             return False  # the room follows it already
         return True
 
@@ -188,10 +241,18 @@ def _watch(row: Row[Any]) -> Watch:
         cooldown=timedelta(seconds=row.cooldown_s) if row.cooldown_s is not None else None,
         created_by=row.created_by,
         created_at=row.created_at,
+        hours=stored_hours(row.hours),
     )
 
 
 def _follow(row: Row[Any]) -> Follow:
     return Follow(
-        row.id, row.platform, row.room_id, row.serial, row.camera, row.created_by, row.created_at
+        row.id,
+        row.platform,
+        row.room_id,
+        row.serial,
+        row.camera,
+        row.created_by,
+        row.created_at,
+        stored_hours(row.hours),
     )

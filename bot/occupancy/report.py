@@ -179,7 +179,8 @@ def history_reply(
 def alert_text(rule: AlertRule, hysteresis: float) -> str:
     again = rearms_at(rule.threshold, hysteresis)
     state = "armed" if rule.armed else f"fired, re-arms at {again} or fewer"
-    return f"#{rule.id} *{rule.camera}* · {rule.zone_name} above {rule.threshold} ({state})"
+    hours = f", {rule.hours.text}" if rule.hours else ""
+    return f"#{rule.id} *{rule.camera}* · {rule.zone_name} above {rule.threshold}{hours} ({state})"
 
 
 def alerts_reply(rules: Sequence[AlertRule], hysteresis: float) -> Reply:

@@ -1,4 +1,4 @@
-"""Occupancy alerts in the database (table `occupancy_alerts`, schema versions 4 and 10)."""
+"""Occupancy alerts in the database (table `occupancy_alerts`, schema versions 4, 10, 14)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from bot.grammar.hours import Hours, parse_hours
 from bot.messages import Place
 from bot.store.column_types import RowId, UTCDateTime
 from bot.store.work import fetch, transact, write
@@ -44,6 +45,7 @@ occupancy_alerts = Table(
     Column("armed", Boolean, nullable=False),
     Column("last_fired_at", UTCDateTime),
     Column("unposted_count", Integer),  # schema version 10
+    Column("hours", String(64)),  # schema version 14: when it may fire; None: always
     Index("ix_occupancy_alerts_serial", "serial"),
 )
 
@@ -69,6 +71,7 @@ class AlertRule:
     # The count of the last firing while it is not yet posted: stored with the firing, so
     # a crash or a platform outage before the post delays the alert but never loses it.
     unposted_count: int | None = None
+    hours: Hours | None = None  # fires only within these, on the camera's clock (version 14)
 
     def with_state(
         self, armed: bool, last_fired_at: datetime | None, unposted_count: int | None
@@ -97,6 +100,7 @@ class AlertStore:
             "created_at": rule.created_at,
             "armed": rule.armed,
             "last_fired_at": rule.last_fired_at,
+            "hours": rule.hours.text if rule.hours else None,
         }
         statement = insert(occupancy_alerts).values(**values).returning(occupancy_alerts.c.id)
         row_id = await transact(self._engine, lambda c: c.execute(statement).scalar_one())
@@ -137,4 +141,5 @@ def _rule(row: Row[Any]) -> AlertRule:
         armed=bool(row.armed),
         last_fired_at=row.last_fired_at,
         unposted_count=row.unposted_count,
+        hours=parse_hours(row.hours) if row.hours else None,
     )

@@ -166,6 +166,8 @@ class AlertWatcher:
                 )
                 if decision is Decision.KEEP:
                     continue
+                if decision is not Decision.REARM and not await self._in_hours(rule, at):
+                    continue  # outside its hours: no firing now; the first count inside may
                 armed = decision is Decision.REARM
                 firing = decision is Decision.FIRE
                 fired_at = at if firing else rule.last_fired_at
@@ -238,6 +240,11 @@ class AlertWatcher:
             posted = posted.with_state(posted.armed, posted.last_fired_at, None)
             self._rules[rule.id] = posted
             await self._store.save_state(posted)
+
+    async def _in_hours(self, rule: AlertRule, at: datetime) -> bool:
+        if rule.hours is None:
+            return True
+        return rule.hours.contains(at.astimezone(await self._zone_of(rule.serial)))
 
     async def _zone_of(self, serial: str) -> ZoneInfo:
         try:

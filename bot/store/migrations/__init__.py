@@ -26,6 +26,7 @@ from bot.store.migrations import (
     v011_exports,
     v012_incidents,
     v013_delivered_files,
+    v014_active_hours,
     v015_health_and_sensors,
 )
 from bot.store.schema import schema_version
@@ -47,6 +48,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (11, v011_exports.upgrade),
     (12, v012_incidents.upgrade),
     (13, v013_delivered_files.upgrade),
+    (14, v014_active_hours.upgrade),
     (15, v015_health_and_sensors.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
