@@ -89,7 +89,10 @@ async def test_console_verify_checksums_a_local_file_and_refuses_a_huge_one(
         refused = (await bot.ask(f"verify {huge}"))[-1]
         assert refused.failed and "over the 5.0 MB that verify checks" in refused.text
         missing = (await bot.ask(f"verify {tmp_path / 'nothing.mp4'}"))[-1]
-        assert missing.failed and "There is no file at" in missing.text
+        assert (
+            missing.failed
+            and "is neither a SHA-256 checksum (64 hex digits) nor a file" in missing.text
+        )
 
 
 async def test_footage_log_lists_clips_and_snapshots_with_their_askers_for_admins_only(

@@ -40,7 +40,9 @@ async def hash_file(path: Path, limit: int) -> str:
     """The SHA-256 of a local file (console `verify /path`), read in blocks in a thread."""
     path = await asyncio.to_thread(path.expanduser)
     if not await asyncio.to_thread(path.is_file):
-        raise UserError(f"There is no file at {echo(str(path))}.")
+        raise UserError(
+            f"'{echo(str(path))}' is neither a SHA-256 checksum (64 hex digits) nor a file here."
+        )
 
     async def blocks() -> AsyncIterator[bytes]:
         with path.open("rb") as file:
