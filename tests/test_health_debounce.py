@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.health.debounce import CameraHealth, Change, first_seen, health_of, observe
+from bot.health.debounce import (
+    UNKNOWN_SINCE,
+    CameraHealth,
+    Change,
+    first_seen,
+    health_of,
+    observe,
+)
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 DEBOUNCE = timedelta(minutes=2)
@@ -41,7 +48,8 @@ def test_a_flap_shorter_than_the_debounce_tells_nobody() -> None:
 def test_a_camera_seen_for_the_first_time_offline_is_not_news() -> None:
     state = first_seen(SERIAL, "offline", T0)
     assert run(state, [(s, "offline") for s in range(0, 600, 60)]) == []
-    assert state.status == "offline" and state.since == T0
+    # When it went down is unknown: `cameras` says "offline", not "offline since" mvbot began.
+    assert state.status == "offline" and state.since == UNKNOWN_SINCE
 
 
 def test_dormant_counts_as_offline_and_alerting_as_online() -> None:

@@ -7,12 +7,15 @@ was seen and when, and returns the camera's new state and the change to tell, if
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 ONLINE, OFFLINE = "online", "offline"
 # Meraki's availabilities also say "alerting" (up, with a problem) and "dormant" (not seen
 # for a long time); only whether footage is being recorded matters here.
 _DOWN = frozenset({"offline", "dormant"})
+# `since` of a camera already offline when mvbot first saw it: when it went down is unknown,
+# and the time mvbot started is not it.
+UNKNOWN_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def health_of(status: str) -> str:
@@ -40,7 +43,8 @@ class Change:
 
 def first_seen(serial: str, status: str, at: datetime) -> CameraHealth:
     """A camera seen for the first time: its status is taken as it is, nobody is told."""
-    return CameraHealth(serial, status, at, status, at)
+    since = UNKNOWN_SINCE if status == OFFLINE else at
+    return CameraHealth(serial, status, since, status, at)
 
 
 def observe(

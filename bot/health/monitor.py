@@ -21,7 +21,15 @@ from bot.access import AccessPolicy
 from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import HealthSettings
 from bot.grammar.formatting import iso_utc, local_time
-from bot.health.debounce import CameraHealth, Change, first_seen, health_of, observe
+from bot.health.debounce import (
+    OFFLINE,
+    UNKNOWN_SINCE,
+    CameraHealth,
+    Change,
+    first_seen,
+    health_of,
+    observe,
+)
 from bot.health.store import HealthStore, Notice, Told
 from bot.meraki import MerakiClient, MerakiError, Priority
 from bot.messages import Place, Reply, Tone, literal
@@ -82,9 +90,11 @@ class HealthMonitor:
         return self._states.get(serial)
 
     def offline_since(self, serial: str) -> datetime | None:
-        """When the camera went offline, if mvbot holds it offline now."""
+        """When the camera went offline, if mvbot holds it offline and saw it go."""
         state = self._states.get(serial)
-        return state.since if state is not None and state.status == "offline" else None
+        if state is None or state.status != OFFLINE or state.since == UNKNOWN_SINCE:
+            return None
+        return state.since
 
     async def wait_polls(self, count: int, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until `count` polls have finished in all; False if `timeout` seconds pass."""
