@@ -92,7 +92,14 @@ async def test_three_cameras_play_in_step_and_an_event_seeks_them_all(
         await page.evaluate(
             "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
+        # A loaded machine may paint a seeked player's frame a little later than it reports
+        # the frame presented: look again for a while before judging.
         times = await shown_times(page)
+        for _ in range(20):
+            if max(times) - min(times) <= 500:
+                break
+            await asyncio.sleep(0.25)
+            times = await shown_times(page)
         assert max(times) - min(times) <= 500, times
         assert all(abs(t - utc_ms(event)) <= 500 for t in times), (times, utc_ms(event))
         current = await page.evaluate(f"{PLAYERS}.map(p => p.currentTime)")
