@@ -24,6 +24,8 @@ PARTIAL_MIN = 3  # a shorter part of a plate could be part of anything
 
 def normalise(text: str) -> str:
     """Upper case, ASCII letters and digits only: 'abc-12 34' → 'ABC1234'."""
+    if text.isascii() and text.isalnum():  # most reads: nothing to take out
+        return text.upper()
     return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
 
 

@@ -14,11 +14,9 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.events.decode import PlateRead
 from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
@@ -31,6 +29,7 @@ from bot.events.plate_matching import (
     SightingNow,
     match_rooms,
 )
+from bot.events.read_rows import insert_reads
 from bot.events.tables import plate_follows, plate_reads, plate_sightings, plate_watches
 from bot.store.records import AuditEntry
 from bot.store.schema import audit_insert
@@ -100,16 +99,14 @@ class PlateLedger:
         return await fetch(self._engine, query)
 
     def _store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
-        now = datetime.now(UTC)
-        rows: dict[str, dict[str, Any]] = {}
+        rows: dict[str, PlateRead] = {}
         for read in reads:
-            rows.setdefault(read.key, _read_row(read, now))  # the same message twice in a batch
+            rows.setdefault(read.key, read)  # the same message twice in a batch
         with self._engine.begin() as connection:
             # One statement that writes first: reading the known keys before writing would
             # hold a snapshot that SQLite cannot turn into a write lock once processing has
             # committed meanwhile ("database is locked" at once, without waiting).
-            statement = _insert_ignoring_duplicates(connection).returning(plate_reads.c.key)
-            fresh = set(connection.execute(statement, list(rows.values())).scalars())
+            fresh = insert_reads(connection, list(rows.values()))
         stored = []
         for read in reads:
             stored.append(read.key in fresh)
@@ -310,26 +307,3 @@ class _Batch:
                 ),
                 known,
             )
-
-
-def _read_row(read: PlateRead, now: datetime) -> dict[str, Any]:
-    return {
-        "key": read.key,
-        "topic": read.topic,
-        "serial": read.serial,
-        "plate": read.plate,
-        "raw": read.raw,
-        "confidence": read.confidence,
-        "region": read.region,
-        "at": read.at,
-        "received_at": now,
-        "processed": False,
-        "sighting_id": None,
-    }
-
-
-def _insert_ignoring_duplicates(connection: Connection) -> Any:
-    # Another mvbot on the same database may store the same message meanwhile.
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
-    return sqlite.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
