@@ -105,6 +105,8 @@ def _near_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
     # sighting is indexed in, and a burst of distinct plates would build each several times.
     if len(key) < min_length:
         return frozenset((key,))
+    if distance == 1:  # the default tolerance, without combinations()
+        return frozenset([key, *(key[:i] + key[i + 1 :] for i in range(len(key)))])
     keys = {key}
     for count in range(1, min(distance, len(key) - 1) + 1):
         for gone in combinations(range(len(key)), count):
@@ -205,11 +207,15 @@ class EvidenceIndex:
             if bucket is None:
                 continue
             self._buckets.move_to_end(bucket_key)
-            for near_key in near:
-                _gather(found, bucket.near.get(near_key))
+            # Looked up with map(): a read of a new plate misses on every one of its dozens of
+            # keys, and a Python-level call per key was a third of merging it.
+            for have in map(bucket.near.get, near):
+                if have is not None:
+                    _gather(found, have)
             _gather(found, bucket.parts.get(key))  # the read is part of a known plate
-            for part in parts:  # a known partial read is part of this one
-                _gather(found, bucket.whole.get(part))
+            for have in map(bucket.whole.get, parts):  # a known partial read is part of it
+                if have is not None:
+                    _gather(found, have)
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)

@@ -26,13 +26,13 @@ _COLUMNS = "key, topic, serial, plate, raw, confidence, region, at, received_at"
 def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]:
     """Insert `reads` (distinct keys) unless their key is stored already; the keys inserted."""
     sqlite = connection.dialect.name == "sqlite"
-    received_at = _moment(datetime.now(UTC), sqlite)
+    received_at = driver_moment(datetime.now(UTC), sqlite)
     fresh: set[str] = set()
     for start in range(0, len(reads), ROWS_PER_STATEMENT):
         chunk = reads[start : start + ROWS_PER_STATEMENT]
         values: list[object] = []
         for read in chunk:
-            at = _moment(read.at, sqlite)
+            at = driver_moment(read.at, sqlite)
             values += (read.key, read.topic, read.serial, read.plate, read.raw)
             values += (read.confidence, read.region, at, received_at)
         statement = _statement(len(chunk), "?" if sqlite else "%s")
@@ -40,8 +40,9 @@ def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]
     return fresh
 
 
-def _moment(moment: datetime, sqlite: bool) -> datetime | str:
-    # SQLite keeps no zone: UTC as text, in the format of SQLAlchemy's DATETIME on SQLite.
+def driver_moment(moment: datetime, sqlite: bool) -> datetime | str:
+    """A UTCDateTime column's value as the driver takes it. SQLite keeps no zone: UTC as
+    text, in the format of SQLAlchemy's DATETIME on SQLite."""
     if sqlite:
         return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return moment
