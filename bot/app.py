@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -179,6 +180,12 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
         await events.start()
         stack.push_async_callback(events.stop)
+        # What start-up loaded (modules, tables, settings) lives as long as the bot: frozen out
+        # of the collector's full passes, which otherwise walk all of it again every few
+        # thousand plate reads, about 0.1 s each (docs/benchmarks.md, plate ingest). Unfrozen
+        # at stop, so that a process that runs bots one after another collects what each left.
+        gc.freeze()
+        stack.callback(gc.unfreeze)
         yield Running(
             bot,
             runner,
