@@ -22,6 +22,7 @@ from bot.events.lpr import (
     in_cooldown,
     looks_like_plate,
     normalise,
+    one_edit_apart,
 )
 from bot.events.routing import EventFacts, parse_room, routed_rooms
 from bot.messages import Place
@@ -214,3 +215,11 @@ def test_routing_rules_need_every_list_that_is_not_empty_to_match() -> None:
     assert parse_room("Slack:C1") == Place("slack", "C1")
     with pytest.raises(ValueError):
         parse_room("C1")
+
+
+def test_one_edit_apart_says_what_the_edit_distance_table_says() -> None:
+    rng = random.Random(12)
+    for _ in range(20_000):
+        a, b = ("".join(rng.choice("AB0") for _ in range(rng.randint(0, 6))) for _ in "ab")
+        if a != b:
+            assert one_edit_apart(a, b) == (edit_distance(a, b, 1) == 1), (a, b)
