@@ -142,6 +142,25 @@ def _put(table: dict[str, Ids], key: str, sighting_id: int) -> None:
         table[key] = (*have, sighting_id)
 
 
+# A read of a new plate misses on nearly all of its dozens of keys, and one Python-level
+# step per key was most of the cost of merging it: keys are matched against a table as sets
+# (dict.keys() & keys runs in C), and only the few they share are handled one by one.
+
+
+def _put_all(table: dict[str, Ids], keys: frozenset[str], sighting_id: int) -> None:
+    """_put each of `keys`: those no sighting has yet in one update."""
+    taken = table.keys() & keys
+    table.update(dict.fromkeys(keys - taken if taken else keys, sighting_id))
+    for key in taken:
+        _put(table, key, sighting_id)
+
+
+def _gather_all(found: set[int], table: dict[str, Ids], keys: frozenset[str]) -> None:
+    """The sightings under any of `keys`, added to `found`."""
+    for key in table.keys() & keys:
+        _gather(found, table[key])
+
+
 def _gather(found: set[int], have: Ids | None) -> None:
     if have is None:
         return
@@ -207,15 +226,9 @@ class EvidenceIndex:
             if bucket is None:
                 continue
             self._buckets.move_to_end(bucket_key)
-            # Looked up with map(): a read of a new plate misses on every one of its dozens of
-            # keys, and a Python-level call per key was a third of merging it.
-            for have in map(bucket.near.get, near):
-                if have is not None:
-                    _gather(found, have)
+            _gather_all(found, bucket.near, near)
             _gather(found, bucket.parts.get(key))  # the read is part of a known plate
-            for have in map(bucket.whole.get, parts):  # a known partial read is part of it
-                if have is not None:
-                    _gather(found, have)
+            _gather_all(found, bucket.whole, parts)  # a known partial read is part of it
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
@@ -254,11 +267,9 @@ class EvidenceIndex:
             evidence.buckets.add(key)
             bucket.members.add(evidence.id)
             for plate, near, parts in keys:
-                for near_key in near:
-                    _put(bucket.near, near_key, evidence.id)
+                _put_all(bucket.near, near, evidence.id)
                 _put(bucket.whole, plate, evidence.id)
-                for part in parts:
-                    _put(bucket.parts, part, evidence.id)
+                _put_all(bucket.parts, parts, evidence.id)
 
     def clear(self) -> None:
         """Forget everything: after a failed transaction, the store is the truth again."""

@@ -38,6 +38,8 @@ class NewSightings:
         self._cameras: dict[int, str] = {}  # sighting id → camera name
         self._audits: list[tuple[Any, ...]] = []  # the audit table's _AUDIT_COLUMNS
         self._sqlite = connection.dialect.name == "sqlite"
+        # The audit rows' time: the batch's, one transaction.
+        self._now = driver_moment(datetime.now(UTC), self._sqlite)
 
     def add(self, serial: str, camera: str, plate: str, at: datetime) -> int:
         """Take an id for a new sighting of one read, and audit it; `write` stores its row."""
@@ -45,7 +47,7 @@ class NewSightings:
         self._cameras[sighting_id] = camera
         self._audits.append(
             (
-                driver_moment(datetime.now(UTC), self._sqlite),
+                self._now,
                 "mqtt",
                 serial,
                 f"plate {plate} at {camera}",
