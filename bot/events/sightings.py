@@ -38,6 +38,10 @@ from bot.store.work import fetch
 __all__ = ["CameraView", "MaySee", "PlateLedger", "PlateRules", "Processed"]
 
 CHUNK = 500  # ids per IN (…) list, well under every database's limit on parameters
+# The columns of a read that merging and matching use (each one more is work for every read).
+_MERGED = [
+    plate_reads.c[name] for name in ("id", "serial", "plate", "raw", "confidence", "region", "at")
+]
 
 
 @dataclass
@@ -189,7 +193,7 @@ class _Batch:
         claimed.sort()
         rows: list[Row[Any]] = []
         for start in range(0, len(claimed), CHUNK):
-            query = select(plate_reads).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
+            query = select(*_MERGED).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
             rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
         self.new = NewSightings(connection, len(rows))
