@@ -6,7 +6,7 @@ read that dropped a character cannot split one car into two sightings. The sight
 named by its best-supported plate: the spelling whose reads add up to the most confidence.
 
 Finding the sighting must not cost more as more cars pass: sightings are kept per camera
-and time bucket (one merge window wide), and inside a bucket by keys two matching plates
+and time bucket (two merge windows wide), and inside a bucket by keys two matching plates
 always share — their deletion variants (within the edit distance) and their fragments (a
 partial read is a fragment of the whole). Only the few sightings under a shared key are
 compared in full. Pure: bot.events.sightings loads buckets from the store and writes back.
@@ -186,7 +186,9 @@ class EvidenceIndex:
         self.window = window
         self.tolerance = tolerance
         self.threshold = threshold  # reads at least this confident may alert a room
-        self._width = max(window.total_seconds(), 1e-3)
+        # Two merge windows wide: a read looks a window either side of it, which spans two
+        # buckets of this width (three of one window's width: a third more look-ups a read).
+        self._width = max(2 * window.total_seconds(), 1e-3)
         self._buckets: OrderedDict[BucketKey, _WindowBucket] = OrderedDict()
         self._sightings: dict[int, Evidence] = {}
 
