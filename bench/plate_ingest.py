@@ -66,7 +66,7 @@ WHERE = (
     "alone in one thread, CPU time, median of 5 runs; measured once, not by this run), "
     "before → now: paho parsing one PUBLISH from a socket that holds the burst, as mvbot's "
     "event loop reads it, 9.6 µs (the bare baseline also waits in select() and sends a "
-    "PUBACK for each message, hence its 25–45 µs a message above); mvbot's decoding "
+    "PUBACK for each message, hence its 24–45 µs a message in these runs); mvbot's decoding "
     "7.1 → 4.8 µs (json.loads 1.6 µs; the reads are named tuples, a topic's serial is "
     "worked out once, clean plates skip the character filters); storing 11.1 → 5.7 µs "
     "(one multi-row INSERT straight to the driver instead of SQLAlchemy's executemany, "
