@@ -145,9 +145,24 @@ def _decode(
 
 
 # A fleet has a few topics, each carrying thousands of reads: what a topic gives is worked
-# out once (a plate burst spends its time per message, docs/benchmarks.md).
-@lru_cache(maxsize=TOPICS_CACHED)
+# out once (a plate burst spends its time per message, docs/benchmarks.md). Only topics that
+# fit the store's column are remembered: a longer one is garbage, and could fill the memory.
+
+
 def _serial_of_topic(topic: str, topic_filter: str) -> str:
+    if len(topic) > _MAX_TOPIC:
+        return _topic_serial.__wrapped__(topic, topic_filter)
+    return _topic_serial(topic, topic_filter)
+
+
+def _stored_topic(topic: str) -> str:
+    if len(topic) > _MAX_TOPIC:
+        return _column_topic.__wrapped__(topic)
+    return _column_topic(topic)
+
+
+@lru_cache(maxsize=TOPICS_CACHED)
+def _topic_serial(topic: str, topic_filter: str) -> str:
     serial = serial_from_topic(topic, topic_filter)
     if not serial:
         raise Malformed("no_serial", "neither the payload nor the topic names the camera")
@@ -158,7 +173,7 @@ def _serial_of_topic(topic: str, topic_filter: str) -> str:
 
 
 @lru_cache(maxsize=TOPICS_CACHED)
-def _stored_topic(topic: str) -> str:
+def _column_topic(topic: str) -> str:
     return _printable(topic)[:_MAX_TOPIC]
 
 
