@@ -106,7 +106,7 @@ def _near_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
     if len(key) < min_length:
         return frozenset((key,))
     if distance == 1:  # the default tolerance, without combinations()
-        return frozenset([key, *(key[:i] + key[i + 1 :] for i in range(len(key)))])
+        return frozenset([key] + [key[:i] + key[i + 1 :] for i in range(len(key))])
     keys = {key}
     for count in range(1, min(distance, len(key) - 1) + 1):
         for gone in combinations(range(len(key)), count):
@@ -118,9 +118,11 @@ def _near_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
 def fragments(key: str) -> frozenset[str]:
     """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
     return frozenset(
-        key[start:end]
-        for start in range(len(key))
-        for end in range(start + PARTIAL_MIN, len(key) + 1)
+        [
+            key[start:end]
+            for start in range(len(key))
+            for end in range(start + PARTIAL_MIN, len(key) + 1)
+        ]
     )
 
 
@@ -218,12 +220,15 @@ class EvidenceIndex:
         bucket.loaded = True
         self._evict()
 
-    def find(self, serial: str, plate: str, at: datetime) -> Evidence | None:
-        """The sighting a read belongs to (the latest of several), or None."""
+    def find(
+        self, serial: str, plate: str, at: datetime, buckets: list[BucketKey] | None = None
+    ) -> Evidence | None:
+        """The sighting a read belongs to (the latest of several), or None; `buckets` are
+        bucket_keys(serial, at) when the caller has them already."""
         key = canonical(plate)
         near, parts = near_keys(key, self.tolerance), fragments(key)
         found: set[int] = set()
-        for bucket_key in self.bucket_keys(serial, at):
+        for bucket_key in buckets if buckets is not None else self.bucket_keys(serial, at):
             bucket = self._buckets.get(bucket_key)
             if bucket is None:
                 continue

@@ -67,7 +67,10 @@ class NewSightings:
         values = []
         for row in rows:
             row["camera"] = self._cameras[row["id"]]
-            times = [driver_moment(row[c], self._sqlite) for c in _SIGHTING_TIMES]
+            first_at = driver_moment(row["first_at"], self._sqlite)
+            # One read's sighting (most of a burst's) starts and ends at the same moment.
+            same = row["last_at"] == row["first_at"]
+            times = [first_at, first_at if same else driver_moment(row["last_at"], self._sqlite)]
             values.append((*(row[c] for c in _SIGHTING_COLUMNS), row["reads"], *times))
         if values:
             columns = ", ".join((*_SIGHTING_COLUMNS, "reads", *_SIGHTING_TIMES))

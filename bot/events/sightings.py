@@ -230,9 +230,10 @@ class _Batch:
 
     def _merge(self, read: Row[Any], camera: CameraView) -> Evidence:
         index = self.index
-        for key in index.missing(index.bucket_keys(read.serial, read.at)):
+        buckets = index.bucket_keys(read.serial, read.at)
+        for key in index.missing(buckets):
             index.loaded(key, self._load(key))
-        evidence = index.find(read.serial, read.plate, read.at)
+        evidence = index.find(read.serial, read.plate, read.at, buckets)
         if evidence is None:
             return self._new(read, camera)
         if evidence.id not in self.touched:
