@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from bot.events.decode import FieldMap, Malformed, PlateRead, decode_plate, serial_from_topic
+from bot.events.decode import (
+    FieldMap,
+    Malformed,
+    PlateRead,
+    _column_topic,
+    _topic_serial,
+    decode_plate,
+    serial_from_topic,
+)
 from bot.events.evidence import Evidence
 from bot.events.lpr import (
     PlateError,
@@ -22,6 +30,7 @@ from bot.events.lpr import (
     in_cooldown,
     looks_like_plate,
     normalise,
+    one_edit_apart,
 )
 from bot.events.routing import EventFacts, parse_room, routed_rooms
 from bot.messages import Place
@@ -214,3 +223,22 @@ def test_routing_rules_need_every_list_that_is_not_empty_to_match() -> None:
     assert parse_room("Slack:C1") == Place("slack", "C1")
     with pytest.raises(ValueError):
         parse_room("C1")
+
+
+def test_one_edit_apart_says_what_the_edit_distance_table_says() -> None:
+    rng = random.Random(12)
+    for _ in range(20_000):
+        a, b = ("".join(rng.choice("AB0") for _ in range(rng.randint(0, 6))) for _ in "ab")
+        if a != b:
+            assert one_edit_apart(a, b) == (edit_distance(a, b, 1) == 1), (a, b)
+
+
+def test_a_topic_too_long_for_the_store_is_read_but_not_remembered() -> None:
+    # The serial and stored form of each topic are cached: a fleet has few topics. Anyone who
+    # can publish could send endless long ones, so those are worked out every time instead.
+    cached = (_topic_serial.cache_info().currsize, _column_topic.cache_info().currsize)
+    topic = "/merakimv/Q2GV-GRGE-0002/lpr/" + "x" * 300
+    for n in range(3):
+        read = decode({"plate": "ABC1234"}, topic=topic + str(n))
+        assert (read.serial, read.topic) == ("Q2GV-GRGE-0002", topic[:255])
+    assert (_topic_serial.cache_info().currsize, _column_topic.cache_info().currsize) == cached

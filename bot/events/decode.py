@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from bot.config.sections import PlatesSettings
 from bot.events.lpr import MAX_PLATE, normalise
@@ -26,6 +27,7 @@ _MILLIS_FROM = 1e11
 _MAX_RAW = 64
 _MAX_SERIAL = 64  # the store's column
 _MAX_TOPIC = 255  # the store's column
+TOPICS_CACHED = 4096  # topics whose serial is remembered: a fleet's cameras
 # A camera's clock may run a little fast; a read a day ahead is a broken clock or a forgery.
 FUTURE_SLACK = timedelta(days=1)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before any MV camera: a placeholder or garbage
@@ -62,9 +64,9 @@ class FieldMap:
         )
 
 
-@dataclass(frozen=True)
-class PlateRead:
-    """One read of one plate by one camera."""
+class PlateRead(NamedTuple):
+    """One read of one plate by one camera (a named tuple: a burst builds thousands of them,
+    and a frozen dataclass costs a call per field to build)."""
 
     key: str  # identifies the message, so that a redelivery is recognised
     topic: str
@@ -114,17 +116,17 @@ def _decode(
     raw = _first(data, fields.plate)
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise Malformed("no_plate", f"none of {', '.join(fields.plate)} holds a plate")
-    plate = normalise(str(raw))
+    raw = str(raw)
+    plate = normalise(raw)
     if not 1 <= len(plate) <= MAX_PLATE:
         raise Malformed("bad_plate", "the plate is empty or too long")
     serial = _first(data, fields.serial)
-    if not isinstance(serial, str) or not serial.strip():
-        serial = serial_from_topic(topic, topic_filter)
-    if not serial:
-        raise Malformed("no_serial", "neither the payload nor the topic names the camera")
-    serial = serial.strip().upper()
-    if not _SERIAL.fullmatch(serial):
-        raise Malformed("bad_serial", f"the serial is not 1–{_MAX_SERIAL} visible characters")
+    if isinstance(serial, str) and serial.strip():
+        serial = serial.strip().upper()
+        if not _SERIAL.fullmatch(serial):
+            raise Malformed("bad_serial", f"the serial is not 1–{_MAX_SERIAL} visible characters")
+    else:
+        serial = _serial_of_topic(topic, topic_filter)
     at = _time(_first(data, fields.time), received_at)
     if at > received_at + FUTURE_SLACK:
         raise Malformed("bad_time", "the time is more than a day in the future")
@@ -132,14 +134,47 @@ def _decode(
         raise Malformed("too_old", "the time is before any camera keeps footage")
     return PlateRead(
         key=hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest(),
-        topic=_printable(topic)[:_MAX_TOPIC],
+        topic=_stored_topic(topic),
         serial=serial,
         plate=plate,
-        raw=_printable(str(raw))[:_MAX_RAW],
+        raw=_printable(raw)[:_MAX_RAW],
         at=at,
         confidence=_confidence(_first(data, fields.confidence)),
         region=_text(_first(data, fields.region)),
     )
+
+
+# A fleet has a few topics, each carrying thousands of reads: what a topic gives is worked
+# out once (a plate burst spends its time per message, docs/benchmarks.md). Only topics that
+# fit the store's column are remembered: a longer one is garbage, and could fill the memory.
+
+
+def _serial_of_topic(topic: str, topic_filter: str) -> str:
+    if len(topic) > _MAX_TOPIC:
+        return _topic_serial.__wrapped__(topic, topic_filter)
+    return _topic_serial(topic, topic_filter)
+
+
+def _stored_topic(topic: str) -> str:
+    if len(topic) > _MAX_TOPIC:
+        return _column_topic.__wrapped__(topic)
+    return _column_topic(topic)
+
+
+@lru_cache(maxsize=TOPICS_CACHED)
+def _topic_serial(topic: str, topic_filter: str) -> str:
+    serial = serial_from_topic(topic, topic_filter)
+    if not serial:
+        raise Malformed("no_serial", "neither the payload nor the topic names the camera")
+    serial = serial.strip().upper()
+    if not _SERIAL.fullmatch(serial):
+        raise Malformed("bad_serial", f"the serial is not 1–{_MAX_SERIAL} visible characters")
+    return serial
+
+
+@lru_cache(maxsize=TOPICS_CACHED)
+def _column_topic(topic: str) -> str:
+    return _printable(topic)[:_MAX_TOPIC]
 
 
 def serial_from_topic(topic: str, topic_filter: str) -> str | None:
@@ -166,9 +201,12 @@ def epoch_moment(number: float) -> datetime | None:
 
 def _first(data: Mapping[str, Any], paths: Sequence[str]) -> Any:
     for path in paths:
-        value: Any = data
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        if "." not in path:  # the usual case, without splitting
+            value = data.get(path)
+        else:
+            value = data
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
         if value is not None:
             return value
     return None
@@ -217,4 +255,4 @@ def _text(value: Any) -> str | None:
 
 def _printable(text: str) -> str:
     """Without control characters: PostgreSQL refuses NUL in text, and logs mangle the rest."""
-    return _CONTROL.sub("", text)
+    return text if text.isprintable() else _CONTROL.sub("", text)

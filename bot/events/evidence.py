@@ -6,7 +6,7 @@ read that dropped a character cannot split one car into two sightings. The sight
 named by its best-supported plate: the spelling whose reads add up to the most confidence.
 
 Finding the sighting must not cost more as more cars pass: sightings are kept per camera
-and time bucket (one merge window wide), and inside a bucket by keys two matching plates
+and time bucket (two merge windows wide), and inside a bucket by keys two matching plates
 always share — their deletion variants (within the edit distance) and their fragments (a
 partial read is a fragment of the whole). Only the few sightings under a shared key are
 compared in full. Pure: bot.events.sightings loads buckets from the store and writes back.
@@ -105,6 +105,8 @@ def _near_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
     # sighting is indexed in, and a burst of distinct plates would build each several times.
     if len(key) < min_length:
         return frozenset((key,))
+    if distance == 1:  # the default tolerance, without combinations()
+        return frozenset([key] + [key[:i] + key[i + 1 :] for i in range(len(key))])
     keys = {key}
     for count in range(1, min(distance, len(key) - 1) + 1):
         for gone in combinations(range(len(key)), count):
@@ -116,9 +118,11 @@ def _near_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
 def fragments(key: str) -> frozenset[str]:
     """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
     return frozenset(
-        key[start:end]
-        for start in range(len(key))
-        for end in range(start + PARTIAL_MIN, len(key) + 1)
+        [
+            key[start:end]
+            for start in range(len(key))
+            for end in range(start + PARTIAL_MIN, len(key) + 1)
+        ]
     )
 
 
@@ -138,6 +142,25 @@ def _put(table: dict[str, Ids], key: str, sighting_id: int) -> None:
             table[key] = (have, sighting_id)
     elif sighting_id not in have:
         table[key] = (*have, sighting_id)
+
+
+# A read of a new plate misses on nearly all of its dozens of keys, and one Python-level
+# step per key was most of the cost of merging it: keys are matched against a table as sets
+# (dict.keys() & keys runs in C), and only the few they share are handled one by one.
+
+
+def _put_all(table: dict[str, Ids], keys: frozenset[str], sighting_id: int) -> None:
+    """_put each of `keys`: those no sighting has yet in one update."""
+    taken = table.keys() & keys
+    table.update(dict.fromkeys(keys - taken if taken else keys, sighting_id))
+    for key in taken:
+        _put(table, key, sighting_id)
+
+
+def _gather_all(found: set[int], table: dict[str, Ids], keys: frozenset[str]) -> None:
+    """The sightings under any of `keys`, added to `found`."""
+    for key in table.keys() & keys:
+        _gather(found, table[key])
 
 
 def _gather(found: set[int], have: Ids | None) -> None:
@@ -165,7 +188,9 @@ class EvidenceIndex:
         self.window = window
         self.tolerance = tolerance
         self.threshold = threshold  # reads at least this confident may alert a room
-        self._width = max(window.total_seconds(), 1e-3)
+        # Two merge windows wide: a read looks a window either side of it, which spans two
+        # buckets of this width (three of one window's width: a third more look-ups a read).
+        self._width = max(2 * window.total_seconds(), 1e-3)
         self._buckets: OrderedDict[BucketKey, _WindowBucket] = OrderedDict()
         self._sightings: dict[int, Evidence] = {}
 
@@ -195,21 +220,22 @@ class EvidenceIndex:
         bucket.loaded = True
         self._evict()
 
-    def find(self, serial: str, plate: str, at: datetime) -> Evidence | None:
-        """The sighting a read belongs to (the latest of several), or None."""
+    def find(
+        self, serial: str, plate: str, at: datetime, buckets: list[BucketKey] | None = None
+    ) -> Evidence | None:
+        """The sighting a read belongs to (the latest of several), or None; `buckets` are
+        bucket_keys(serial, at) when the caller has them already."""
         key = canonical(plate)
         near, parts = near_keys(key, self.tolerance), fragments(key)
         found: set[int] = set()
-        for bucket_key in self.bucket_keys(serial, at):
+        for bucket_key in buckets if buckets is not None else self.bucket_keys(serial, at):
             bucket = self._buckets.get(bucket_key)
             if bucket is None:
                 continue
             self._buckets.move_to_end(bucket_key)
-            for near_key in near:
-                _gather(found, bucket.near.get(near_key))
+            _gather_all(found, bucket.near, near)
             _gather(found, bucket.parts.get(key))  # the read is part of a known plate
-            for part in parts:  # a known partial read is part of this one
-                _gather(found, bucket.whole.get(part))
+            _gather_all(found, bucket.whole, parts)  # a known partial read is part of it
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
@@ -248,11 +274,9 @@ class EvidenceIndex:
             evidence.buckets.add(key)
             bucket.members.add(evidence.id)
             for plate, near, parts in keys:
-                for near_key in near:
-                    _put(bucket.near, near_key, evidence.id)
+                _put_all(bucket.near, near, evidence.id)
                 _put(bucket.whole, plate, evidence.id)
-                for part in parts:
-                    _put(bucket.parts, part, evidence.id)
+                _put_all(bucket.parts, parts, evidence.id)
 
     def clear(self) -> None:
         """Forget everything: after a failed transaction, the store is the truth again."""

@@ -24,6 +24,8 @@ PARTIAL_MIN = 3  # a shorter part of a plate could be part of anything
 
 def normalise(text: str) -> str:
     """Upper case, ASCII letters and digits only: 'abc-12 34' → 'ABC1234'."""
+    if text.isascii() and text.isalnum():  # most reads: nothing to take out
+        return text.upper()
     return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
 
 
@@ -48,6 +50,19 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return min(previous[-1], limit + 1)
 
 
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether different `a` and `b` are one substitution, insertion or deletion apart: what
+    edit_distance(a, b, 1) == 1 says, in one pass over the strings instead of a table."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) > 1:
+        return False
+    first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    if len(a) == len(b):
+        return a[first + 1 :] == b[first + 1 :]
+    return a[first:] == b[first + 1 :]
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """How different two canonical plates may be and still be the same car."""
@@ -60,6 +75,8 @@ class Tolerance:
         if a == b:
             return True
         allowed = self.distance if min(len(a), len(b)) >= self.min_length else 0
+        if allowed == 1:  # the default, asked for every read against every watch
+            return one_edit_apart(a, b)
         return allowed > 0 and edit_distance(a, b, allowed) <= allowed
 
     def part_of(self, a: str, b: str) -> bool:

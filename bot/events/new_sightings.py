@@ -10,14 +10,17 @@ each.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, select, text
 
+from bot.events.read_rows import driver_moment
 from bot.events.tables import plate_sightings
-from bot.store.records import AuditEntry
-from bot.store.schema import audit, audit_values
+
+_SIGHTING_COLUMNS = ("id", "serial", "camera", "plate", "canonical", "confidence")
+_SIGHTING_TIMES = ("first_at", "last_at")
+_AUDIT_COLUMNS = "at, platform, person_id, command, action, outcome, detail"
 
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('plate_sightings', 'id')) "
@@ -33,21 +36,26 @@ class NewSightings:
         self._at_most = at_most  # reads in the batch: no more sightings than that
         self._ids: list[int] | None = None
         self._cameras: dict[int, str] = {}  # sighting id → camera name
-        self._audits: list[dict[str, Any]] = []
+        self._audits: list[tuple[Any, ...]] = []  # the audit table's _AUDIT_COLUMNS
+        self._sqlite = connection.dialect.name == "sqlite"
+        # The audit rows' time: the batch's, one transaction.
+        self._now = driver_moment(datetime.now(UTC), self._sqlite)
 
     def add(self, serial: str, camera: str, plate: str, at: datetime) -> int:
         """Take an id for a new sighting of one read, and audit it; `write` stores its row."""
         sighting_id = self._next_id()
         self._cameras[sighting_id] = camera
-        entry = AuditEntry(
-            platform="mqtt",
-            person_id=serial,
-            command=f"plate {plate} at {camera}",
-            action="plate.sighting",
-            outcome="ok",
-            detail=f"sighting {sighting_id} at {at.isoformat()}",
+        self._audits.append(
+            (
+                self._now,
+                "mqtt",
+                serial,
+                f"plate {plate} at {camera}",
+                "plate.sighting",
+                "ok",
+                f"sighting {sighting_id} at {at.isoformat()}",
+            )
         )
-        self._audits.append(audit_values(entry))
         return sighting_id
 
     def __contains__(self, sighting_id: int) -> bool:
@@ -55,11 +63,27 @@ class NewSightings:
 
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Insert the new sightings, `rows` holding each one's columns but the camera."""
-        rows = [{**row, "camera": self._cameras[row["id"]]} for row in rows]
-        if rows:
-            self._connection.execute(insert(plate_sightings), rows)
+        mark = "?" if self._sqlite else "%s"
+        values = []
+        for row in rows:
+            row["camera"] = self._cameras[row["id"]]
+            first_at = driver_moment(row["first_at"], self._sqlite)
+            # One read's sighting (most of a burst's) starts and ends at the same moment.
+            same = row["last_at"] == row["first_at"]
+            times = [first_at, first_at if same else driver_moment(row["last_at"], self._sqlite)]
+            values.append((*(row[c] for c in _SIGHTING_COLUMNS), row["reads"], *times))
+        if values:
+            columns = ", ".join((*_SIGHTING_COLUMNS, "reads", *_SIGHTING_TIMES))
+            self._connection.exec_driver_sql(
+                f"INSERT INTO plate_sightings ({columns}) "  # noqa: S608
+                f"VALUES ({', '.join([mark] * 9)})",
+                values,
+            )
         if self._audits:
-            self._connection.execute(insert(audit), self._audits)
+            self._connection.exec_driver_sql(
+                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join([mark] * 7)})",  # noqa: S608
+                self._audits,
+            )
         self._cameras, self._audits = {}, []
 
     def _next_id(self) -> int:

@@ -94,11 +94,11 @@ class PlateIngest:
         as few commits as the writer can; returning means they may all be acknowledged."""
         reads: list[PlateRead] = []
         topics: list[str] = []
+        received_at = self.clock()  # they arrived together
         for topic, payload in messages:
             try:
                 if len(payload) > self.max_payload:
                     raise Malformed("too_large", f"{len(payload)} bytes, over {self.max_payload}")
-                received_at = self.clock()
                 reads.append(
                     decode_plate(
                         topic, payload, self.topic, self.fields, received_at, oldest=self.oldest

@@ -117,17 +117,24 @@ class ReadProcessor:
 
     async def _drain(self, cursor: int) -> int:
         """Process everything stored after `cursor`, and the retries that are due."""
+        # Read ids are listed BATCH at a time, and taken from the list in small batches while
+        # reads are still arriving: listing them again for every small batch cost as much as
+        # a fifth of processing a burst.
+        listed: list[tuple[int, str]] = []
         while True:
             await self._retry_due()
-            batch = await self.ledger.unprocessed(BATCH, after=cursor)
-            if not batch:
-                return cursor
+            if not listed:
+                listed = await self.ledger.unprocessed(BATCH, after=cursor)
+                if not listed:
+                    return cursor
+            batch = listed
             cameras = await self._cameras(s for i, s in batch if i not in self._retries)
             async with self._lock, self.turn(QUIET_WAIT) as calm:
                 if not calm:
                     # Reads arrived moments ago (store_turns.CALM): a small batch, so that a commit
                     # that comes due waits a few milliseconds, not a whole batch.
                     batch = batch[:BUSY_BATCH]
+                listed = listed[len(batch) :]
                 waiting = [(i, s) for i, s in batch if i not in self._retries]
                 ids = [read_id for read_id, _ in waiting]
                 done: Processed | None = None

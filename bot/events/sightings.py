@@ -14,11 +14,9 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.events.decode import PlateRead
 from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
@@ -33,6 +31,7 @@ from bot.events.plate_matching import (
     SightingNow,
     match_rooms,
 )
+from bot.events.read_rows import insert_reads
 from bot.events.tables import (
     plate_allows,
     plate_follows,
@@ -48,6 +47,10 @@ from bot.store.work import fetch
 __all__ = ["CameraView", "MaySee", "PlateLedger", "PlateRules", "Processed"]
 
 CHUNK = 500  # ids per IN (…) list, well under every database's limit on parameters
+# The columns of a read that merging and matching use (each one more is work for every read).
+_MERGED = [
+    plate_reads.c[name] for name in ("id", "serial", "plate", "raw", "confidence", "region", "at")
+]
 
 
 @dataclass
@@ -109,16 +112,14 @@ class PlateLedger:
         return await fetch(self._engine, query)
 
     def _store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
-        now = datetime.now(UTC)
-        rows: dict[str, dict[str, Any]] = {}
+        rows: dict[str, PlateRead] = {}
         for read in reads:
-            rows.setdefault(read.key, _read_row(read, now))  # the same message twice in a batch
+            rows.setdefault(read.key, read)  # the same message twice in a batch
         with self._engine.begin() as connection:
             # One statement that writes first: reading the known keys before writing would
             # hold a snapshot that SQLite cannot turn into a write lock once processing has
             # committed meanwhile ("database is locked" at once, without waiting).
-            statement = _insert_ignoring_duplicates(connection).returning(plate_reads.c.key)
-            fresh = set(connection.execute(statement, list(rows.values())).scalars())
+            fresh = insert_reads(connection, list(rows.values()))
         stored = []
         for read in reads:
             stored.append(read.key in fresh)
@@ -201,7 +202,7 @@ class _Batch:
         claimed.sort()
         rows: list[Row[Any]] = []
         for start in range(0, len(claimed), CHUNK):
-            query = select(plate_reads).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
+            query = select(*_MERGED).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
             rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
         self.new = NewSightings(connection, len(rows))
@@ -235,9 +236,10 @@ class _Batch:
 
     def _merge(self, read: Row[Any], camera: CameraView) -> Evidence:
         index = self.index
-        for key in index.missing(index.bucket_keys(read.serial, read.at)):
+        buckets = index.bucket_keys(read.serial, read.at)
+        for key in index.missing(buckets):
             index.loaded(key, self._load(key))
-        evidence = index.find(read.serial, read.plate, read.at)
+        evidence = index.find(read.serial, read.plate, read.at, buckets)
         if evidence is None:
             return self._new(read, camera)
         if evidence.id not in self.touched:
@@ -331,26 +333,3 @@ def _interests(connection: Connection) -> Interests:
         for allow in connection.execute(select(plate_allows)):
             allows[(allow.platform, allow.room_id)].append((allow, PlatePattern(allow.pattern)))
     return Interests(watches, followers, unknown, allows)
-
-
-def _read_row(read: PlateRead, now: datetime) -> dict[str, Any]:
-    return {
-        "key": read.key,
-        "topic": read.topic,
-        "serial": read.serial,
-        "plate": read.plate,
-        "raw": read.raw,
-        "confidence": read.confidence,
-        "region": read.region,
-        "at": read.at,
-        "received_at": now,
-        "processed": False,
-        "sighting_id": None,
-    }
-
-
-def _insert_ignoring_duplicates(connection: Connection) -> Any:
-    # Another mvbot on the same database may store the same message meanwhile.
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])
-    return sqlite.insert(plate_reads).on_conflict_do_nothing(index_elements=["key"])

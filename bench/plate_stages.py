@@ -1,0 +1,126 @@
+"""Benchmark: each stage of plate ingest timed alone, per message, in one thread (CPU time).
+
+Run by hand: ``.venv/bin/python bench/plate_stages.py``. Prints the numbers that
+docs/benchmarks.md ("Plate ingest", where the time goes) quotes; bench/plate_ingest.py
+measures the whole path against bare paho. Stages: paho parsing a PUBLISH (from a socket
+that already holds the burst, as mvbot's event loop reads it), mvbot's decoding (of which
+json.loads), storing 1,000 reads a transaction (SQLite file), merging 10,000 distinct
+plates of one 10 s window into sightings, 500 a transaction.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import socket
+import statistics
+import struct
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.plate_ingest import GARAGE, TOPIC, payloads  # noqa: E402
+from bot.config.sections import PlatesSettings  # noqa: E402
+from bot.events.decode import FieldMap, PlateRead, decode_plate  # noqa: E402
+from bot.events.plate_intake import plate_rules  # noqa: E402
+from bot.events.sightings import CameraView, PlateLedger  # noqa: E402
+from bot.store import create_database_engine, migrate  # noqa: E402
+
+ROUNDS = 5
+
+
+def per_item(run: Callable[[], int]) -> float:
+    """Median CPU µs per item over ROUNDS runs; `run` returns how many items it did."""
+    times = []
+    for _ in range(ROUNDS):
+        began = time.process_time()
+        count = run()
+        times.append((time.process_time() - began) / count * 1e6)
+    return statistics.median(times)
+
+
+def publish_packet(payload: bytes, mid: int) -> bytes:
+    topic = TOPIC.encode()
+    body = struct.pack("!H", len(topic)) + topic + struct.pack("!H", mid) + payload
+    length, encoded = len(body), bytearray()
+    while True:
+        length, digit = divmod(length, 128)
+        encoded.append(digit | (0x80 if length else 0))
+        if not length:
+            return bytes([0x32]) + bytes(encoded) + body
+
+
+def paho_parsing(messages: list[bytes]) -> int:
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True
+    )
+    seen: list[bytes] = []
+    client.on_message = lambda c, u, m: seen.append(m.payload)
+    ours, theirs = socket.socketpair()
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+    ours.sendall(b"".join(publish_packet(m, n % 60000 + 1) for n, m in enumerate(messages)))
+    theirs.setblocking(False)
+    client._sock = theirs  # a socket paho did not open
+    client._state = paho._ConnectionState.MQTT_CS_CONNECTED
+    while len(seen) < len(messages):
+        client.loop_read()
+    ours.close()
+    theirs.close()
+    return len(messages)
+
+
+def main() -> None:
+    now = datetime.now(UTC)
+    burst = payloads(5000, now - timedelta(seconds=120), 60, None)
+    window = payloads(10_000, now - timedelta(seconds=40), 10, 5000)
+    settings = PlatesSettings()
+    fields = FieldMap.from_settings(settings)
+
+    def decode(messages: list[bytes]) -> list[PlateRead]:
+        return [
+            decode_plate(TOPIC, m, settings.topic, fields, now, oldest=settings.max_read_age)
+            for m in messages
+        ]
+
+    print(f"paho parsing a PUBLISH   {per_item(lambda: paho_parsing(burst[:1000])):6.1f} µs")
+    print(f"decoding                 {per_item(lambda: len(decode(burst))):6.1f} µs")
+    loads = per_item(lambda: len([json.loads(m) for m in burst]))
+    print(f"  of which json.loads    {loads:6.1f} µs")
+    reads = decode(window)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_database_engine(f"sqlite:///{tmp}/db")
+        migrate(engine)
+        ledger = PlateLedger(engine)
+        stored = iter(range(0, len(reads), 1000))
+
+        def store() -> int:
+            start = next(stored)
+            ledger._store_reads(reads[start : start + 1000])  # the stage alone
+            return 1000
+
+        print(f"storing (1,000 a commit) {per_item(store):6.1f} µs")
+        for start in range(ROUNDS * 1000, len(reads), 1000):
+            ledger._store_reads(reads[start : start + 1000])
+        gc.freeze()  # as a running bot has it (bot.app)
+        cameras = {GARAGE: CameraView(GARAGE, "Garage")}
+        began = time.process_time()
+        for start in range(1, len(reads) + 1, 500):
+            ids = list(range(start, min(start + 500, len(reads) + 1)))
+            ledger._process(ids, cameras, plate_rules(settings), lambda tags, place: True)
+        merged = (time.process_time() - began) / len(reads) * 1e6
+        print(f"merging (500 a commit)   {merged:6.1f} µs")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
