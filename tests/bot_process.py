@@ -32,10 +32,9 @@ def process_env(settings: dict[str, str]) -> dict[str, str]:
     return {**inherited, "MVBOT_HTTP_HOST": "127.0.0.1", "MVBOT_HTTP_PORT": "0", **settings}
 
 
-@asynccontextmanager
-async def mvbot_run(settings: dict[str, str]) -> AsyncIterator[BotProcess]:
-    """`mvbot run` with `settings` (MVBOT_* variables), up once its web server listens."""
-    process = await asyncio.create_subprocess_exec(
+async def start_mvbot_run(settings: dict[str, str]) -> asyncio.subprocess.Process:
+    """`mvbot run` with `settings` (MVBOT_* variables), its standard error piped."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
@@ -46,6 +45,12 @@ async def mvbot_run(settings: dict[str, str]) -> AsyncIterator[BotProcess]:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+@asynccontextmanager
+async def mvbot_run(settings: dict[str, str]) -> AsyncIterator[BotProcess]:
+    """`mvbot run` with `settings` (MVBOT_* variables), up once its web server listens."""
+    process = await start_mvbot_run(settings)
     bot = BotProcess(process)
     listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 

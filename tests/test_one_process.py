@@ -4,7 +4,6 @@ and a kill -9 of the first leaves no stale lock behind."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,7 @@ import httpx
 from bot.store.one_process import holding_sqlite
 from simulator import SimulatorServer
 from tests.bot_fixtures import API_KEY, bot_simulator_fixture  # noqa: F401
-from tests.bot_process import ROOT, START_WAIT, mvbot_run, process_env
+from tests.bot_process import START_WAIT, mvbot_run, start_mvbot_run
 
 
 def run_env(simulator: SimulatorServer, data: Path) -> dict[str, str]:
@@ -24,17 +23,7 @@ def run_env(simulator: SimulatorServer, data: Path) -> dict[str, str]:
 
 
 async def second_run(env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=ROOT,
-        env=process_env(env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_mvbot_run(env)
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), START_WAIT)
     finally:

@@ -23,6 +23,7 @@ import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.downloads import stream_with_token
 from bot.messages import Attachment
 from bot.outbox import FileUnreadable
 
@@ -112,7 +113,6 @@ async def _chunks(path: Path) -> AsyncIterator[bytes]:
         await asyncio.to_thread(file.close)
 
 
-DOWNLOAD_TIMEOUT = httpx.Timeout(60.0)
 SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com")
 
 
@@ -126,20 +126,8 @@ async def download(client: AsyncWebClient, file_id: str) -> AsyncIterator[bytes]
     url = str(file.get("url_private_download") or file.get("url_private") or "")
     if not _slack_host(url, client.base_url):
         raise FileUnreadable("Slack gave no download address for that file that I trust.")
-    headers = {"Authorization": f"Bearer {client.token}"}
-    try:
-        async with (
-            httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT) as http,
-            http.stream("GET", url, headers=headers) as response,
-        ):
-            if response.status_code != 200:
-                raise FileUnreadable(f"Slack answered {response.status_code} for that file.")
-            async for chunk in response.aiter_bytes(UPLOAD_CHUNK):
-                yield chunk
-    except httpx.HTTPError as error:
-        raise FileUnreadable(
-            f"Reading that file from Slack failed ({type(error).__name__})."
-        ) from None
+    async for chunk in stream_with_token(url, str(client.token), "Slack"):
+        yield chunk
 
 
 def _slack_host(url: str, api_url: str) -> bool:

@@ -19,13 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 from webexpythonsdk import WebexAPI  # type: ignore[import-untyped]
 from webexpythonsdk.exceptions import (  # type: ignore[import-untyped]
     ApiError,
     RateLimitError,
 )
 
+from adapters.downloads import stream_with_token
 from bot.outbox import FileUnreadable
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,6 @@ T = TypeVar("T")
 RATE_LIMIT_RETRIES = 5
 FAILURE_RETRIES = 3
 BACKOFF = 0.5  # seconds before the first retry of a failure; doubles each time
-DOWNLOAD_TIMEOUT = httpx.Timeout(60.0)
-DOWNLOAD_CHUNK = 1 << 20
 
 
 class WebexError(Exception):
@@ -94,20 +92,8 @@ class WebexClient:
         URLs (below the API root) ever see the token."""
         if not url.startswith(self._contents) or ".." in url or any(c in url for c in "?#@\\"):
             raise FileUnreadable("That attachment is not a Webex file I can read.")
-        headers = {"Authorization": f"Bearer {self._token}"}
-        try:
-            async with (
-                httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT) as http,
-                http.stream("GET", url, headers=headers) as response,
-            ):
-                if response.status_code != 200:
-                    raise FileUnreadable(f"Webex answered {response.status_code} for that file.")
-                async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
-                    yield chunk
-        except httpx.HTTPError as error:
-            raise FileUnreadable(
-                f"Reading that file from Webex failed ({type(error).__name__})."
-            ) from None
+        async for chunk in stream_with_token(url, self._token, "Webex"):
+            yield chunk
 
     async def create_message(self, fields: Mapping[str, Any], file: Path | None = None) -> Json:
         """Post a message; a local `file` goes as multipart/form-data (the SDK's encoder)."""

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.grammar.formatting import iso_utc, local_span, local_time, utc_span
 from bot.incidents import Happening, Incident
 from bot.incidents.summaries import zone_of
+from bot.web.pages import html_document
 
 STATIC = "/i/-"
 CONTENT_SECURITY_POLICY = (
@@ -26,16 +27,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _document(title: str, body: str) -> str:
-    return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        '<meta name="robots" content="noindex, nofollow">'
-        f"<title>{escape(title)}</title>"
-        f'<link rel="stylesheet" href="{STATIC}/timeline.css"></head>'
-        f"<body>{body}</body></html>\n"
-    )
+    return html_document(title, body, f"{STATIC}/timeline.css")
 
 
 def message_page(text: str) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from bot.grammar.formatting import iso_utc
 from bot.shares.model import Share
+from bot.web.pages import html_document
 
 STATIC = "/s/-"
 CONTENT_SECURITY_POLICY = (
@@ -24,16 +25,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _document(title: str, body: str) -> str:
-    return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        '<meta name="robots" content="noindex, nofollow">'
-        f"<title>{escape(title)}</title>"
-        f'<link rel="stylesheet" href="{STATIC}/viewer.css"></head>'
-        f"<body>{body}</body></html>\n"
-    )
+    return html_document(title, body, f"{STATIC}/viewer.css")
 
 
 def message_page(text: str) -> str:
