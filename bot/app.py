@@ -37,6 +37,7 @@ from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
 from bot.store.one_process import holding_sqlite
 from bot.store.posts import PostLedger
+from bot.telemetry.latency import describe_latencies
 from bot.telemetry.metrics import Metrics
 from bot.web.links import load_signing_key
 
@@ -113,6 +114,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         metrics.describe(
             "mvbot_budget_wait_seconds", "Wait for the organisation's rate budget, by priority"
         )
+        describe_latencies(metrics)
 
         def count_api_attempt(attempt: Attempt) -> None:
             metrics.inc("mvbot_meraki_requests_total", outcome=attempt.outcome)
@@ -139,7 +141,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         outbox = Outbox(PostLedger(store.engine))
         for adapter in adapters:
             outbox.add(adapter)
-        scheduler = Scheduler(store.engine)
+        scheduler = Scheduler(store.engine, metrics)
         catalog = CameraCatalog(
             meraki, aliases=settings.cameras.aliases, time_zones=settings.cameras.time_zones
         )

@@ -132,7 +132,8 @@ class Bot:
             )
             await answer(Reply(text, tone=Tone.REFUSED))
             return Outcome.REFUSED, text, command
-        request = Request(services, message, role, command, tracker)
+        asked_at = tracker.accepted_at if tracker is not None else None
+        request = Request(services, message, role, command, tracker, asked_at or services.clock())
         try:
             outcome = await command.handler(request, list(tokens))
             return outcome, "", command

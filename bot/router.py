@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.access import Role
 from bot.grammar.usage import CommandHelp
 from bot.inflight import Tracker
 from bot.messages import Message, Reply, SentMessage, Tone
-from bot.services import Services
+from bot.services import Services, utc_now
 from bot.store import Outcome
 
 Handler = Callable[["Request", list[str]], Awaitable[Outcome]]
@@ -40,6 +41,9 @@ class Request:
     role: Role
     command: Command
     tracker: Tracker | None = None  # the stored command, when the runner stored it
+    # When the command reached mvbot (its delivery stored, before any restart): where a
+    # clip's end-to-end latency starts.
+    asked_at: datetime = field(default_factory=utc_now)
 
     async def say(self, reply: Reply) -> SentMessage:
         """Post `reply`. A progress message ("Fetching…") is recorded on the stored command,

@@ -16,6 +16,7 @@ from adapters.webex import build_webex_adapter
 from bot.app import Running, running_bot
 from bot.config import Settings
 from bot.outbox import Adapter
+from bot.telemetry.metrics import Metrics
 from bot.web import create_app
 from bot.web.links import FileLinks, load_signing_key
 from bot.web.server import web_server
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 class WebAdapter(Adapter, Protocol):
     """An adapter whose platform calls mvbot over HTTP (webhooks, events)."""
 
-    def routes(self) -> list[BaseRoute]: ...
+    def routes(self, metrics: Metrics | None = None) -> list[BaseRoute]: ...
 
 
 def configured_adapters(settings: Settings, links: FileLinks) -> list[WebAdapter]:
@@ -98,7 +99,7 @@ def web_app(
         about={"replica": running.services.metrics.replica},
         links=links,
         routes=[
-            *(route for adapter in adapters for route in adapter.routes()),
+            *(route for adapter in adapters for route in adapter.routes(running.services.metrics)),
             *running.events.routes(settings.webhooks.secret),
             *viewer_routes(share_viewer(settings, running)),
             *timeline_routes(running.incidents, RateLimiter(settings.shares.viewer_rate_limit)),

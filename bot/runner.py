@@ -130,10 +130,11 @@ class Runner:
         after this returns; if it raises (the store is down), answer so that it retries."""
         if self._stopping or not self._first_time(delivery):
             return None
+        accepted_at = self._clock()
         key = await self._store(delivery)
         if key is None:
             return None
-        return self._start(self._run(delivery, key))
+        return self._start(self._run(delivery, key, accepted_at=accepted_at))
 
     async def preview(self, message: Message) -> str:
         """The bot's one-line acknowledgement (see `Bot.preview`)."""
@@ -216,6 +217,7 @@ class Runner:
         return key if added else None
 
     async def _store_and_run(self, delivery: Delivery) -> Outcome | None:
+        accepted_at = self._clock()
         try:
             key = await self._store(delivery)
         except Exception:
@@ -224,10 +226,15 @@ class Runner:
         else:
             if key is None:
                 return None
-        return await self._run(delivery, key)
+        return await self._run(delivery, key, accepted_at=accepted_at)
 
     async def _run(
-        self, delivery: Delivery, key: str | None, *, resumed: CommandRecord | None = None
+        self,
+        delivery: Delivery,
+        key: str | None,
+        *,
+        resumed: CommandRecord | None = None,
+        accepted_at: datetime | None = None,
     ) -> Outcome | None:
         journal = self._ledger
         try:
@@ -245,6 +252,7 @@ class Runner:
                 key,
                 resumed=resumed is not None,
                 earlier=resumed.progress if resumed else None,
+                accepted_at=resumed.accepted_at if resumed else accepted_at,
             )
             outcome = await self._bot.handle(message, tracker)
             await self._prune(journal)

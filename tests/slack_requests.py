@@ -185,7 +185,10 @@ async def slack_bot(
             return {"store": "ok"}
 
         # The webhook routes too, when the overrides give them a secret.
-        routes = [*adapter.routes(), *running.events.routes(settings.webhooks.secret)]
+        routes = [
+            *adapter.routes(running.services.metrics),
+            *running.events.routes(settings.webhooks.secret),
+        ]
         app = create_app(
             metrics=running.services.metrics, health=health, links=links, routes=routes
         )

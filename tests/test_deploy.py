@@ -25,19 +25,25 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
+REPLICAS = ("mvbot-1", "mvbot-2", "mvbot-3")
+
+
 def test_only_the_proxy_and_the_broker_are_published_beyond_loopback() -> None:
     services = compose()["services"]
-    assert services["mvbot"]["ports"] == ["127.0.0.1:8080:8080"]
+    assert [services[name]["ports"] for name in REPLICAS] == [
+        ["127.0.0.1:8081:8080"],
+        ["127.0.0.1:8082:8080"],
+        ["127.0.0.1:8083:8080"],
+    ]
     assert "ports" not in services["postgres"]
     public = {name for name, service in services.items() if service.get("ports")}
-    assert public == {"mvbot", "caddy", "mosquitto"}
-    assert all(p.startswith("127.0.0.1:") for p in services["mvbot"]["ports"])
+    assert public == {*REPLICAS, "caddy", "mosquitto"}
 
 
 def test_the_proxy_terminates_tls_hides_metrics_and_is_the_only_trusted_one() -> None:
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     assert "{$MVBOT_DOMAIN} {" in caddyfile  # a site address: Caddy gets the certificate
-    assert "reverse_proxy mvbot:8080" in caddyfile
+    assert "reverse_proxy mvbot-1:8080 mvbot-2:8080 mvbot-3:8080 {" in caddyfile
     assert "respond @private 404" in caddyfile and "@private path /metrics" in caddyfile
     caddy_address = compose()["services"]["caddy"]["networks"]["edge"]["ipv4_address"]
     env = {"MVBOT_MERAKI_API_KEY": "deploy-test-key"}

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.events.ledger import AlertStatus
+from bot.telemetry.latency import CLIP_DELIVERY
 from simulator.mqtt import PlateNoise
 from tests.bot_fixtures import (  # noqa: F401
     BotUnderTest,
@@ -83,6 +84,10 @@ async def test_fifty_noisy_reads_give_one_heads_up_and_one_clip(
         assert sum(s.reads for s in sightings) == 50
         audit = await bot.store.audit_rows(action="alert", limit=50)
         assert [a.detail for a in reversed(audit)][:2] == ["pending", "heads-up posted"]
+        # The automatic clip is timed as an alert's, not as a person's deferred clip.
+        metrics = bot.running.services.metrics
+        assert metrics.value(CLIP_DELIVERY, path="alert") == 1
+        assert metrics.value(CLIP_DELIVERY, path="deferred") == 0
 
 
 async def test_a_car_seen_again_within_the_cooldown_is_told_once_and_after_it_again(

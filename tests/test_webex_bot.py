@@ -20,12 +20,14 @@ import pytest
 from adapters.webex import WebexAdapter, build_webex_adapter
 from bot.app import Running, running_bot
 from bot.store import Outcome
+from bot.telemetry.latency import SLASH_ACK
 from bot.web import create_app
 from bot.web.links import FileLinks, load_signing_key
 from bot.web.server import web_server
 from simulator import SimulatorServer
 from tests.bot_fixtures import bot_settings, bot_simulator_fixture, open_video, utc_ms  # noqa: F401
 from tests.fake_webex import BOT_ID, TOKEN, FakeWebex, Posted, UploadedFile, fake_webex_fixture  # noqa: F401
+from tests.metrics_text import Samples
 
 SECRET = "webex-hook-secret"
 ANN_EMAIL = "ann@example.com"  # a viewer by e-mail
@@ -90,7 +92,10 @@ async def started_webex_bot(
 
     async with running_bot(settings, [adapter]) as running:
         app = create_app(
-            metrics=running.services.metrics, health=health, links=links, routes=adapter.routes()
+            metrics=running.services.metrics,
+            health=health,
+            links=links,
+            routes=adapter.routes(running.services.metrics),
         )
         async with (
             web_server(app, "127.0.0.1", 0) as server,
@@ -326,3 +331,17 @@ async def test_a_delivery_webex_repeats_after_a_restart_runs_once(
         assert len(fake_webex.posted) == 1
         audit = await second.running.services.store.audit_rows()
         assert [row.command for row in audit] == ["cameras"]
+
+
+async def test_metrics_time_each_delivery_taken_from_its_arrival_to_its_200(
+    webex_bot: WebexBot,
+) -> None:
+    fake = webex_bot.fake
+    ann = fake.add_person("Ann Lee", ANN_EMAIL)
+    assert (await webex_bot.deliver(ask(fake, ann, "cameras"))).status_code == 200
+    unsigned = await webex_bot.deliver(ask(fake, ann, "cameras"), secret=None)
+    assert unsigned.status_code == 401
+    samples = Samples((await webex_bot.http.get("/metrics")).text)
+    replica = webex_bot.running.services.metrics.replica
+    assert samples.count(SLASH_ACK, platform="webex", replica=replica) == 1  # not the refused one
+    await webex_bot.running.runner.idle()

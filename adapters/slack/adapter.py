@@ -29,6 +29,7 @@ from bot.config import SlackSettings
 from bot.messages import Message, Place, Reply, SentMessage
 from bot.outbox import Core
 from bot.runner import Delivery
+from bot.telemetry.metrics import Metrics
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,10 @@ class SlackAdapter:
         self._socket = socket
         self._signing_secret = signing_secret
 
-    def routes(self) -> list[BaseRoute]:
-        """Starlette routes for mvbot's web app: /slack/events in HTTP mode, else none."""
-        return http_routes(self.app, self._signing_secret) if self._http else []
+    def routes(self, metrics: Metrics | None = None) -> list[BaseRoute]:
+        """Starlette routes for mvbot's web app: /slack/events in HTTP mode, else none;
+        `metrics` times each slash command's acknowledgement."""
+        return http_routes(self.app, self._signing_secret, metrics) if self._http else []
 
     async def start(self, core: Core) -> None:
         # One session for the adapter's life: its connections stay open, so the first reply

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import time
+import urllib.parse
 from collections.abc import Callable
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -25,6 +26,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
 from adapters.slack.manifest import EVENTS_PATH
+from bot.telemetry.latency import acknowledged
+from bot.telemetry.metrics import Metrics
 from bot.web.bodies import CappedRoute
 
 log = logging.getLogger(__name__)
@@ -57,10 +60,22 @@ def request_problem(
     return None
 
 
-def http_routes(app: AsyncApp, signing_secret: str) -> list[BaseRoute]:
+def is_slash_command(body: bytes) -> bool:
+    """Whether a verified body is a slash command (a form with `command`), not an event
+    (JSON) or a button press (a form with `payload`)."""
+    if not body.startswith(b"{") and b"command=" in body:
+        return "command" in urllib.parse.parse_qs(body.decode())
+    return False
+
+
+def http_routes(
+    app: AsyncApp, signing_secret: str, metrics: Metrics | None = None
+) -> list[BaseRoute]:
+    """/slack/events; with `metrics`, each slash command's time to its answer is measured."""
     handler = AsyncSlackRequestHandler(app)
 
     async def events(request: Request) -> Response:
+        started = time.perf_counter()
         body = await request.body()  # bounded: the route's cap is MAX_BODY
         problem = request_problem(
             body,
@@ -83,7 +98,10 @@ def http_routes(app: AsyncApp, signing_secret: str) -> list[BaseRoute]:
                 problem,
             )
             return PlainTextResponse(problem + "\n", status_code=status)
-        return await handler.handle(request)
+        response = await handler.handle(request)
+        if metrics is not None and is_slash_command(body):
+            acknowledged(metrics, "slack", time.perf_counter() - started)
+        return response
 
     return [CappedRoute(EVENTS_PATH, events, cap=MAX_BODY)]
 

@@ -30,6 +30,7 @@ from bot.config import WebexSettings
 from bot.messages import Message, Place, Reply, SentMessage
 from bot.outbox import CannotLookUp, Core
 from bot.runner import Delivery
+from bot.telemetry.metrics import Metrics
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,9 @@ class WebexAdapter:
         self._identity: Identity | None = None
         self._identity_lock = asyncio.Lock()
 
-    def routes(self) -> list[BaseRoute]:
-        return [events_route(self._secret, self.accept)]
+    def routes(self, metrics: Metrics | None = None) -> list[BaseRoute]:
+        """/webex/events; `metrics` times each delivery's acknowledgement."""
+        return [events_route(self._secret, self.accept, metrics)]
 
     async def start(self, core: Core) -> None:
         self._core = core

@@ -23,6 +23,7 @@ from bot.meraki import Priority
 from bot.messages import Person, Place, Reply
 from bot.services import Services
 from bot.store import JobRecord
+from bot.telemetry.latency import clip_delivered
 
 KIND = "clip"
 UTC_ZONE = ZoneInfo("UTC")
@@ -111,6 +112,14 @@ class PendingClips(DeferredJobs):
         record = directory.get(spec.serial)
         zone = directory.zone(record) if record else UTC_ZONE
         return short_span(spec.start, spec.end, zone)
+
+    def _delivered(self, job: JobRecord) -> None:
+        # From the job stored (the person asked, or the alert's heads-up) to the clip posted,
+        # whichever replica stored it and whichever posted it.
+        priority = Priority(job.payload.get("priority", Priority.INTERACTIVE))
+        path = "alert" if priority is Priority.ALERT else "deferred"
+        services = self.services
+        clip_delivered(services.metrics, path, job.created_at, services.clock())
 
     def _could_not(self, name: str, when: str) -> str:
         return f"I could not prepare {name}'s clip for {when}."

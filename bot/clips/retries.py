@@ -163,6 +163,8 @@ class DeferredJobs(ABC):
                 await self._again(job_id, RETRY_MAX, "posting failed")
                 return
             outcome, detail = "failed", "could not post to the chat platform"
+        if outcome == "delivered":
+            self._delivered(job)
         await self._finish(job, place, outcome, detail)
 
     async def _finish(self, job: JobRecord, place: Place, outcome: str, detail: str) -> None:
@@ -219,6 +221,10 @@ class DeferredJobs(ABC):
         the files too (`Prepared.files`), entered in the footage log once it is posted."""
         reply, detail = await self._fetch(job)
         return Prepared(reply, detail)
+
+    def _delivered(self, job: JobRecord) -> None:
+        """Called once the job's post went out (a clip measures its end-to-end latency)."""
+        return None
 
     @abstractmethod
     async def _when(self, payload: Mapping[str, Any]) -> str:

@@ -30,6 +30,7 @@ from bot.meraki import MerakiClient, MerakiError, Priority, TooRecent
 from bot.meraki.explain import explain
 from bot.messages import Place, Reply, Tone, literal
 from bot.store import Outcome
+from bot.telemetry.latency import clip_delivered
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -146,6 +147,7 @@ async def deliver_several(
                     await links[index].result(),
                 )
                 posted = await services.outbox.send(thread, reply)
+                clip_delivered(services.metrics, "direct", request.asked_at, services.clock())
                 file = clip_file(
                     row.clip.spec, row.info, row.clip.zone, posted.place, message.person
                 )

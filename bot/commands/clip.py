@@ -40,6 +40,7 @@ from bot.meraki.explain import explain
 from bot.messages import Reply, Tone
 from bot.router import Command
 from bot.store import Outcome
+from bot.telemetry.latency import clip_delivered
 
 if TYPE_CHECKING:
     from bot.router import Request
@@ -271,6 +272,7 @@ async def run_clip(request: Request, tokens: list[str], pending: PendingClips) -
         spec, info, zone, record.label, message.person.time_zone, await dashboard.result()
     )
     sent = await request.say(reply)
+    clip_delivered(services.metrics, "direct", request.asked_at, services.clock())
     key = command_key(FileKind.CLIP, message, spec.serial)
     await record_delivery(services, key, clip_file(spec, info, zone, sent.place, message.person))
     return Outcome.OK

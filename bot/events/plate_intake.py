@@ -26,6 +26,7 @@ from bot.events.read_processing import ReadProcessor
 from bot.events.read_writer import ReadRefused, ReadWriter
 from bot.events.sightings import CameraView, PlateLedger, PlateRules, Processed
 from bot.meraki import MerakiError
+from bot.telemetry.latency import reads_committed
 from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,12 @@ class PlateIngest:
                 topics.append(topic)
             except Malformed as error:
                 self._malformed(topic, error)
+        results = await self.writer.submit_many(reads)
+        if reads:
+            # Once per batch, not per read: a burst commits thousands of reads at a time.
+            reads_committed(self.metrics, min(read.at for read in reads), self.clock())
         stored = 0
-        for topic, result in zip(topics, await self.writer.submit_many(reads), strict=True):
+        for topic, result in zip(topics, results, strict=True):
             if isinstance(result, ReadRefused):
                 self._malformed(topic, Malformed("refused", f"the store refused it ({result})"))
             elif result:

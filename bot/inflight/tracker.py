@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from bot.inflight.journal import CommandJournal, CommandStatus
 from bot.messages import Reply, SentMessage
@@ -25,11 +26,13 @@ class Tracker:
         *,
         resumed: bool = False,
         earlier: SentMessage | None = None,
+        accepted_at: datetime | None = None,
     ) -> None:
         self.journal = journal
         self.platform = platform
         self.key = key
         self.resumed = resumed
+        self.accepted_at = accepted_at  # when the platform's delivery was stored
         # The progress message an interrupted run left behind, until this run takes it over.
         self.earlier = earlier
         self._announced = False

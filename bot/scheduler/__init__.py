@@ -25,6 +25,8 @@ from apscheduler.util import obj_to_ref
 from sqlalchemy import Engine
 
 from bot.scheduler.jobstore import EXECUTOR, JOB_DEFAULTS, JsonJobStore
+from bot.telemetry.latency import job_started
+from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +63,10 @@ class Scheduler:
     fails is logged; the job is still in the store, to be re-armed at the next start.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, metrics: Metrics | None = None) -> None:
         # The store's engine: its migrations built the job table before this is started.
         self._engine = engine
+        self._metrics = metrics  # each job's lag, from its due time to its start
         self._handlers: dict[str, JobHandler] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -162,9 +165,10 @@ class Scheduler:
             self._loop.call_soon_threadsafe(self._stopped.set)
         elif isinstance(event, JobExecutionEvent):
             kind, job_id = event.retval
-            self._loop.call_soon_threadsafe(self._dispatch, kind, job_id)
+            due: datetime = event.scheduled_run_time
+            self._loop.call_soon_threadsafe(self._dispatch, kind, job_id, due)
 
-    def _dispatch(self, kind: str, job_id: str) -> None:
+    def _dispatch(self, kind: str, job_id: str, due: datetime) -> None:
         if self._scheduler is None:
             log.warning("job %s of kind %s fell due during shutdown; not run", job_id, kind)
             return
@@ -172,6 +176,8 @@ class Scheduler:
         if handler is None:
             log.error("job %s of kind %s is due but no handler is registered", job_id, kind)
             return
+        if self._metrics is not None:
+            job_started(self._metrics, kind, due, datetime.now(UTC))
         task = asyncio.create_task(self._run(handler, kind, job_id), name=f"job {kind} {job_id}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
