@@ -3,6 +3,7 @@
 `python -m tests.budget_replica DATABASE_URL API_URL REPLICA COUNT [OFFSET]` asks the simulator
 for COUNT distinct clip links of the Lobby camera through a MerakiClient on a SharedBudget,
 prints `ready` once it waits only for its go (a line on standard input), then `done N`.
+REPLICA `memory` uses the in-memory budget instead (the benchmark's baseline).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 
-from bot.meraki import MerakiClient
+from bot.meraki import Budget, MerakiClient, RateBudget
 from bot.meraki.shared_budget import SharedBudget
 from bot.store import create_database_engine
 
@@ -21,7 +22,8 @@ RATE = 5.0
 
 async def main(database_url: str, api_url: str, replica: str, count: int, offset: int) -> int:
     engine = create_database_engine(database_url)
-    budget = SharedBudget(engine, ORG, replica, RATE)
+    shared = SharedBudget(engine, ORG, replica, RATE)
+    budget: Budget = RateBudget(RATE) if replica == "memory" else shared
     try:
         async with MerakiClient("demo-key", api_url, rate=RATE, budget=budget) as client:
             serial = next(c.serial for c in await client.cameras() if c.name == "Lobby")
@@ -34,7 +36,7 @@ async def main(database_url: str, api_url: str, replica: str, count: int, offset
             )
             print(f"done {len(links)}", flush=True)
     finally:
-        await budget.aclose()
+        await shared.aclose()
         engine.dispose()
     return 0
 

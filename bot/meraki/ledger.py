@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from bot.meraki.tables import budget_orgs, budget_starts, budget_waiters
 
-# Starts older than this are deleted by the next grant; kept a while to inspect and test.
+# Starts older than this are deleted now and then (every so many grants); kept a while to
+# inspect and test.
 _KEEP = timedelta(seconds=60)
+_SWEEP_EVERY = 64
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class BudgetLedger:
         self._span = timedelta(seconds=span)
         self._hold = timedelta(seconds=hold)
         self._freshness = timedelta(seconds=freshness)
+        # Whether the database may hold a waiting entry of ours: only the driver task calls
+        # try_grant and unregister, one at a time. Wrong only towards an extra delete.
+        self._registered = False
 
     def try_grant(self, priority: int, after: int | None, better_poll: float) -> Verdict:
         """Grant one start to this replica's waiter of `priority`, or say why not.
@@ -66,37 +70,35 @@ class BudgetLedger:
                 self._register(connection, priority, now)
                 pause = (paused_until - now).total_seconds()
                 return Verdict(None, retry_in=pause, paused_for=pause)
-            stamps = connection.execute(
-                select(budget_starts.c.stamp).where(
-                    budget_starts.c.org == self.org, budget_starts.c.stamp > now - self._span
-                )
-            ).scalars()
-            # A start not yet on the wire (stamp in the future) counts as now.
-            held = [min(stamp, now) for stamp in stamps]
+            held, oldest, best = self._look(connection, now)
             free_in = 0.0
-            if len(held) >= self._capacity:
-                free_in = (min(held) + self._span - now).total_seconds()
-            if self._better_waiter(connection, priority, now):
+            if held >= self._capacity:
+                free_in = (oldest + self._span - now).total_seconds()
+            if best is not None and best < priority:
                 self._register(connection, priority, now)
                 return Verdict(None, retry_in=max(free_in, better_poll))
             if free_in > 0:
                 self._register(connection, priority, now)
                 return Verdict(None, retry_in=free_in)
-            start = connection.execute(
-                budget_starts.insert()
-                .values(org=self.org, replica=self.replica, stamp=now + self._hold)
-                .returning(budget_starts.c.id)
-            ).scalar_one()
-            if after is None:
-                self._unregister(connection)
-            else:
-                self._register(connection, after, now)
-            connection.execute(
-                delete(budget_starts).where(
-                    budget_starts.c.org == self.org, budget_starts.c.stamp < now - _KEEP
-                )
+            start = int(
+                connection.execute(
+                    budget_starts.insert()
+                    .values(org=self.org, replica=self.replica, stamp=now + self._hold)
+                    .returning(budget_starts.c.id)
+                ).scalar_one()
             )
-            return Verdict(int(start))
+            if after is not None:
+                self._register(connection, after, now)
+            elif self._registered:
+                self._unregister(connection)
+            if start % _SWEEP_EVERY == 0:
+                connection.execute(
+                    delete(budget_starts).where(
+                        budget_starts.c.org == self.org, budget_starts.c.stamp < now - _KEEP
+                    )
+                )
+        self._registered = after is not None
+        return Verdict(start)
 
     def stamp(self, start: int) -> None:
         """The start is on the wire (or over): from now on it ages like any other."""
@@ -130,6 +132,7 @@ class BudgetLedger:
         """This replica has nobody waiting any more."""
         with self._engine.begin() as connection:
             self._unregister(connection)
+        self._registered = False
 
     def _lock(self, connection: Connection) -> tuple[datetime | None, datetime]:
         query = (
@@ -143,17 +146,29 @@ class BudgetLedger:
             row = connection.execute(query).one()
         return row[0], row[1]
 
-    def _better_waiter(self, connection: Connection, priority: int, now: datetime) -> bool:
-        best: Any = connection.execute(
-            select(func.min(budget_waiters.c.priority)).where(
-                budget_waiters.c.org == self.org,
-                budget_waiters.c.replica != self.replica,
-                budget_waiters.c.seen_at > now - self._freshness,
+    def _look(self, connection: Connection, now: datetime) -> tuple[int, datetime, int | None]:
+        """The starts in the window, the oldest one's time, and the best priority another
+        replica has waiting (fresh entries only), in one round trip. A start not yet on the
+        wire (stamp in the future) counts as now."""
+        starts = (budget_starts.c.org == self.org, budget_starts.c.stamp > now - self._span)
+        oldest = func.min(func.least(budget_starts.c.stamp, now))
+        others = (
+            budget_waiters.c.org == self.org,
+            budget_waiters.c.replica != self.replica,
+            budget_waiters.c.seen_at > now - self._freshness,
+        )
+        row = connection.execute(
+            select(
+                select(func.count()).where(*starts).scalar_subquery(),
+                select(oldest).where(*starts).scalar_subquery(),
+                select(func.min(budget_waiters.c.priority)).where(*others).scalar_subquery(),
             )
-        ).scalar()
-        return best is not None and int(best) < priority
+        ).one()
+        held, first, best = row
+        return int(held), first if first is not None else now, best
 
     def _register(self, connection: Connection, priority: int, now: datetime) -> None:
+        self._registered = True
         statement = insert(budget_waiters).values(
             org=self.org, replica=self.replica, priority=priority, seen_at=now
         )
