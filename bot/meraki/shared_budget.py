@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.meraki.budget import Budget, Priority, RateBudget, Slot, window_shape
-from bot.meraki.ledger import BudgetLedger, Verdict
+from bot.meraki.budget_ledger import BudgetLedger, Verdict
 
 log = logging.getLogger("bot.meraki.budget")
 
