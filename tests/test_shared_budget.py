@@ -14,6 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from bot.meraki.shared_budget import SharedBudget, organisation_budget
 from bot.meraki.tables import budget_starts, budget_waiters
 from bot.store import Store, create_database_engine
 from simulator import SimulatorServer
-from tests.bot_process import ROOT, process_env
+from tests.bot_process import ROOT, mvbot_run, process_env
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 from tests.test_meraki_e2e import camera_named, utc_now
 
@@ -321,3 +322,32 @@ async def test_three_replica_processes_share_the_window(
     assert [r.status for r in clips] == [200] * 24
     assert [r for r in sim.state.requests if r.status == 429] == []
     assert most_in_any_window(accepted_times(sim), 1.0) <= RATE
+
+
+@pytest.mark.slow
+async def test_mvbot_run_replicas_on_postgresql_spend_one_budget(
+    postgres: str, store: Store, simulator_factory: Factory, tmp_path: Path
+) -> None:
+    sim = simulator_factory(rate=RATE)
+
+    def env(replica: str) -> dict[str, str]:
+        return {
+            "MVBOT_MERAKI_API_KEY": "demo-key",
+            "MVBOT_MERAKI_BASE_URL": sim.api_url,
+            "MVBOT_DATABASE_URL": postgres,
+            "MVBOT_DATA_DIR": str(tmp_path / "data"),
+            "MVBOT_REPLICA_ID": replica,
+        }
+
+    # Each loads the camera directory while it starts, through the organisation's budget.
+    async with mvbot_run(env("a")), mvbot_run(env("b")):
+        pass
+
+    def granted_to() -> list[str]:
+        with store.engine.connect() as connection:
+            return list(connection.execute(select(budget_starts.c.replica)).scalars())
+
+    replicas_granted = await asyncio.to_thread(granted_to)
+    assert set(replicas_granted) == {"a", "b"}
+    assert len(replicas_granted) == len(sim.state.requests)  # nothing sent without a grant
+    assert [r for r in sim.state.requests if r.status == 429] == []
