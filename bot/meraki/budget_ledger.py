@@ -20,6 +20,7 @@ from bot.meraki.tables import budget_orgs, budget_starts, budget_waiters
 # inspect and test.
 _KEEP = timedelta(seconds=60)
 _SWEEP_EVERY = 64
+_CLOCK = func.clock_timestamp(type_=DateTime(timezone=True))  # the database's, not ours
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,12 @@ class BudgetLedger:
                 )
             )
 
+    def register(self, priority: int) -> None:
+        """This replica has a waiter of `priority` (kept fresh while it asks nothing)."""
+        with self._engine.begin() as connection:
+            now = connection.execute(select(_CLOCK)).scalar_one()
+            self._register(connection, priority, now)
+
     def unregister(self) -> None:
         """This replica has nobody waiting any more."""
         with self._engine.begin() as connection:
@@ -136,7 +143,7 @@ class BudgetLedger:
 
     def _lock(self, connection: Connection) -> tuple[datetime | None, datetime]:
         query = (
-            select(budget_orgs.c.paused_until, func.clock_timestamp(type_=DateTime(timezone=True)))
+            select(budget_orgs.c.paused_until, _CLOCK)
             .where(budget_orgs.c.org == self.org)
             .with_for_update()
         )

@@ -117,7 +117,7 @@ class SharedBudget:
         heapq.heappush(self._waiters, (int(priority), order, fut))
         if self._registered is None or priority < self._registered:
             self._poke.set()  # the database should hear of a better waiter now
-        if self._driver is None:
+        if self._driver is None or self._driver.done():  # done: it failed; ask afresh
             self._driver = asyncio.create_task(self._drive(), name="shared budget")
         try:
             start = await fut
@@ -146,7 +146,7 @@ class SharedBudget:
             fut.cancel()
         self._poke.set()
         if self._driver is not None:
-            await asyncio.shield(self._driver)
+            await asyncio.wait([self._driver])  # it hands back a grant in flight, then leaves
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
 
@@ -162,15 +162,19 @@ class SharedBudget:
                     continue  # someone may have come while we were away
                 self._driver = None
                 return
+            priority, after = best[0], self._after(best)
+            self._poke.clear()  # a poke from now on means: ask again at once
             pause = self._paused_until - self.now()
             if pause > 0:
-                await self._nap(pause)
+                # Paused here (our own 429, maybe not yet in the database): ask nothing, but
+                # keep our place fresh for when the pause ends everywhere.
+                await self._quietly(self._ledger.register, priority)
+                self._registered = priority
+                await self._nap(min(pause, self._refresh))
                 continue
-            priority = best[0]
-            self._poke.clear()  # a poke from now on means: ask again at once
             try:
                 verdict = await asyncio.to_thread(
-                    self._ledger.try_grant, priority, self._after(best), self._better_poll
+                    self._ledger.try_grant, priority, after, self._better_poll
                 )
             except SQLAlchemyError as exc:
                 failures += 1
@@ -188,7 +192,7 @@ class SharedBudget:
                 self._refused(verdict, priority)
                 await self._nap(min(verdict.retry_in, self._refresh))
             else:
-                self._registered = self._after(best)
+                self._registered = after
                 self._hand(verdict.start, priority)
 
     def _refused(self, verdict: Verdict, priority: int) -> None:
