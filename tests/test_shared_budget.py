@@ -52,14 +52,16 @@ async def postgres(store: Store) -> str:
 
 
 @asynccontextmanager
-async def replicas(url: str, *names: str, **options: Any) -> AsyncIterator[list[SharedBudget]]:
+async def replicas(
+    url: str, *names: str, rate: float = RATE, **options: Any
+) -> AsyncIterator[list[SharedBudget]]:
     """One SharedBudget per name, each on an engine of its own, closed afterwards."""
     async with AsyncExitStack() as stack:
         budgets = []
         for name in names:
             engine = create_database_engine(url)
             stack.callback(engine.dispose)
-            budget = SharedBudget(engine, ORG, name, RATE, **options)
+            budget = SharedBudget(engine, ORG, name, rate, **options)
             stack.push_async_callback(budget.aclose)
             budgets.append(budget)
         yield budgets
@@ -351,3 +353,17 @@ async def test_mvbot_run_replicas_on_postgresql_spend_one_budget(
     assert set(replicas_granted) == {"a", "b"}
     assert len(replicas_granted) == len(sim.state.requests)  # nothing sent without a grant
     assert [r for r in sim.state.requests if r.status == 429] == []
+
+
+async def test_a_start_stuck_before_the_wire_counts_until_it_is_sent(postgres: str) -> None:
+    async with replicas(postgres, "a", "b", rate=1.0, hold=0.4) as (a, b):
+        slot = await a.acquire(Priority.INTERACTIVE)
+        waiter = asyncio.create_task(b.acquire(Priority.INTERACTIVE))
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(2.5)  # the request waits for a connection far past the hold
+        sent = loop.time()
+        slot.mark_sent()
+        async with asyncio.timeout(WAIT):
+            (await waiter).release()
+        granted = loop.time()
+    assert granted >= sent + 1.0  # B waited for A's start to leave the window once sent

@@ -110,6 +110,15 @@ class BudgetLedger:
                 .values(stamp=func.clock_timestamp())
             )
 
+    def extend(self, starts: list[int]) -> None:
+        """These starts are still not on the wire: they go on counting as now."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(budget_starts)
+                .where(budget_starts.c.id.in_(starts), budget_starts.c.stamp > _CLOCK)
+                .values(stamp=_CLOCK + self._hold)
+            )
+
     def release(self, start: int) -> None:
         """A grant never used (its waiter was cancelled): the start is given back."""
         with self._engine.begin() as connection:

@@ -33,8 +33,10 @@ class SharedBudget:
     """No more than ``rate`` request starts in any ``window + margin`` seconds, counted over
     every replica of the organisation, with priorities kept across replicas.
 
-    ``hold``: how long a granted start not yet on the wire counts as now (a replica that died
-    between the grant and the send frees it after this). ``freshness``: how old another
+    ``hold``: how far ahead a granted start not yet on the wire is stamped; the replica pushes
+    the stamp on every ``hold / 4`` seconds until the request is sent, so the start counts as
+    now however long the send takes, and a replica that died between grant and send frees it
+    after ``hold``. ``freshness``: how old another
     replica's waiting entry may be and still hold back worse priorities here (a dead
     replica's entry stops mattering after it). ``refresh``: the longest a waiting replica
     sleeps between asks, so its entry stays fresh. ``better_poll``: how soon to ask again
@@ -51,7 +53,7 @@ class SharedBudget:
         window: float = 1.0,
         margin: float = 0.05,
         *,
-        hold: float = 30.0,
+        hold: float = 5.0,
         freshness: float = 3.0,
         refresh: float = 1.0,
         better_poll: float = 0.05,
@@ -84,6 +86,9 @@ class SharedBudget:
         self._driver: asyncio.Task[None] | None = None
         self._registered: int | None = None  # the priority the database holds for us
         self._writes: set[asyncio.Task[None]] = set()
+        self._hold = hold
+        self._unsent: set[int] = set()  # granted starts not yet on the wire
+        self._keeper: asyncio.Task[None] | None = None
         self._closing = False
 
     def __repr__(self) -> str:
@@ -127,7 +132,10 @@ class SharedBudget:
                 self._write(self._ledger.release, fut.result())
             self._poke.set()
             raise
-        return Slot(order, lambda: self._write(self._ledger.stamp, start))
+        self._unsent.add(start)
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep_unsent(), name="shared budget holds")
+        return Slot(order, lambda: self._sent(start))
 
     def pause_until(self, when: float) -> None:
         """Grant nothing before ``when`` (loop time), here at once and in every replica."""
@@ -147,8 +155,23 @@ class SharedBudget:
         self._poke.set()
         if self._driver is not None:
             await asyncio.wait([self._driver])  # it hands back a grant in flight, then leaves
+        if self._keeper is not None:
+            self._keeper.cancel()  # the starts left unsent free themselves after the hold
+            await asyncio.wait([self._keeper])
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
+
+    def _sent(self, start: int) -> None:
+        self._unsent.discard(start)
+        self._write(self._ledger.stamp, start)
+
+    async def _keep_unsent(self) -> None:
+        """Push the stamps of granted starts still not on the wire further ahead."""
+        while self._unsent:
+            await asyncio.sleep(self._hold / 4)
+            if self._unsent:
+                await self._quietly(self._ledger.extend, sorted(self._unsent))
+        self._keeper = None
 
     async def _drive(self) -> None:
         """Ask the database on behalf of this process's best waiter until none is left."""

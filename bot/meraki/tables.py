@@ -15,9 +15,9 @@ budget_orgs = Table(
     Column("paused_until", UTCDateTime),  # the database's clock
 )
 
-# The log of recent request starts. `stamp` lies in the future (grant time + hold) until the
-# request is on the wire, so a granted start counts as "now" until then; a replica that died
-# before sending frees it after the hold.
+# The log of recent request starts. `stamp` lies in the future (grant time + hold, pushed on
+# while the replica lives) until the request is on the wire, so a granted start counts as
+# "now" until then; a replica that died before sending frees it after the hold.
 budget_starts = Table(
     "budget_starts",
     metadata,
