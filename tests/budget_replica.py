@@ -1,9 +1,10 @@
 """A replica as a separate process for the shared budget's tests and bench: N clip links.
 
-`python -m tests.budget_replica DATABASE_URL API_URL REPLICA COUNT [OFFSET]` asks the simulator
-for COUNT distinct clip links of the Lobby camera through a MerakiClient on a SharedBudget,
-prints `ready` once it waits only for its go (a line on standard input), then `done N`.
-REPLICA `memory` uses the in-memory budget instead (the benchmark's baseline).
+`python -m tests.budget_replica DATABASE_URL API_URL REPLICA COUNT [OFFSET [PRIORITY]]` asks
+the simulator for COUNT distinct clip links of the Lobby camera (at PRIORITY, a `Priority`
+name, default INTERACTIVE) through a MerakiClient on a SharedBudget, prints `ready` once it
+waits only for its go (a line on standard input), then `done N`. REPLICA `memory` uses the
+in-memory budget instead (the benchmark's baseline).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 
-from bot.meraki import Budget, MerakiClient, RateBudget
+from bot.meraki import Budget, MerakiClient, Priority, RateBudget
 from bot.meraki.shared_budget import SharedBudget
 from bot.store import create_database_engine
 
@@ -20,7 +21,9 @@ ORG = "shared-budget-test"
 RATE = 5.0
 
 
-async def main(database_url: str, api_url: str, replica: str, count: int, offset: int) -> int:
+async def main(
+    database_url: str, api_url: str, replica: str, count: int, offset: int, priority: Priority
+) -> int:
     engine = create_database_engine(database_url)
     shared = SharedBudget(engine, ORG, replica, RATE)
     budget: Budget = RateBudget(RATE) if replica == "memory" else shared
@@ -32,7 +35,10 @@ async def main(database_url: str, api_url: str, replica: str, count: int, offset
             base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
             starts = [base - timedelta(seconds=5 * (offset + i)) for i in range(count)]
             links = await asyncio.gather(
-                *(client.clip_link(serial, s, s + timedelta(seconds=5)) for s in starts)
+                *(
+                    client.clip_link(serial, s, s + timedelta(seconds=5), priority=priority)
+                    for s in starts
+                )
             )
             print(f"done {len(links)}", flush=True)
     finally:
@@ -43,4 +49,6 @@ async def main(database_url: str, api_url: str, replica: str, count: int, offset
 
 if __name__ == "__main__":
     url, api, name, n, *rest = sys.argv[1:]
-    sys.exit(asyncio.run(main(url, api, name, int(n), int(rest[0]) if rest else 0)))
+    offset = int(rest[0]) if rest else 0
+    priority = Priority[rest[1]] if len(rest) > 1 else Priority.INTERACTIVE
+    sys.exit(asyncio.run(main(url, api, name, int(n), offset, priority)))

@@ -24,7 +24,8 @@ from bot.meraki import MerakiClient, Priority, RateBudget
 from bot.meraki.shared_budget import SharedBudget, organisation_budget
 from bot.meraki.tables import budget_starts, budget_waiters
 from bot.store import Store, create_database_engine
-from simulator import SimulatorServer
+from simulator import Faults, SimulatorServer
+from simulator.state import RequestRecord
 from tests.bot_process import ROOT, mvbot_run, process_env
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 from tests.test_meraki_e2e import camera_named, utc_now
@@ -287,41 +288,78 @@ async def test_an_unreachable_database_grants_nothing_until_it_is_back(postgres:
         server.close()
 
 
+async def replica_process(
+    database_url: str, sim: SimulatorServer, name: str, count: int, offset: int, priority: Priority
+) -> asyncio.subprocess.Process:
+    """A replica process (tests/budget_replica.py), back once it waits for its go."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.budget_replica",
+        database_url,
+        sim.api_url,
+        name,
+        str(count),
+        str(offset),
+        priority.name,
+        cwd=ROOT,
+        env=process_env({}),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert (await asyncio.wait_for(process.stdout.readline(), WAIT)).strip() == b"ready"
+    return process
+
+
+async def go(process: asyncio.subprocess.Process) -> None:
+    assert process.stdin is not None
+    process.stdin.write(b"go\n")
+    await process.stdin.drain()
+
+
 @pytest.mark.slow
 async def test_three_replica_processes_share_the_window(
     postgres: str, simulator_factory: Factory
 ) -> None:
     sim = simulator_factory(rate=RATE)
     processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.budget_replica",
-            postgres,
-            sim.api_url,
-            name,
-            "8",
-            str(8 * i),
-            cwd=ROOT,
-            env=process_env({}),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
+        await replica_process(postgres, sim, name, 8, 8 * i, Priority.INTERACTIVE)
         for i, name in enumerate(("a", "b", "c"))
     ]
+    for process in processes:
+        await go(process)
     async with asyncio.timeout(2 * WAIT):
-        for process in processes:
-            assert process.stdout is not None
-            assert (await process.stdout.readline()).strip() == b"ready"
-        for process in processes:
-            assert process.stdin is not None
-            process.stdin.write(b"go\n")
-            await process.stdin.drain()
         outputs = [await process.communicate() for process in processes]
     assert [out.strip() for out, _ in outputs] == [b"done 8"] * 3
     assert [p.returncode for p in processes] == [0, 0, 0]
     clips = [r for r in sim.state.requests if r.path.endswith("/camera/clip")]
     assert [r.status for r in clips] == [200] * 24
+    assert [r for r in sim.state.requests if r.status == 429] == []
+    assert most_in_any_window(accepted_times(sim), 1.0) <= RATE
+
+
+@pytest.mark.slow
+async def test_a_replica_killed_mid_burst_does_not_block_the_others(
+    postgres: str, simulator_factory: Factory
+) -> None:
+    sim = simulator_factory(rate=RATE)
+    people = await replica_process(postgres, sim, "a", 40, 0, Priority.INTERACTIVE)
+    viewers = await replica_process(postgres, sim, "b", 5, 40, Priority.VIEWER)
+    sim.state.faults = Faults(latency=0.2)  # holds each request a moment: seen in flight
+    await go(people)
+
+    def clip_in_flight(held: list[RequestRecord]) -> bool:
+        return any(r.path.endswith("/camera/clip") for r in held)
+
+    await asyncio.to_thread(sim.state.wait_delayed, clip_in_flight, WAIT)
+    # A is in its burst: a person's waiters registered in the database, starts in flight.
+    await go(viewers)
+    people.kill()
+    await people.wait()
+    async with asyncio.timeout(2 * WAIT):
+        out, _ = await viewers.communicate()
+    assert out.strip() == b"done 5"  # the dead replica's entries stopped holding B back
     assert [r for r in sim.state.requests if r.status == 429] == []
     assert most_in_any_window(accepted_times(sim), 1.0) <= RATE
 
