@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import os
 import socket
 from collections.abc import AsyncIterator, Sequence
@@ -15,7 +16,7 @@ from bot.cameras.catalog import CameraCatalog
 from bot.clips.deferred import PendingClips
 from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
-from bot.config.sections import ReplicaSettings
+from bot.config.sections import MerakiSettings, ReplicaSettings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
 from bot.exports import ExportService
@@ -26,6 +27,7 @@ from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
 from bot.meraki.http import Attempt
+from bot.meraki.shared_budget import SharedBudget, organisation_budget
 from bot.occupancy import SENSE_TOPIC, Occupancy
 from bot.outbox import Adapter, Outbox
 from bot.runner import STOP_GRACE, Patience, Runner
@@ -86,6 +88,15 @@ def replica_name(settings: ReplicaSettings) -> str:
     return settings.id or f"{socket.gethostname()}-{os.getpid()}"
 
 
+def budget_org(settings: MerakiSettings) -> str:
+    """The organisation the replicas' shared budget is kept under: its id when configured,
+    else a digest of the API endpoint and key (the same on every replica, and no secret)."""
+    if settings.org_id:
+        return settings.org_id
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    return "key-" + hashlib.sha256(f"{settings.base_url}\n{key}".encode()).hexdigest()[:32]
+
+
 @asynccontextmanager
 async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncIterator[Running]:
     """Start store, scheduler, API client and adapters; resume pending work; stop all on exit."""
@@ -128,11 +139,21 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
                 "mvbot_budget_wait_seconds", attempt.waited, priority=attempt.priority.name.lower()
             )
 
+        # On PostgreSQL every replica spends one budget; on SQLite (one process) it is in memory.
+        budget = organisation_budget(
+            store.engine,
+            budget_org(settings.meraki),
+            replica_name(settings.replica),
+            settings.meraki.rate,
+        )
+        if isinstance(budget, SharedBudget):
+            stack.push_async_callback(budget.aclose)
         meraki = MerakiClient(
             settings.meraki.api_key.get_secret_value(),
             settings.meraki.base_url,
             org_id=settings.meraki.org_id,
             rate=settings.meraki.rate,
+            budget=budget,
             observe=count_api_attempt,
         )
         stack.push_async_callback(meraki.aclose)

@@ -18,6 +18,7 @@ from bot.footage.tables import metadata as footage_metadata
 from bot.health.tables import metadata as health_metadata
 from bot.incidents.tables import metadata as incidents_metadata
 from bot.inflight.tables import metadata as inflight_metadata
+from bot.meraki.tables import metadata as budget_metadata
 from bot.occupancy.threshold_store import metadata as occupancy_metadata
 from bot.scheduler.tables import metadata as scheduler_metadata
 from bot.shares.tables import metadata as shares_metadata
@@ -41,6 +42,7 @@ LIVE: tuple[MetaData, ...] = (
     footage_metadata,
     health_metadata,
     sensor_metadata,
+    budget_metadata,
 )
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}

@@ -1,6 +1,6 @@
 """Meraki Dashboard API access: the client, the organisation rate budget and typed errors."""
 
-from bot.meraki.budget import Priority, RateBudget
+from bot.meraki.budget import Budget, Priority, RateBudget
 from bot.meraki.client import MerakiClient
 from bot.meraki.errors import (
     CameraOffline,
@@ -43,6 +43,7 @@ __all__ = [
     "AnalyticsZone",
     "Availability",
     "Boundary",
+    "Budget",
     "CameraOffline",
     "DetectionCount",
     "Device",

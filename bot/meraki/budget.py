@@ -6,8 +6,9 @@ import asyncio
 import heapq
 import itertools
 import math
+from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 _NOT_SENT = math.inf
 
@@ -34,12 +35,12 @@ class Slot:
     """A granted request start. Call ``release`` when the request is over, whatever happened.
 
     Until the request is known to be sent, the slot counts as taken *now*: a request granted
-    but stuck waiting for a connection must not let the window slide past it.
+    but stuck waiting for a connection must not let the window slide past it. ``on_sent`` is
+    the budget's way to pin the start's time, called once.
     """
 
-    def __init__(self, budget: RateBudget, entry: _Entry, seq: int) -> None:
-        self._budget = budget
-        self._entry = entry
+    def __init__(self, seq: int, on_sent: Callable[[], None]) -> None:
+        self._on_sent: Callable[[], None] | None = on_sent
         self.seq = seq
 
     async def trace(self, event: str, info: dict[str, Any]) -> None:
@@ -48,12 +49,46 @@ class Slot:
             self.mark_sent()
 
     def mark_sent(self) -> None:
-        if self._entry.stamp == _NOT_SENT:
-            self._budget._stamp(self._entry)
+        on_sent, self._on_sent = self._on_sent, None
+        if on_sent is not None:
+            on_sent()
 
     def release(self) -> None:
         """The request is over (answered, failed or abandoned)."""
         self.mark_sent()
+
+
+class Budget(Protocol):
+    """What the API transport needs of a budget: in memory (``RateBudget``, one process) or
+    shared by replicas through PostgreSQL (``SharedBudget``). Times are the event loop's."""
+
+    @property
+    def rate(self) -> float: ...
+
+    @property
+    def waiting(self) -> int: ...
+
+    @property
+    def paused_until(self) -> float: ...
+
+    def now(self) -> float: ...
+
+    async def acquire(
+        self, priority: Priority = Priority.BACKGROUND, *, seq: int | None = None
+    ) -> Slot: ...
+
+    def pause_until(self, when: float) -> None: ...
+
+    def pause_for(self, seconds: float) -> None: ...
+
+
+def window_shape(rate: float, window: float, margin: float) -> tuple[int, float]:
+    """The capacity and the window a rate needs: below one request per window, the window
+    stretches so that the rate still holds."""
+    if rate <= 0 or window <= 0 or margin < 0:
+        raise ValueError("rate and window must be positive, margin not negative")
+    capacity = max(1, math.floor(rate * window + 1e-9))
+    return capacity, max(window, capacity / rate)
 
 
 class RateBudget:
@@ -67,12 +102,8 @@ class RateBudget:
     """
 
     def __init__(self, rate: float, window: float = 1.0, margin: float = 0.05) -> None:
-        if rate <= 0 or window <= 0 or margin < 0:
-            raise ValueError("rate and window must be positive, margin not negative")
         self.rate = rate
-        self.capacity = max(1, math.floor(rate * window + 1e-9))
-        # Below one request per window, stretch the window so the rate still holds.
-        self.window = max(window, self.capacity / rate)
+        self.capacity, self.window = window_shape(rate, window, margin)
         self.margin = margin
         self._log: list[_Entry] = []
         self._waiters: list[tuple[int, int, asyncio.Future[_Entry]]] = []
@@ -113,7 +144,7 @@ class RateBudget:
                 self._log.remove(fut.result())
             self._dispatch()
             raise
-        return Slot(self, entry, order)
+        return Slot(order, lambda: self._stamp(entry))
 
     def pause_until(self, when: float) -> None:
         """Grant nothing before ``when`` (loop time), e.g. after a 429's Retry-After."""

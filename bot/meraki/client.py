@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.meraki.budget import Priority, RateBudget
+from bot.meraki.budget import Budget, Priority, RateBudget
 from bot.meraki.download import MediaDownloader
 from bot.meraki.errors import MediaExpired, OrganizationUnresolved
 from bot.meraki.http import ApiTransport, Observer, Params, RetryPolicy
@@ -52,8 +52,9 @@ def _device_path(serial: str, rest: str = "") -> str:
 class MerakiClient:
     """Async Dashboard API client. Use as ``async with MerakiClient(key, url) as meraki:``.
 
-    Every API call takes a slot of the organisation's ``RateBudget`` with its priority;
-    pass the same ``budget`` to several clients of one organisation to share it.
+    Every API call takes a slot of the organisation's budget with its priority; pass the same
+    ``budget`` to several clients of one organisation to share it (a ``SharedBudget`` shares
+    it with other replicas too).
     """
 
     def __init__(
@@ -67,7 +68,7 @@ class MerakiClient:
         max_attempts: int = 5,
         rate_limit_wait: float = 120.0,
         http: httpx.AsyncClient | None = None,
-        budget: RateBudget | None = None,
+        budget: Budget | None = None,
         backoff_base: float = 0.5,
         rng: random.Random | None = None,
         observe: Observer | None = None,
@@ -78,7 +79,7 @@ class MerakiClient:
         self._org_id = org_id
         self._own_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=timeout)
-        self.budget = budget if budget is not None else RateBudget(rate)
+        self.budget: Budget = budget if budget is not None else RateBudget(rate)
         policy = RetryPolicy(
             max_attempts=max_attempts, rate_limit_wait=rate_limit_wait, backoff_base=backoff_base
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from bot.meraki.budget import Priority, RateBudget
+from bot.meraki.budget import Budget, Priority
 from bot.meraki.coalesce import Coalescer
 from bot.meraki.errors import MerakiError, RateLimited, Unavailable, error_for_status
 
@@ -75,7 +75,7 @@ class ApiTransport:
         http: httpx.AsyncClient,
         base_url: str,
         api_key: str,
-        budget: RateBudget,
+        budget: Budget,
         *,
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
