@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import os
@@ -39,7 +40,7 @@ from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
 from bot.store.one_process import holding_sqlite
 from bot.store.posts import PostLedger
-from bot.telemetry.latency import describe_latencies
+from bot.telemetry.latency import describe_latencies, job_started
 from bot.telemetry.metrics import Metrics
 from bot.web.links import load_signing_key
 
@@ -162,7 +163,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         outbox = Outbox(PostLedger(store.engine))
         for adapter in adapters:
             outbox.add(adapter)
-        scheduler = Scheduler(store.engine, metrics)
+        scheduler = Scheduler(store.engine, functools.partial(job_started, metrics))
         catalog = CameraCatalog(
             meraki, aliases=settings.cameras.aliases, time_zones=settings.cameras.time_zones
         )

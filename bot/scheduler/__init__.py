@@ -25,12 +25,12 @@ from apscheduler.util import obj_to_ref
 from sqlalchemy import Engine
 
 from bot.scheduler.jobstore import EXECUTOR, JOB_DEFAULTS, JsonJobStore
-from bot.telemetry.latency import job_started
-from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[str], Awaitable[None]]
+# Told each job's kind, due time and start time as it starts (the job-lag histogram).
+JobObserver = Callable[[str, datetime, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,10 @@ class Scheduler:
     fails is logged; the job is still in the store, to be re-armed at the next start.
     """
 
-    def __init__(self, engine: Engine, metrics: Metrics | None = None) -> None:
+    def __init__(self, engine: Engine, observe: JobObserver | None = None) -> None:
         # The store's engine: its migrations built the job table before this is started.
         self._engine = engine
-        self._metrics = metrics  # each job's lag, from its due time to its start
+        self._observe = observe
         self._handlers: dict[str, JobHandler] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,8 +176,8 @@ class Scheduler:
         if handler is None:
             log.error("job %s of kind %s is due but no handler is registered", job_id, kind)
             return
-        if self._metrics is not None:
-            job_started(self._metrics, kind, due, datetime.now(UTC))
+        if self._observe is not None:
+            self._observe(kind, due, datetime.now(UTC))
         task = asyncio.create_task(self._run(handler, kind, job_id), name=f"job {kind} {job_id}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
