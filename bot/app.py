@@ -38,7 +38,7 @@ from bot.store import Store, configured_database_url
 from bot.store.one_process import holding_sqlite
 from bot.store.posts import PostLedger
 from bot.telemetry.metrics import Metrics
-from bot.web.links import load_signing_key
+from bot.web.links import signing_key
 
 # Loading the camera directory at start spares the first command its wait (about a second);
 # a cloud that does not answer in this long is not waited for.
@@ -78,6 +78,7 @@ class Running:
     incidents: IncidentService
     exports: ExportService
     health: HealthMonitor
+    signing_key: bytes  # the installation's, from the store: links, PIN proofs, timelines
 
 
 def replica_name(settings: ReplicaSettings) -> str:
@@ -97,6 +98,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.enter_context(holding_sqlite(database_url))
         store = await Store.open(database_url)
         stack.push_async_callback(store.close)
+        key = await signing_key(store.engine, settings.store.data_dir)
         metrics = Metrics(replica=replica_name(settings.replica))
         metrics.describe("mvbot_meraki_requests_total", "Dashboard API attempts by outcome")
         loop = asyncio.get_running_loop()
@@ -209,7 +211,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         incidents = IncidentService(
             services,
             settings.incidents,
-            load_signing_key(settings.store.data_dir),
+            key,
             settings.store.data_dir / "incidents",
             public_url=settings.http.public_url,
         )
@@ -218,7 +220,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services,
             settings.exports,
             settings.store.data_dir / "exports",  # not under media/: kept longer than clips
-            load_signing_key(settings.store.data_dir),
+            key,
             public_url=http.public_url or f"http://{http.host}:{http.port}",
         )
         stack.push_async_callback(exports.stop)
@@ -266,4 +268,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             incidents=incidents,
             exports=exports,
             health=health,
+            signing_key=key,
         )
