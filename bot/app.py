@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import secrets
 import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.access import AccessPolicy, Role
 from bot.cameras.catalog import CameraCatalog
@@ -33,6 +35,7 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.shares import ShareService, ShareStore
 from bot.shares.mail import Mailer
+from bot.shares.stream_leases import Leases, SoloLeases, StreamLeases
 from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
 from bot.store.one_process import holding_sqlite
@@ -84,6 +87,14 @@ class Running:
 def replica_name(settings: ReplicaSettings) -> str:
     """The configured replica id, else this host's name and this process's id."""
     return settings.id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def stream_leases(store: Store, lease: timedelta) -> Leases:
+    """Replicas share PostgreSQL, and one of them fetches each camera's stream; SQLite serves
+    one process, which fetches every stream itself."""
+    if store.engine.dialect.name == "postgresql":
+        return StreamLeases(store.engine, lease)
+    return SoloLeases()
 
 
 @asynccontextmanager
@@ -206,6 +217,9 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             settings.shares.segment_length,
             settings.clips.availability_lag,
             services.clock,
+            stream_leases(store, settings.shares.stream_lease),
+            # Unique even if two replicas were given one id: each must know its own lease.
+            holder=f"{metrics.replica}/{secrets.token_hex(4)}",
         )
         stack.push_async_callback(streams.close)
         incidents = IncidentService(
