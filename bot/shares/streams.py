@@ -193,13 +193,12 @@ class CameraStream:
             log.info("stream lease lost serial=%s holder=%s", self.serial, self._holder)
             return False
         except BaseException:  # stopped (cancelled) or failed: let another replica carry on
+            await _stopped(fetching)  # its download's cleanup first, then the folder's
             await self._hand_over()
             raise
         finally:
             self.holding = False
-            fetching.cancel()
-            with contextlib.suppress(asyncio.CancelledError, LeaseLost):
-                await fetching
+            await _stopped(fetching)
 
     def _adopt(self, board: Board) -> int:
         """Carry on from the segments the previous holder listed, if they are recent; the
@@ -371,6 +370,13 @@ class CameraStream:
     def discard(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
         self._segments.clear()
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait for it; whatever it ended with was already dealt with."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 def _retryable(error: Exception) -> bool:
