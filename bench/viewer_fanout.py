@@ -175,7 +175,7 @@ async def run(counts: list[int], seconds: float) -> list[Round]:
             data.mkdir()
             room = MemoryAdapter()
             async with running_bot(settings, [room]) as running:
-                app = web_app(settings, running, file_links(settings), [])
+                app = web_app(settings, running, file_links(settings, running.signing_key), [])
                 async with web_server(app, "127.0.0.1", 0) as server:
                     running.shares.public_url = server.url
                     replies = await room.ask(f"share {CAMERA.lower()} with guest@example.com")

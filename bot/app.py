@@ -7,10 +7,12 @@ import functools
 import gc
 import hashlib
 import os
+import secrets
 import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.access import AccessPolicy, Role
 from bot.cameras.catalog import CameraCatalog
@@ -36,13 +38,14 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.shares import ShareService, ShareStore
 from bot.shares.mail import Mailer
+from bot.shares.stream_leases import Leases, SoloLeases, StreamLeases
 from bot.shares.streams import StreamHub
 from bot.store import Store, configured_database_url
 from bot.store.one_process import holding_sqlite
 from bot.store.posts import PostLedger
 from bot.telemetry.latency import describe_latencies, job_started
 from bot.telemetry.metrics import Metrics
-from bot.web.links import load_signing_key
+from bot.web.links import signing_key
 
 # Loading the camera directory at start spares the first command its wait (about a second);
 # a cloud that does not answer in this long is not waited for.
@@ -82,6 +85,7 @@ class Running:
     incidents: IncidentService
     exports: ExportService
     health: HealthMonitor
+    signing_key: bytes  # the installation's, from the store: links, PIN proofs, timelines
 
 
 def replica_name(settings: ReplicaSettings) -> str:
@@ -98,6 +102,14 @@ def budget_org(settings: MerakiSettings) -> str:
     return "key-" + hashlib.sha256(f"{settings.base_url}\n{key}".encode()).hexdigest()[:32]
 
 
+def stream_leases(store: Store, lease: timedelta) -> Leases:
+    """Replicas share PostgreSQL, and one of them fetches each camera's stream; SQLite serves
+    one process, which fetches every stream itself."""
+    if store.engine.dialect.name == "postgresql":
+        return StreamLeases(store.engine, lease)
+    return SoloLeases()
+
+
 @asynccontextmanager
 async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncIterator[Running]:
     """Start store, scheduler, API client and adapters; resume pending work; stop all on exit."""
@@ -110,6 +122,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.enter_context(holding_sqlite(database_url))
         store = await Store.open(database_url)
         stack.push_async_callback(store.close)
+        key = await signing_key(store.engine, settings.store.data_dir)
         metrics = Metrics(replica=replica_name(settings.replica))
         metrics.describe("mvbot_meraki_requests_total", "Dashboard API attempts by outcome")
         loop = asyncio.get_running_loop()
@@ -228,12 +241,15 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             settings.shares.segment_length,
             settings.clips.availability_lag,
             services.clock,
+            stream_leases(store, settings.shares.stream_lease),
+            # Unique even if two replicas were given one id: each must know its own lease.
+            holder=f"{metrics.replica}/{secrets.token_hex(4)}",
         )
         stack.push_async_callback(streams.close)
         incidents = IncidentService(
             services,
             settings.incidents,
-            load_signing_key(settings.store.data_dir),
+            key,
             settings.store.data_dir / "incidents",
             public_url=settings.http.public_url,
         )
@@ -242,7 +258,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             services,
             settings.exports,
             settings.store.data_dir / "exports",  # not under media/: kept longer than clips
-            load_signing_key(settings.store.data_dir),
+            key,
             public_url=http.public_url or f"http://{http.host}:{http.port}",
         )
         stack.push_async_callback(exports.stop)
@@ -290,4 +306,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             incidents=incidents,
             exports=exports,
             health=health,
+            signing_key=key,
         )

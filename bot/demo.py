@@ -83,7 +83,11 @@ async def _demo(
             settings.with_overrides({"mqtt": {"url": broker_url, "client_id": "mvbot-demo"}}),
             [console],
         ) as running,
-        web_server(web_app(settings, running, file_links(settings), []), "127.0.0.1", 0) as web,
+        web_server(
+            web_app(settings, running, file_links(settings, running.signing_key), []),
+            "127.0.0.1",
+            0,
+        ) as web,
     ):
         # Share links point at this server, on whatever free port it got.
         running.shares.public_url = web.url

@@ -16,9 +16,11 @@ from adapters.webex import build_webex_adapter
 from bot.app import Running, running_bot
 from bot.config import Settings
 from bot.outbox import Adapter
+from bot.store import Store, configured_database_url
+from bot.store.one_process import holding_sqlite
 from bot.telemetry.metrics import Metrics
 from bot.web import create_app
-from bot.web.links import FileLinks, load_signing_key
+from bot.web.links import FileLinks, signing_key
 from bot.web.server import web_server
 from bot.web.timeline import timeline_routes
 from bot.web.viewer import RateLimiter, Viewer, viewer_routes
@@ -44,10 +46,21 @@ def configured_adapters(settings: Settings, links: FileLinks) -> list[WebAdapter
     return adapters
 
 
-def file_links(settings: Settings) -> FileLinks:
+def file_links(settings: Settings, key: bytes) -> FileLinks:
     public = settings.http.public_url or f"http://{settings.http.host}:{settings.http.port}"
-    key = load_signing_key(settings.store.data_dir)
     return FileLinks(key, public, settings.store.data_dir / "media")
+
+
+async def stored_signing_key(settings: Settings) -> bytes:
+    """The installation's signing key, read before the bot starts: the adapters it is handed
+    sign links with it (the bot reads the same key again as it starts)."""
+    url = configured_database_url(settings.store)
+    with holding_sqlite(url):
+        store = await Store.open(url)
+        try:
+            return await signing_key(store.engine, settings.store.data_dir)
+        finally:
+            await store.close()
 
 
 def run(settings: Settings) -> int:
@@ -57,7 +70,7 @@ def run(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> None:
-    links = file_links(settings)
+    links = file_links(settings, await stored_signing_key(settings))
     adapters = configured_adapters(settings, links)
     if not adapters:
         log.warning("no chat platform is configured: set MVBOT_SLACK_* or MVBOT_WEBEX_*")
@@ -109,9 +122,8 @@ def web_app(
 
 
 def share_viewer(settings: Settings, running: Running) -> Viewer:
-    key = load_signing_key(settings.store.data_dir)
     limiter = RateLimiter(settings.shares.viewer_rate_limit)
-    return Viewer(running.shares, running.streams, key, limiter)
+    return Viewer(running.shares, running.streams, running.signing_key, limiter)
 
 
 async def health(running: Running) -> dict[str, str]:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot.app import Running, running_bot
 from bot.events.tables import alerts, hook_events
-from bot.run import configured_adapters, file_links, web_app
+from bot.run import configured_adapters, file_links, stored_signing_key, web_app
 from bot.shares.tables import share_access, shares
 from bot.store.schema import audit, jobs
 from bot.store.work import fetch
@@ -90,7 +90,7 @@ async def edge_fixture(
                 "http": {"metrics_token": METRICS_TOKEN},
             }
         )
-        links = file_links(settings)
+        links = file_links(settings, await stored_signing_key(settings))
         adapters = configured_adapters(settings, links)
         async with running_bot(settings, adapters) as running:
             app = web_app(settings, running, links, adapters)

@@ -31,7 +31,6 @@ from bot.config import Settings
 from bot.messages import Reply
 from bot.telemetry.metrics import Metrics
 from bot.web import create_app
-from bot.web.links import load_signing_key
 from bot.web.server import web_server
 from bot.web.viewer import RateLimiter, Viewer, viewer_routes
 from simulator import SimulatorServer
@@ -129,7 +128,7 @@ def share_starter_fixture(
             viewer = Viewer(
                 running.shares,
                 running.streams,
-                load_signing_key(data_dir),
+                running.signing_key,
                 RateLimiter(settings.shares.viewer_rate_limit),
             )
             app = create_app(metrics=Metrics(), health=_healthy, routes=viewer_routes(viewer))

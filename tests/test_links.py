@@ -5,7 +5,7 @@ import pytest
 
 from bot.telemetry.metrics import Metrics
 from bot.web import create_app
-from bot.web.links import FileLinks, load_signing_key
+from bot.web.links import FileLinks
 from bot.web.server import web_server
 
 
@@ -16,12 +16,6 @@ def media(tmp_path: Path) -> Path:
     (root / "lobby.mp4").write_bytes(b"\x00" * 1000)
     (tmp_path / "secret.txt").write_text("not for you")
     return root
-
-
-def test_signing_key_is_created_once_and_kept_private(tmp_path: Path) -> None:
-    key = load_signing_key(tmp_path)
-    assert len(key) == 32 and load_signing_key(tmp_path) == key
-    assert (tmp_path / "signing.key").stat().st_mode & 0o077 == 0
 
 
 def test_a_link_resolves_until_it_expires(media: Path) -> None:

@@ -24,6 +24,7 @@ from bot.scheduler.tables import metadata as scheduler_metadata
 from bot.shares.tables import metadata as shares_metadata
 from bot.store import LATEST_VERSION, Store, create_database_engine, migrate
 from bot.store.column_types import UTCDateTime
+from bot.store.installation import metadata as installation_metadata
 from bot.store.migrations import MIGRATIONS
 from bot.store.schema import metadata as store_metadata
 from tests.db_fixtures import database_factory_fixture  # noqa: F401
@@ -43,6 +44,7 @@ LIVE: tuple[MetaData, ...] = (
     health_metadata,
     sensor_metadata,
     budget_metadata,
+    installation_metadata,
 )
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}

@@ -19,10 +19,11 @@ import pytest
 
 from adapters.webex import WebexAdapter, build_webex_adapter
 from bot.app import Running, running_bot
+from bot.run import stored_signing_key
 from bot.store import Outcome
 from bot.telemetry.latency import SLASH_ACK
 from bot.web import create_app
-from bot.web.links import FileLinks, load_signing_key
+from bot.web.links import FileLinks
 from bot.web.server import web_server
 from simulator import SimulatorServer
 from tests.bot_fixtures import bot_settings, bot_simulator_fixture, open_video, utc_ms  # noqa: F401
@@ -83,7 +84,9 @@ async def started_webex_bot(
     ).with_overrides(
         {"webex": {"bot_token": TOKEN, "webhook_secret": SECRET, "api_url": fake_webex.url}}
     )
-    links = FileLinks(load_signing_key(data_dir), "https://mvbot.example", data_dir / "media")
+    links = FileLinks(
+        await stored_signing_key(settings), "https://mvbot.example", data_dir / "media"
+    )
     adapter = build_webex_adapter(settings.webex, links)
     assert adapter is not None
 

@@ -582,6 +582,12 @@ class SharesSettings(Section):
         ge=1,
         description="Viewer requests per minute per client address (page, playlists, segments).",
     )
+    stream_lease: PositiveDuration = Field(
+        default=timedelta(seconds=15),
+        description="Replicas on PostgreSQL: how long the replica fetching a camera's near-live "
+        "stream holds it without renewing before another replica takes it over (renewed every "
+        "segment, or a third of this if shorter).",
+    )
 
 
 class IncidentsSettings(Section):

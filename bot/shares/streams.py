@@ -8,6 +8,11 @@ few. Upstream requests depend on the cameras watched, never on the number of vie
 A stream starts on the first viewer request and stops once no viewer has asked for a
 while. Requests use the budget's viewer priority; when they cannot keep up, the stream
 says it is delayed, and skips ahead rather than falling ever further behind.
+
+With several replicas the same holds across them: the replica holding the camera's lease
+(bot/shares/stream_leases.py) fetches into the shared data directory and lists each segment
+in the store; the others follow that list, so every replica's playlist names the same
+segments and N viewers on M replicas cost what one viewer costs.
 """
 
 from __future__ import annotations
@@ -16,18 +21,20 @@ import asyncio
 import contextlib
 import logging
 import math
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
-
-import av
 
 from bot.media import MediaError
 from bot.meraki import InvalidRequest, MerakiClient, MerakiError, Priority, TooRecent
 from bot.meraki.explain import explain
+from bot.shares.remux import Segment, remux_segment, segment_codec, segment_files
+from bot.shares.stream_leases import Board, Leases, Listed, SoloLeases, StreamState
+
+__all__ = ["CameraStream", "Segment", "StreamHub", "StreamView", "remux_segment", "segment_codec"]
 
 log = logging.getLogger(__name__)
 
@@ -37,22 +44,13 @@ BACKLOG = 2  # segments fetched at once on start, so playback has a segment in h
 SKIP_AFTER = 3  # segments behind schedule before jumping back to near-live
 # A segment is asked for this long after the cloud should have it, to absorb clock skew.
 MARGIN = 0.5
-TS_TIME_BASE = Fraction(1, 90_000)
-TS_WRAP = 2**33  # MPEG-TS timestamps wrap at 33 bits; muxers and players expect it
 LAG_STEP, LAG_MAX = 1.0, 120.0  # how the stream learns that the cloud lags more than assumed
+FOLLOW_EVERY = 0.5  # seconds at most between a following replica's looks at the index
+RELEASE_WAIT = 5.0  # seconds a stopping holder gives the store to take its lease back
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One piece of the stream; `seq` is its start in segment lengths since the epoch, so
-    every viewer and every restart agrees on it."""
-
-    seq: int
-    start: datetime
-    duration: float  # seconds of video it holds
-    ts: Path
-    mp4: Path
-    discontinuity: bool  # footage before it is missing (skipped, or the camera was off)
+class LeaseLost(Exception):
+    """Another replica holds the camera's lease now: this one stops fetching."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,8 @@ class StreamView:
 
 
 class CameraStream:
-    """Fetches one camera's segments while someone watches; `touch` on every viewer request."""
+    """One camera's stream on this replica, fetched here (holding the lease) or followed
+    (another replica holds it); `touch` on every viewer request."""
 
     def __init__(
         self,
@@ -78,16 +77,24 @@ class CameraStream:
         length: timedelta,
         lag: timedelta,
         clock: Callable[[], datetime],
+        leases: Leases | None = None,
+        holder: str = "solo",
     ) -> None:
         self.serial = serial
         self._meraki, self._folder, self._clock = meraki, folder, clock
+        self._leases: Leases = leases or SoloLeases()
+        self._holder = holder
         self._length = length.total_seconds()
         self._lag = lag.total_seconds()
         self._extra_lag = 0.0  # learnt from "too recent" answers
         self._idle = max(3 * self._length, 3.0)
         self._late = 1.5 * self._length  # behind schedule by this much: say "delayed"
+        self._renew_every = min(self._length, self._leases.lease.total_seconds() / 3)
+        self._follow_every = min(FOLLOW_EVERY, self._length / 4)
         self._segments: list[Segment] = []
         self._seen = asyncio.get_running_loop().time()
+        self._reported = -math.inf  # the viewer request this replica last told the store of
+        self._watched_elsewhere: datetime | None = None  # from the store, while holding
         self._delayed = False
         self._due: float | None = None  # when the segment being fetched became fetchable
         self._problem: str | None = None
@@ -96,6 +103,7 @@ class CameraStream:
         self._gap = False  # the first segment of a run follows nothing to break from
         self._dropped_gaps = 0
         self._arrived = asyncio.Event()
+        self.holding = False
         self.task: asyncio.Task[None] | None = None
 
     def touch(self) -> None:
@@ -103,7 +111,15 @@ class CameraStream:
 
     @property
     def idle(self) -> bool:
+        """Whether no viewer of this replica has asked for a while."""
         return asyncio.get_running_loop().time() - self._seen > self._idle
+
+    def _idle_everywhere(self) -> bool:
+        """Whether no viewer of any replica has asked for a while (the holder stops then)."""
+        if not self.idle:
+            return False
+        elsewhere = self._watched_elsewhere
+        return elsewhere is None or (self._clock() - elsewhere).total_seconds() > self._idle
 
     @property
     def delayed(self) -> bool:
@@ -134,13 +150,93 @@ class CameraStream:
     def segment(self, seq: int) -> Segment | None:
         return next((s for s in self._segments if s.seq == seq), None)
 
+    def file(self, seq: int, kind: str) -> Path | None:
+        """Segment `seq`'s MPEG-TS (`ts`) or MP4 (`mp4`) file, if it is on disk: listed here,
+        or written by the holder since this replica last read the index."""
+        if kind not in ("ts", "mp4"):
+            return None
+        ts, mp4 = segment_files(self._folder, seq)
+        path = ts if kind == "ts" else mp4
+        return path if path.is_file() else None
+
     async def run(self) -> None:
-        """Fetch segments until no viewer has asked for `idle` seconds."""
+        """Fetch or follow the stream until no viewer of this replica has asked for `idle`
+        seconds (the holder: of any replica)."""
         self._folder.mkdir(parents=True, exist_ok=True)
-        length_ms = round(self._length * 1000)
-        newest = self._newest_ready()
-        seq = newest - BACKLOG + 1
         while not self.idle:
+            board = await self._leases.claim(self.serial, self._holder, self._clock())
+            if board is None:
+                await self._follow()
+            elif await self._hold(board):
+                return
+
+    # Holding: fetch, list, renew --------------------------------------------------------
+
+    async def _hold(self, board: Board) -> bool:
+        """Fetch while anyone watches: True once nobody does, False if the lease was lost."""
+        self.holding = True
+        log.info("stream lease taken serial=%s holder=%s", self.serial, self._holder)
+        fetching = asyncio.create_task(self._fetch_all(self._adopt(board)))
+        try:
+            while True:
+                await asyncio.wait([fetching], timeout=self._renew_every)
+                if fetching.done():
+                    fetching.result()  # LeaseLost, or the stream's own failure, go on up
+                    await self._stop_holding()
+                    return True
+                now = self._clock()
+                watched = await self._leases.renew(self.serial, self._holder, now, self._state())
+                if watched is None:
+                    raise LeaseLost()
+                self._watched_elsewhere = watched
+        except LeaseLost:
+            log.info("stream lease lost serial=%s holder=%s", self.serial, self._holder)
+            return False
+        except BaseException:  # stopped (cancelled) or failed: let another replica carry on
+            await _stopped(fetching)  # its download's cleanup first, then the folder's
+            await self._hand_over()
+            raise
+        finally:
+            self.holding = False
+            await _stopped(fetching)
+
+    def _adopt(self, board: Board) -> int:
+        """Carry on from the segments the previous holder listed, if they are recent; the
+        first segment to fetch."""
+        newest = self._newest_ready()
+        listed = board.segments
+        if listed and listed[-1].seq >= newest - KEPT:
+            self._segments = [self._on_disk(s) for s in listed[-KEPT:]]
+            self._codec = board.state.codec
+            self._dropped_gaps = board.state.discontinuities
+            self._arrived.set()
+            return listed[-1].seq + 1
+        return newest - BACKLOG + 1
+
+    async def _stop_holding(self) -> None:
+        """Nobody watches anywhere: delete the segments, then give the lease up."""
+        self.discard()
+        await self._leases.release(self.serial, self._holder, forget=True)
+
+    async def _hand_over(self) -> None:
+        """This replica stops while people may still watch: leave the segments listed and
+        free the lease at once, so that another replica carries on without waiting for it
+        to lapse (alone, there is nobody to hand over to)."""
+        if not self._leases.shared:
+            self.discard()
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(RELEASE_WAIT):
+                await self._leases.release(self.serial, self._holder, forget=False)
+
+    def _state(self) -> StreamState:
+        due = datetime.fromtimestamp(self._due, UTC) if self._due is not None else None
+        return StreamState(self._codec, self._problem, due, self.delayed, self._dropped_gaps)
+
+    async def _fetch_all(self, seq: int) -> None:
+        """Fetch segments from `seq` on until nobody anywhere has asked for `idle` seconds."""
+        length_ms = round(self._length * 1000)
+        while not self._idle_everywhere():
             ready = (seq + 1) * self._length + self._lag + self._extra_lag + MARGIN
             now = self._clock().timestamp()
             if now < ready:
@@ -167,10 +263,11 @@ class CameraStream:
         return math.floor((now - lag) / self._length) - 1
 
     async def _fetch(self, seq: int, length_ms: int) -> bool:
-        """Fetch and remux one segment; False to try the same segment again shortly."""
+        """Fetch, remux and list one segment; False to try the same segment again shortly."""
         start = datetime.fromtimestamp(seq * length_ms / 1000, UTC)
         end = start + timedelta(milliseconds=length_ms)
-        raw = self._folder / f"{seq}.raw.ts"
+        # Named for this fetch alone: a holder whose lease lapsed may still be finishing it.
+        raw = self._folder / f".{seq}.{secrets.token_hex(4)}.raw.ts"
         loop = asyncio.get_running_loop()
         began = loop.time()
         try:
@@ -207,6 +304,14 @@ class CameraStream:
             loop.time() - fetched,
         )
         self._codec = self._codec or await asyncio.to_thread(segment_codec, segment.ts)
+        kept = [*self._segments, segment][-KEPT:]
+        listed = Listed(seq, start, segment.duration, segment.discontinuity)
+        # Listed before this replica shows it: no playlist anywhere names a segment that
+        # another replica could not find in the index.
+        if not await self._leases.publish(
+            self.serial, self._holder, self._clock(), listed, kept[0].seq
+        ):
+            raise LeaseLost()
         self._segments.append(segment)
         if len(self._segments) > WINDOW and self._segments[-WINDOW - 1].discontinuity:
             self._dropped_gaps += 1
@@ -230,9 +335,48 @@ class CameraStream:
             self._imager = 1
             await self._download(start, end, dest)
 
+    # Following: another replica fetches -------------------------------------------------
+
+    async def _follow(self) -> None:
+        """Show what the holder lists until the lease is free or lapsed, or nobody here
+        watches; say when viewers here last asked, so that the holder goes on for them."""
+        loop = asyncio.get_running_loop()
+        while not self.idle:
+            now = self._clock()
+            board = await self._leases.board(self.serial, now)
+            if board.holder is None:
+                return
+            self._show(board)
+            if self._seen > self._reported:
+                # When the viewer asked, not when this was noticed: the holder stops on it.
+                seen = now - timedelta(seconds=loop.time() - self._seen)
+                self._reported = self._seen
+                await self._leases.watched(self.serial, seen)
+            await asyncio.sleep(self._follow_every)
+
+    def _show(self, board: Board) -> None:
+        self._segments = [self._on_disk(s) for s in board.segments]
+        state = board.state
+        self._codec, self._problem = state.codec, state.problem
+        self._delayed, self._dropped_gaps = state.delayed, state.discontinuities
+        self._due = state.due_at.timestamp() if state.due_at is not None else None
+        if self._segments:
+            self._arrived.set()
+
+    def _on_disk(self, listed: Listed) -> Segment:
+        ts, mp4 = segment_files(self._folder, listed.seq)
+        return Segment(listed.seq, listed.start, listed.duration, ts, mp4, listed.discontinuity)
+
     def discard(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
         self._segments.clear()
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait for it; whatever it ended with was already dealt with."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 def _retryable(error: Exception) -> bool:
@@ -241,7 +385,11 @@ def _retryable(error: Exception) -> bool:
 
 
 class StreamHub:
-    """The camera streams being watched; `watch(serial)` on every viewer request."""
+    """The camera streams being watched; `watch(serial)` on every viewer request.
+
+    `leases` decides which replica fetches a camera (SoloLeases: this process, always);
+    `holder` names this replica in them.
+    """
 
     def __init__(
         self,
@@ -250,18 +398,29 @@ class StreamHub:
         length: timedelta,
         lag: timedelta,
         clock: Callable[[], datetime],
+        leases: Leases | None = None,
+        holder: str = "solo",
     ) -> None:
         self._meraki, self._folder = meraki, folder
         self._length, self._lag, self._clock = length, lag, clock
+        self._leases: Leases = leases or SoloLeases()
+        self.holder = holder
         self._streams: dict[str, CameraStream] = {}
 
     def watch(self, serial: str) -> CameraStream:
-        """The camera's stream, started if nobody was watching it."""
+        """The camera's stream, started if nobody here was watching it."""
         stream = self._streams.get(serial)
         if stream is None:
             folder = self._folder / "".join(c if c.isalnum() else "_" for c in serial)
             stream = CameraStream(
-                self._meraki, serial, folder, self._length, self._lag, self._clock
+                self._meraki,
+                serial,
+                folder,
+                self._length,
+                self._lag,
+                self._clock,
+                self._leases,
+                self.holder,
             )
             stream.task = asyncio.create_task(self._run(stream), name=f"stream {serial}")
             self._streams[serial] = stream
@@ -271,6 +430,11 @@ class StreamHub:
     @property
     def watched(self) -> list[str]:
         return sorted(self._streams)
+
+    def holding(self, serial: str) -> bool:
+        """Whether this replica fetches the camera's stream right now."""
+        stream = self._streams.get(serial)
+        return stream is not None and stream.holding
 
     async def stopped(self, serial: str) -> None:
         """Wait until the camera's stream (if any) has stopped."""
@@ -290,100 +454,16 @@ class StreamHub:
 
     async def _run(self, stream: CameraStream) -> None:
         log.info("stream starts serial=%s", stream.serial)
+        ended = False
         try:
             await stream.run()
+            ended = True
         except Exception:
             log.exception("stream failed serial=%s", stream.serial)
         finally:
-            # Between the idle check and here nothing awaited, so no viewer came meanwhile.
             if self._streams.get(stream.serial) is stream:
                 del self._streams[stream.serial]
-            stream.discard()
             log.info("stream stops serial=%s", stream.serial)
-
-
-# Remuxing ------------------------------------------------------------------------------
-
-
-def remux_segment(raw: Path, folder: Path, seq: int, start: datetime, gap: bool) -> Segment:
-    """Write the clip `raw` as segment `seq`: MPEG-TS on a timeline that follows the wall
-    clock (so consecutive segments play on without a discontinuity), and fragmented MP4.
-
-    Only video is kept (seed 001: shares carry no audio); leading frames before the first
-    keyframe are dropped, since no player can show them.
-    """
-    ts, mp4 = folder / f"{seq}.ts", folder / f"{seq}.mp4"
-    try:
-        with av.open(str(raw), "r", format="mpegts") as source:
-            if not source.streams.video:
-                raise MediaError("the clip holds no video")
-            video = source.streams.video[0]
-            with (
-                av.open(str(ts), "w", format="mpegts") as ts_out,
-                av.open(
-                    str(mp4),
-                    "w",
-                    format="mp4",
-                    options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
-                ) as mp4_out,
-            ):
-                ts_stream = ts_out.add_stream_from_template(video)
-                mp4_stream = mp4_out.add_stream_from_template(video)
-                offset = round(start.timestamp() / (video.time_base or TS_TIME_BASE)) % TS_WRAP
-                duration = _copy_video(
-                    source, video, ((ts_out, ts_stream, offset), (mp4_out, mp4_stream, 0))
-                )
-    except (av.FFmpegError, OSError) as error:
-        ts.unlink(missing_ok=True)
-        mp4.unlink(missing_ok=True)
-        raise MediaError(f"the segment could not be remuxed ({error})") from error
-    return Segment(seq, start, duration, ts, mp4, gap)
-
-
-Output = tuple[av.container.OutputContainer, av.VideoStream, int]  # container, stream, offset
-
-
-def _copy_video(
-    source: av.container.InputContainer, video: av.VideoStream, outputs: tuple[Output, ...]
-) -> float:
-    """Copy the video packets into every output, moved to start at each output's offset;
-    return the seconds of video copied."""
-    first: int | None = None
-    last_end = 0
-    for packet in source.demux(video):
-        if packet.dts is None or packet.pts is None:
-            continue
-        if first is None:
-            if not packet.is_keyframe:
-                continue
-            first = packet.dts
-        base = packet.time_base
-        pts, dts, length = packet.pts - first, packet.dts - first, packet.duration or 0
-        last_end = max(last_end, pts + length)
-        for out, stream, offset in outputs:
-            # Muxing takes the packet over, so each output gets its own copy.
-            copy = av.Packet(bytes(packet))
-            copy.pts, copy.dts, copy.duration = pts + offset, dts + offset, length
-            copy.time_base, copy.is_keyframe, copy.stream = base, packet.is_keyframe, stream
-            out.mux(copy)
-    if first is None:
-        raise MediaError("the clip holds no keyframe")
-    return float(last_end * video.time_base) if video.time_base else 0.0
-
-
-def segment_codec(path: Path) -> str | None:
-    """The RFC 6381 codec string of an H.264 segment, read from its sequence parameter set."""
-    try:
-        with av.open(str(path), "r") as container:
-            for packet in container.demux(container.streams.video[0]):
-                data = bytes(packet)
-                at = data.find(b"\x00\x00\x01")
-                while 0 <= at < len(data) - 6:
-                    if data[at + 3] & 0x1F == 7:  # sequence parameter set
-                        # profile_idc, constraint flags, level_idc
-                        return "avc1." + data[at + 4 : at + 7].hex()
-                    at = data.find(b"\x00\x00\x01", at + 3)
-                return None
-    except (av.FFmpegError, OSError, IndexError):
-        return None
-    return None
+        # A viewer who came while the stream gave its lease up gets a fresh one.
+        if ended and not stream.idle:
+            self.watch(stream.serial)

@@ -1,6 +1,18 @@
-"""The share tables as the code uses them now (schema versions 2 and 5 built them)."""
+"""The share tables as the code uses them now (schema versions 2, 5 and 18 built them)."""
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from bot.store.column_types import RowId, UTCDateTime
 
@@ -71,4 +83,34 @@ share_pin_attempts = Table(
     Column("first_at", UTCDateTime),  # when the current count started
     Column("locked_until", UTCDateTime),
     Column("right_at", UTCDateTime),  # the last right PIN from this address
+)
+
+# One row per camera whose near-live stream some replica fetches: the holder renews `until`
+# while it fetches, and any replica takes the row over once `until` has passed. Replicas
+# whose viewers watch the camera move `watched_at`, so the holder stops only when no one
+# anywhere watches. The rest is the stream's state as the holder last saw it.
+stream_leases = Table(
+    "stream_leases",
+    metadata,
+    Column("serial", String(64), primary_key=True),
+    Column("holder", String(160), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+    Column("watched_at", UTCDateTime, nullable=False),
+    Column("codec", String(64)),
+    Column("problem", Text),
+    Column("due_at", UTCDateTime),  # when the segment being fetched became fetchable
+    Column("delayed", Boolean, nullable=False),
+    Column("discontinuities", Integer, nullable=False),
+)
+
+# The segments the holder has written to the shared data directory, newest last: what every
+# replica lists in its playlists.
+stream_segments = Table(
+    "stream_segments",
+    metadata,
+    Column("serial", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("start", UTCDateTime, nullable=False),
+    Column("duration", Float, nullable=False),
+    Column("discontinuity", Boolean, nullable=False),
 )

@@ -5,24 +5,34 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from pathlib import Path
 
+from sqlalchemy import Engine
 
-def load_signing_key(data_dir: Path) -> bytes:
-    """The key that signs links: created once per installation, kept beside the data (0600)."""
-    path = data_dir / "signing.key"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(key)
-        return key
+from bot.store.installation import installation_secret
+
+KEY_FILE = "signing.key"  # where a single-process mvbot kept the key before version 18
+KEY_NAME = "signing_key"
+
+
+async def signing_key(engine: Engine, data_dir: Path) -> bytes:
+    """The key that signs download links, PIN proofs and timeline links: one per
+    installation, kept in the database so that a link one replica signed opens on any.
+
+    The first start adopts the key file an earlier mvbot left in the data directory, so the
+    links it handed out stay valid; the file is left in place (an older mvbot still reads it).
+    """
+
+    def make() -> str:
+        try:
+            key = (data_dir / KEY_FILE).read_bytes()
+        except FileNotFoundError:
+            key = secrets.token_bytes(32)
+        return _b64(key)
+
+    return _unb64(await installation_secret(engine, KEY_NAME, make))
 
 
 def _b64(data: bytes) -> str:

@@ -29,6 +29,7 @@ from bot.store.migrations import (
     v014_active_hours,
     v015_health_and_sensors,
     v017_rate_budget,
+    v018_replica_links,
 )
 from bot.store.schema import schema_version
 
@@ -52,6 +53,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (14, v014_active_hours.upgrade),
     (15, v015_health_and_sensors.upgrade),
     (17, v017_rate_budget.upgrade),
+    (18, v018_replica_links.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 

@@ -115,9 +115,9 @@ def viewer_routes(viewer: Viewer) -> list[Route]:
             return found
         _, share = found
         kind = request.path_params["kind"]
-        piece = viewer.streams.watch(share.serial).segment(request.path_params["seq"])
-        path = None if piece is None or kind not in ("ts", "mp4") else getattr(piece, kind)
-        if not isinstance(path, Path) or not path.exists():
+        stream = viewer.streams.watch(share.serial)
+        path = stream.file(request.path_params["seq"], kind)
+        if path is None:
             return refuse(404, "That part of the stream is no longer available.")
         media_type = "video/mp2t" if kind == "ts" else "video/mp4"
         return FileResponse(path, media_type=media_type, headers=SECURITY_HEADERS)
