@@ -106,6 +106,13 @@ class ReplicaSettings(Section):
         description="This replica's name in /healthz, /metrics and the logs (letters, digits, "
         "`.`, `_`, `-`); unset: the host name and the process id.",
     )
+    lease: timedelta = Field(
+        default=timedelta(seconds=30),
+        ge=timedelta(seconds=3),
+        description="How long a replica that went silent (its host or network gone) keeps "
+        "its leadership and its commands before a survivor takes them over; replicas look "
+        "for each other every third of it.",
+    )
 
 
 class HttpSettings(Section):

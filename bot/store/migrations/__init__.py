@@ -28,6 +28,7 @@ from bot.store.migrations import (
     v013_delivered_files,
     v014_active_hours,
     v015_health_and_sensors,
+    v016_replicas,
 )
 from bot.store.schema import schema_version
 
@@ -50,6 +51,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (13, v013_delivered_files.upgrade),
     (14, v014_active_hours.upgrade),
     (15, v015_health_and_sensors.upgrade),
+    (16, v016_replicas.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
