@@ -90,11 +90,16 @@ class Fleet:
         self._duties: Work | None = None
         self._tick: Work | None = None
         self._loop: asyncio.Task[None] | None = None
-        self.elected = asyncio.Event()
+        self.elected = asyncio.Event()  # set once leading and its duties started
 
     @property
     def role(self) -> Role:
         return self._role
+
+    @property
+    def session(self) -> int | None:
+        """The database backend holding this replica's locks; None on SQLite."""
+        return self._locks.pid if self._locks is not None else None
 
     @property
     def shared(self) -> bool:
@@ -174,11 +179,11 @@ class Fleet:
             await asyncio.sleep(1.0)
 
     async def _take_up(self) -> None:
-        self.elected.set()
         log.info("leader elected replica=%s", self.id)
         await self._heartbeat()
         if self._duties is not None:
             await self._duties()
+        self.elected.set()
 
     async def _watch(self) -> None:
         while True:

@@ -55,6 +55,11 @@ class LockConnection:
         connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         return cls(connection, bound)
 
+    @property
+    def pid(self) -> int:
+        """The database backend holding the locks (pg_stat_activity.pid)."""
+        return self._connection.info.backend_pid
+
     async def schema(self) -> str:
         return str(await self._value("SELECT current_schema()"))
 
