@@ -16,7 +16,7 @@ from tests.bot_fixtures import API_KEY
 from tests.bot_process import BotProcess, mvbot_run
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
-LEASE = "3"  # seconds: replicas look for each other every second in tests
+LEASE = "3s"  #: replicas look for each other every second in tests
 ELECTED = r"leader duties started"
 
 
