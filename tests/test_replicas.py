@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from bot.inflight import CommandJournal
 from bot.shares import ShareStore
 from bot.shares.model import AccessEvent
 from bot.store import Store
@@ -57,6 +58,26 @@ async def first_line(fleet: Replicas, ids: list[str], pattern: str) -> tuple[str
     (task,) = done
     task.result()
     return waits[task], at
+
+
+async def until(url: str, check: Callable[[Store], Awaitable[bool]]) -> None:
+    """Wait for the shared store to show `check` (no process here to notify the test)."""
+    store = await Store.open(url)
+    try:
+        async with asyncio.timeout(WAIT):
+            while not await check(store):  # noqa: ASYNC110 - other processes write it
+                await asyncio.sleep(0.5)
+    finally:
+        await store.close()
+
+
+async def commands_finished(store: Store) -> bool:
+    return not await CommandJournal(store.engine).unfinished()
+
+
+async def jobs_done(store: Store, count: int) -> bool:
+    jobs = await store.jobs(kind="clip")
+    return len(jobs) >= count and all(job.status == "done" for job in jobs)
 
 
 def config(folder: Path, toml: str) -> str:
@@ -120,11 +141,15 @@ async def test_deferred_clips_of_a_killed_leader_are_delivered_once_by_the_survi
             answer = await send_command(fleet.running["a"].url, fake, "clip lobby now")
             assert answer.status_code == 200
         await fake.wait_for(lambda _: said(fake, "I'll post it here") >= DEFERRED, WAIT)
+        # Asked: each command answered and finished (a command cut short between its answer
+        # and its end is run again by the survivors, and asks for a second clip).
+        await until(postgres_url, commands_finished)
         assert uploads(fake) == []  # all still waiting for the footage: A delivered none
         await fleet.kill("a")
         killed = time.monotonic()
         leader, elected = await first_line(fleet, ["b", "c"], ELECTED)
         await uploads_reach(fake, DEFERRED)
+        await until(postgres_url, lambda store: jobs_done(store, DEFERRED))
     # B and C were stopped: everything they did is in the fake's record and the store.
     print(
         f"\nfailover: {leader} took the leader's jobs over {elected - killed:.1f} s after kill -9"
