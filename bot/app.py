@@ -25,6 +25,7 @@ from bot.health.monitor import HealthMonitor
 from bot.health.store import HealthStore
 from bot.incidents import IncidentService
 from bot.inflight import CommandJournal
+from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
 from bot.meraki.http import Attempt
 from bot.occupancy import SENSE_TOPIC, Occupancy
@@ -259,18 +260,24 @@ async def running_bot(
         # MQTT only with MVBOT_MQTT_URL; plate reads are shared out by the broker.
         await events.start()
         stack.push_async_callback(events.stop)
-        duties = LeaderDuties(
-            scheduler,
-            pending,
-            shares,
-            incidents,
-            exports,
-            events,
-            occupancy,
-            health,
-            sweep=(files, settings.store.media_keep),
-            take_over=lambda: runner.take_over(outbox.redelivery),
-        )
+
+        async def lead(duties: AsyncExitStack) -> None:
+            # Jobs run here only; the resumes re-arm from the feature tables, the source of
+            # truth (a job a dead leader had taken off the scheduler's table is armed again).
+            await scheduler.lead()
+            await pending.resume()
+            await shares.resume()
+            await incidents.jobs.resume()
+            await exports.resume()
+            await occupancy.start()  # threshold alerts and their polling
+            duties.push_async_callback(occupancy.stop)
+            await events.resume_alerts()
+            await health.start()  # camera health polling and its notices
+            duties.push_async_callback(health.stop)
+            await duties.enter_async_context(sweeping(files, settings.store.media_keep))
+
+        # The leader also takes up the commands of replicas that died since.
+        duties = LeaderDuties(lead, lambda: runner.take_over(outbox.redelivery))
         stack.push_async_callback(duties.stop)
         # Now on SQLite, or when this replica is elected: after the adapters, so that what
         # the duties resume can post at once.

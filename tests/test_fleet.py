@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from bot.fleet import Fleet, Role
+from bot.fleet import Fleet, Standing
 from bot.fleet.keys import ALIVE, LEADER, lock_key
 from bot.inflight import CommandJournal, Tracker
 from bot.messages import Message, Person, Place
@@ -77,7 +77,7 @@ async def test_one_leads_the_other_follows_and_takes_over_when_it_goes(
     postgres_url: str,
 ) -> None:
     async with fleet_on(postgres_url, "a", "b") as (_, (a, b), (on_a, on_b)):
-        assert (a.role, b.role) == (Role.LEADER, Role.FOLLOWER)
+        assert (a.role, b.role) == (Standing.LEADER, Standing.FOLLOWER)
         assert (on_a.started, on_b.started) == (1, 0)
         assert await a.alive("b") and await b.alive("a") and await b.alive("b")
         assert not await a.alive("c")
@@ -87,7 +87,7 @@ async def test_one_leads_the_other_follows_and_takes_over_when_it_goes(
 
         await a.stop()  # its session ends: the database frees its locks
         await asyncio.wait_for(b.elected.wait(), WAIT)
-        assert b.role is Role.LEADER and on_b.started == 1
+        assert b.role is Standing.LEADER and on_b.started == 1
         assert not await b.alive("a")
         await asyncio.wait_for(on_b.ticked.wait(), WAIT)
 
@@ -110,7 +110,7 @@ async def test_fleets_in_two_schemas_each_have_their_leader(
 ) -> None:
     first, second = database_factory(), database_factory()
     async with fleet_on(first, "a") as (_, (a,), _), fleet_on(second, "a") as (_, (b,), _):
-        assert (a.role, b.role) == (Role.LEADER, Role.LEADER)
+        assert (a.role, b.role) == (Standing.LEADER, Standing.LEADER)
 
 
 async def test_losing_the_lock_connection_stops_the_replica(postgres_url: str) -> None:

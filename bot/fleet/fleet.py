@@ -35,7 +35,7 @@ LOST_EXIT = 75  # EX_TEMPFAIL: start me again
 Work = Callable[[], Awaitable[object]]
 
 
-class Role(StrEnum):
+class Standing(StrEnum):
     LEADER = "leader"
     FOLLOWER = "follower"
 
@@ -82,7 +82,7 @@ class Fleet:
         self._lease = lease
         self._every = lease.total_seconds() / 3
         self._on_lost = on_lost
-        self._role = Role.FOLLOWER
+        self._role = Standing.FOLLOWER
         self._locks: LockConnection | None = None
         self._schema = ""
         self._started_at = _now()
@@ -93,7 +93,7 @@ class Fleet:
         self.elected = asyncio.Event()  # set once leading and its duties started
 
     @property
-    def role(self) -> Role:
+    def role(self) -> Standing:
         return self._role
 
     @property
@@ -116,16 +116,16 @@ class Fleet:
             self._schema = await self._locks.schema()
             await self._take_liveness()
             if await self._locks.try_lock(self._key(LEADER)):
-                self._role = Role.LEADER
+                self._role = Standing.LEADER
         else:
-            self._role = Role.LEADER
+            self._role = Standing.LEADER
         await self._heartbeat()
         log.info("replica started id=%s role=%s", self.id, self._role)
 
     async def lead(self, duties: Work, tick: Work) -> None:
         """What leading means; run now when this replica leads already, and keep looking."""
         self._duties, self._tick = duties, tick
-        if self._role is Role.LEADER:
+        if self._role is Standing.LEADER:
             await self._take_up()
         self._loop = asyncio.create_task(self._watch(), name="fleet")
 
@@ -205,7 +205,7 @@ class Fleet:
                     await self._take_up()
                 else:
                     await self._heartbeat()
-                    if self._role is Role.LEADER and self._tick is not None:
+                    if self._role is Standing.LEADER and self._tick is not None:
                         await self._tick()
             except Exception:
                 log.exception("leader's work failed replica=%s", self.id)
@@ -215,11 +215,11 @@ class Fleet:
         True when this replica has just become the leader."""
         if self._locks is None:
             return False
-        if self._role is Role.LEADER:
+        if self._role is Standing.LEADER:
             await self._locks.ping()
             return False
         if await self._locks.try_lock(self._key(LEADER)):
-            self._role = Role.LEADER
+            self._role = Standing.LEADER
             return True
         return False
 
