@@ -23,7 +23,7 @@ from tests.fake_slack import Call, FakeSlack, fake_slack_fixture  # noqa: F401
 from tests.fleet_process import ELECTED, Replicas, fleet_env, replicas
 from tests.slack_requests import send_command
 
-WAIT = 60.0  # a bound on each wait: 60 clips at 5 requests/s take well under a minute
+WAIT = 240.0  # a bound on each wait: 60 clips at 5 requests/s take about a minute
 CLIPS = 60
 DEFERRED = 20
 LAG = 15.0  # footage reaches the simulated cloud this late: deferred clips wait for it
