@@ -110,8 +110,10 @@ class Fleet:
         """Take this replica's liveness lock and, if free, the leader lock; then keep
         trying for it. Raises when another live process already runs under this id."""
         if self.shared:
+            # A call that takes half the lease means the connection is as good as lost.
+            bound = self._lease.total_seconds() / 2
             self._locks = await LockConnection.open(
-                lock_conninfo(self._database_url, self._lease), self._every
+                lock_conninfo(self._database_url, self._lease), bound
             )
             self._schema = await self._locks.schema()
             await self._take_liveness()

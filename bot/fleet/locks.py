@@ -3,8 +3,9 @@
 Session advisory locks live exactly as long as the connection that took them: when a
 replica dies, or its host goes silent, the database itself ends the session and frees its
 locks. TCP keepalives on both ends (and tcp_user_timeout) bound how long a silent peer
-keeps them: about five sixths of the lease on the server's side, while this side's pings
-give up within two thirds of it (bot/fleet/fleet.py says what happens then).
+keeps them: about the lease on the server's side, while this side, pinging every third of
+the lease and waiting at most half of it for an answer, gives up within five sixths of it
+(bot/fleet/fleet.py says what happens then).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def lock_conninfo(database_url: str, lease: timedelta) -> str:
     # The server's side: these settings are the backend's own socket options.
     server = (
         f"-c tcp_keepalives_idle={third} -c tcp_keepalives_interval={sixth} "
-        f"-c tcp_keepalives_count=3 -c tcp_user_timeout={int(lease.total_seconds() * 1000)}"
+        f"-c tcp_keepalives_count=4 -c tcp_user_timeout={int(lease.total_seconds() * 1000)}"
     )
     return make_conninfo(
         url.render_as_string(hide_password=False),
@@ -38,7 +39,7 @@ def lock_conninfo(database_url: str, lease: timedelta) -> str:
         keepalives_idle=third,
         keepalives_interval=sixth,
         keepalives_count=3,
-        tcp_user_timeout=int(lease.total_seconds() * 1000 * 2 / 3),
+        tcp_user_timeout=int(lease.total_seconds() * 1000 / 2),
     )
 
 
