@@ -9,7 +9,7 @@ import hashlib
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +23,8 @@ from bot.config.sections import MerakiSettings, ReplicaSettings
 from bot.core import Bot
 from bot.events.service import EventServices, build_events
 from bot.exports import ExportService
+from bot.fleet import Fleet
+from bot.fleet.duties import LeaderDuties
 from bot.health.monitor import HealthMonitor
 from bot.health.store import HealthStore
 from bot.incidents import IncidentService
@@ -86,6 +88,7 @@ class Running:
     exports: ExportService
     health: HealthMonitor
     signing_key: bytes  # the installation's, from the store: links, PIN proofs, timelines
+    fleet: Fleet  # this replica among those on the database
 
 
 def replica_name(settings: ReplicaSettings) -> str:
@@ -111,8 +114,14 @@ def stream_leases(store: Store, lease: timedelta) -> Leases:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncIterator[Running]:
-    """Start store, scheduler, API client and adapters; resume pending work; stop all on exit."""
+async def running_bot(
+    settings: Settings, adapters: Sequence[Adapter], *, on_lost: Callable[[], None] | None = None
+) -> AsyncIterator[Running]:
+    """Start store, scheduler, API client and adapters; resume pending work; stop all on exit.
+
+    `on_lost` replaces exiting the process when the database connection that holds this
+    replica's locks is lost (bot.fleet: tests run replicas in one process)."""
+    lost = {"on_lost": on_lost} if on_lost is not None else {}
     if settings.meraki.api_key is None:
         raise ValueError("a Meraki API key is required (MVBOT_MERAKI_API_KEY)")
     files = settings.store.data_dir / "media"
@@ -123,7 +132,12 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         store = await Store.open(database_url)
         stack.push_async_callback(store.close)
         key = await signing_key(store.engine, settings.store.data_dir)
-        metrics = Metrics(replica=replica_name(settings.replica))
+        replica = replica_name(settings.replica)
+        # Early: a replica whose id another live process holds stops here, having done nothing.
+        fleet = Fleet(replica, store.engine, database_url, settings.replica.lease, **lost)
+        await fleet.start()
+        stack.push_async_callback(fleet.stop)
+        metrics = Metrics(replica=replica)
         metrics.describe("mvbot_meraki_requests_total", "Dashboard API attempts by outcome")
         loop = asyncio.get_running_loop()
         # A task count that only grows is a leak no counter shows (bench/soak.py watches it).
@@ -157,7 +171,7 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         budget = organisation_budget(
             store.engine,
             budget_org(settings.meraki),
-            replica_name(settings.replica),
+            replica,
             settings.meraki.rate,
         )
         if isinstance(budget, SharedBudget):
@@ -171,7 +185,6 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             observe=count_api_attempt,
         )
         stack.push_async_callback(meraki.aclose)
-        await stack.enter_async_context(sweeping(files, settings.store.media_keep))
         # Automatic posts keep their idempotency keys in the store: at most once across restarts.
         outbox = Outbox(PostLedger(store.engine))
         for adapter in adapters:
@@ -266,13 +279,17 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             pending, events, shares, mailer, occupancy, incidents, exports, health
         )
         bot = Bot(services, router)
-        await scheduler.start()
+        # Every replica stores jobs; only the leader runs them (LeaderDuties).
+        await scheduler.open()
         stack.push_async_callback(scheduler.shutdown)
-        await pending.resume()
-        await shares.resume()
-        await incidents.jobs.resume()
         patience = Patience(settings.store.resume_attempts, settings.store.resume_within)
-        runner = Runner(bot, journal=CommandJournal(store.engine), patience=patience)
+        runner = Runner(
+            bot,
+            journal=CommandJournal(store.engine),
+            patience=patience,
+            owner=replica,
+            alive=fleet.alive,
+        )
         for adapter in adapters:
             await adapter.start(runner)
             stack.push_async_callback(adapter.stop)
@@ -280,14 +297,32 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
         stack.push_async_callback(runner.stop, STOP_GRACE)
         # After the adapters start, so that the commands a restart cut short can answer.
         await runner.resume(outbox.redelivery)
-        await exports.resume()
-        await occupancy.start()
-        stack.push_async_callback(occupancy.stop)
-        # After the adapters: resumed alerts post at once. MQTT only with MVBOT_MQTT_URL.
+        # MQTT only with MVBOT_MQTT_URL; plate reads are shared out by the broker.
         await events.start()
         stack.push_async_callback(events.stop)
-        await health.start()
-        stack.push_async_callback(health.stop)
+
+        async def lead(duties: AsyncExitStack) -> None:
+            # Jobs run here only; the resumes re-arm from the feature tables, the source of
+            # truth (a job a dead leader had taken off the scheduler's table is armed again).
+            await scheduler.lead()
+            await pending.resume()
+            await shares.resume()
+            await incidents.jobs.resume()
+            await exports.resume()
+            await occupancy.start()  # threshold alerts and their polling
+            duties.push_async_callback(occupancy.stop)
+            await events.resume_alerts()
+            await health.start()  # camera health polling and its notices
+            duties.push_async_callback(health.stop)
+            await duties.enter_async_context(sweeping(files, settings.store.media_keep))
+
+        # The leader also takes up the commands of replicas that died since.
+        duties = LeaderDuties(lead, lambda: runner.take_over(outbox.redelivery))
+        stack.push_async_callback(duties.stop)
+        # Now on SQLite, or when this replica is elected: after the adapters, so that what
+        # the duties resume can post at once.
+        await fleet.lead(duties.start, duties.tick)
+        stack.push_async_callback(fleet.stop_watching)
         # What start-up loaded (modules, tables, settings) lives as long as the bot: frozen out
         # of the collector's full passes, which otherwise walk all of it again every few
         # thousand plate reads, about 0.1 s each (docs/benchmarks.md, plate ingest). Unfrozen
@@ -307,4 +342,5 @@ async def running_bot(settings: Settings, adapters: Sequence[Adapter]) -> AsyncI
             exports=exports,
             health=health,
             signing_key=key,
+            fleet=fleet,
         )

@@ -87,6 +87,7 @@ async def _serve(settings: Settings) -> None:
             trusted_proxies=settings.http.trusted_proxies,
         ) as server:
             log.info("web server listening url=%s", server.url)
+            await running.fleet.listening(server.url)
             if running.shares.public_url is None:
                 running.shares.public_url = server.url
             if running.incidents.public_url is None:
@@ -109,7 +110,7 @@ def web_app(
         metrics=running.services.metrics,
         metrics_token=token.get_secret_value() if token else None,
         health=lambda: health(running),
-        about={"replica": running.services.metrics.replica},
+        about=lambda: about(running),
         links=links,
         routes=[
             *(route for adapter in adapters for route in adapter.routes(running.services.metrics)),
@@ -133,3 +134,23 @@ async def health(running: Running) -> dict[str, str]:
         log.warning("store health check failed error=%r", error)
         return {"store": "error"}
     return {"store": "ok"}
+
+
+async def about(running: Running) -> dict[str, object]:
+    """This replica, its role and broker, and the replicas heard from within the lease."""
+    fleet, mqtt = running.fleet, running.events.mqtt
+    broker = "off" if mqtt is None else "connected" if mqtt.connected.is_set() else "down"
+    try:
+        seen = await fleet.seen()
+    except Exception as error:  # the store check says so; the list is only for people
+        log.warning("listing replicas failed error=%r", error)
+        seen = []
+    return {
+        "replica": fleet.id,
+        "role": fleet.role.value,
+        "broker": broker,
+        "replicas": [
+            {"id": r.id, "role": r.role, "seen_at": r.seen_at.isoformat(), "url": r.url}
+            for r in seen
+        ],
+    }

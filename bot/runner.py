@@ -81,6 +81,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Whether the replica of that id runs now (bot.fleet.Fleet.alive).
+Alive = Callable[[str], Awaitable[bool]]
+
+
+async def _alone(owner: str) -> bool:
+    return False  # one process on its database: whoever else owned a row is gone
+
+
 class Runner:
     """Runs each submitted command in a task of its own and keeps track of them all.
 
@@ -99,13 +107,16 @@ class Runner:
         journal: CommandJournal | None = None,
         patience: Patience = Patience(),
         clock: Callable[[], datetime] = _now,
+        owner: str | None = None,
+        alive: Alive = _alone,
     ) -> None:
         self._bot = bot
         self._remember = remember
         self._ledger = journal
         self._patience = patience
         self._clock = clock
-        self._owner = uuid.uuid4().hex  # this process, on the rows it runs
+        self._owner = owner or uuid.uuid4().hex  # this replica, on the rows it runs
+        self._alive = alive
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._tasks: set[asyncio.Task[Outcome | None]] = set()
         self._stopping = False
@@ -141,16 +152,32 @@ class Runner:
         return await self._bot.preview(message)
 
     async def resume(self, redeliver: Redeliver) -> int:
-        """Run again, or answer with a clear failure, every stored command not finished (a
-        crash or a stop cut it short); the number taken up. Call once the adapters run."""
+        """Run again, or answer with a clear failure, every stored command not finished that
+        this replica's earlier life or a dead replica left (a crash or a stop cut it short);
+        the number taken up. Call once the adapters run."""
+        if self._ledger is not None:
+            await self._ledger.forget()
+        return await self._take_over(redeliver, earlier_self=True)
+
+    async def take_over(self, redeliver: Redeliver) -> int:
+        """Take up the unfinished commands of replicas that died since (the leader calls
+        this every third of the lease); never those of a live replica."""
+        return await self._take_over(redeliver, earlier_self=False)
+
+    async def _take_over(self, redeliver: Redeliver, *, earlier_self: bool) -> int:
         journal = self._ledger
-        if journal is None:
+        if journal is None or self._stopping:
             return 0
-        await journal.forget()
         count = 0
         for record in await journal.unfinished():
-            if not await journal.claim(record.platform, record.key, self._owner):
-                continue  # finished meanwhile, or already this process's
+            owner = record.owner
+            if owner == self._owner:
+                if not earlier_self:
+                    continue  # running here now
+            elif owner is not None and await self._alive(owner):
+                continue  # a live replica runs it
+            if not await journal.claim(record.platform, record.key, self._owner, owner):
+                continue  # finished meanwhile, or another replica took it first
             count += 1
             reason = self._too_late(record)
             if reason is not None:
@@ -167,7 +194,7 @@ class Runner:
                 continue
             self._start(self._run(delivery, record.key, resumed=record))
         if count:
-            log.info("commands resumed after a restart count=%d", count)
+            log.info("commands resumed after a restart count=%d replica=%s", count, self._owner)
         return count
 
     async def idle(self) -> None:
@@ -213,7 +240,9 @@ class Runner:
         key = delivery.id or f"local:{uuid.uuid4().hex}"
         if self._ledger is None:
             return key
-        added = await self._ledger.add(delivery.platform, key, delivery.raw, delivery.message)
+        added = await self._ledger.add(
+            delivery.platform, key, delivery.raw, delivery.message, self._owner
+        )
         return key if added else None
 
     async def _store_and_run(self, delivery: Delivery) -> Outcome | None:

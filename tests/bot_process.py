@@ -24,6 +24,17 @@ class BotProcess:
     process: asyncio.subprocess.Process
     url: str = ""
     log: list[str] = field(default_factory=list)
+    logged: asyncio.Condition = field(default_factory=asyncio.Condition)  # a line came
+
+    async def wait_for_line(self, pattern: str, timeout: float) -> str:  # noqa: ASYNC109
+        """The first log line matching `pattern` (a regular expression), once it comes."""
+        found = re.compile(pattern)
+        async with asyncio.timeout(timeout), self.logged:
+            while True:
+                for line in self.log:
+                    if found.search(line):
+                        return line
+                await self.logged.wait()
 
 
 def process_env(settings: dict[str, str]) -> dict[str, str]:
@@ -59,6 +70,8 @@ async def mvbot_run(settings: dict[str, str]) -> AsyncIterator[BotProcess]:
         async for raw in process.stderr:  # drained to the end: a full pipe would block mvbot
             line = raw.decode(errors="replace").rstrip()
             bot.log.append(line)
+            async with bot.logged:
+                bot.logged.notify_all()
             found = LISTENING.search(line)
             if found and not listening.done():
                 listening.set_result(found.group(1))

@@ -42,6 +42,13 @@ def database_factory_fixture(
         yield make
 
 
+@pytest.fixture(name="postgres_url")
+def postgres_url_fixture(tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL database only (replicas share one); skipped without one."""
+    with _empty_database("postgresql", tmp_path / "unused.db") as url:
+        yield url
+
+
 @contextmanager
 def _empty_database(backend: str, sqlite_path: Path) -> Iterator[str]:
     if backend == "sqlite":

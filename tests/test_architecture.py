@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bot.media",
             "bot.scheduler",
             "bot.footage",
+            "bot.fleet",
         ),
     ),
     ("telemetry", ("bot.telemetry",)),

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, MetaData, bindparam, inspect, text
 from bot.events.sensor_links import metadata as sensor_metadata
 from bot.events.tables import metadata as events_metadata
 from bot.exports.tables import metadata as exports_metadata
+from bot.fleet.tables import metadata as fleet_metadata
 from bot.footage.tables import metadata as footage_metadata
 from bot.health.tables import metadata as health_metadata
 from bot.incidents.tables import metadata as incidents_metadata
@@ -45,6 +46,7 @@ LIVE: tuple[MetaData, ...] = (
     sensor_metadata,
     budget_metadata,
     installation_metadata,
+    fleet_metadata,
 )
 # What a migration may import: a frozen shape must not move when the code it came from does.
 ALLOWED_IMPORTS = {"__future__", "sqlalchemy", "bot.store.column_types"}

@@ -16,6 +16,7 @@ ENVIRONMENT: Final[Mapping[str, tuple[str, str]]] = {
     "MVBOT_DATABASE_URL": ("store", "database_url"),
     "MVBOT_DATA_DIR": ("store", "data_dir"),
     "MVBOT_REPLICA_ID": ("replica", "id"),
+    "MVBOT_REPLICA_LEASE": ("replica", "lease"),
     "MVBOT_HTTP_HOST": ("http", "host"),
     "MVBOT_HTTP_PORT": ("http", "port"),
     "MVBOT_PUBLIC_URL": ("http", "public_url"),

@@ -97,6 +97,13 @@ class StoreSettings(Section):
     )
 
 
+def _lease(value: timedelta) -> timedelta:
+    # Replicas look every third of it; under a second apart would mostly load the database.
+    if value < timedelta(seconds=3):
+        raise ValueError("must be at least 3s")
+    return value
+
+
 class ReplicaSettings(Section):
     """This process among several mvbot replicas on one PostgreSQL database."""
 
@@ -105,6 +112,12 @@ class ReplicaSettings(Section):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
         description="This replica's name in /healthz, /metrics and the logs (letters, digits, "
         "`.`, `_`, `-`); unset: the host name and the process id.",
+    )
+    lease: Annotated[PositiveDuration, AfterValidator(_lease)] = Field(
+        default=timedelta(seconds=30),
+        description="How long a replica that went silent (its host or network gone) keeps "
+        "its leadership and its commands before a survivor takes them over; replicas look "
+        "for each other every third of it.",
     )
 
 

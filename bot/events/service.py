@@ -52,13 +52,19 @@ class EventServices:
     live_mqtt: MqttIngest | None = None  # Sense counts: live only
 
     async def start(self) -> None:
-        """Finish what a previous run left (alerts, unprocessed reads), then listen."""
-        resumed = await self.alerts.resume()
+        """Finish the reads a previous run left unprocessed, then listen. Alerts left
+        half-told are the leader's to finish (`resume_alerts`)."""
         self.plates.start()
         for connection in (self.mqtt, self.live_mqtt):
             if connection is not None:
                 await connection.start()
-        log.info("events started alerts_resumed=%d mqtt=%s", resumed, self.mqtt is not None)
+        log.info("events started mqtt=%s", self.mqtt is not None)
+
+    async def resume_alerts(self) -> int:
+        """Finish every alert a previous run (or a dead replica) left half-told."""
+        resumed = await self.alerts.resume()
+        log.info("alerts resumed count=%d", resumed)
+        return resumed
 
     async def stop(self) -> None:
         for connection in (self.live_mqtt, self.mqtt):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.inflight.tables import commands
@@ -48,6 +48,7 @@ class CommandRecord:
     raw: Mapping[str, Any] | None
     message: Message | None
     status: CommandStatus
+    owner: str | None  # the replica running it, or that last ran it
     progress: SentMessage | None
     attempts: int
     accepted_at: datetime
@@ -68,9 +69,15 @@ class CommandJournal:
         return and_(commands.c.platform == platform, commands.c.delivery_key == key)
 
     async def add(
-        self, platform: str, key: str, raw: Mapping[str, Any] | None, message: Message | None
+        self,
+        platform: str,
+        key: str,
+        raw: Mapping[str, Any] | None,
+        message: Message | None,
+        owner: str | None = None,
     ) -> bool:
-        """Store a delivered command; False if this delivery was stored before (a repeat)."""
+        """Store a delivered command for `owner` to run; False if this delivery was stored
+        before (a repeat, on whichever replica)."""
         now = self._clock()
         statement = insert(commands).values(
             platform=platform,
@@ -80,7 +87,7 @@ class CommandJournal:
             status=CommandStatus.ACCEPTED.value,
             progress=None,
             attempts=0,
-            owner=None,
+            owner=owner,
             lease_until=None,
             detail=None,
             accepted_at=now,
@@ -109,16 +116,14 @@ class CommandJournal:
         )
         await write(self._engine, statement)
 
-    async def claim(self, platform: str, key: str, owner: str) -> bool:
-        """Take an unfinished command over for `owner`; False if it finished or is `owner`'s."""
+    async def claim(self, platform: str, key: str, owner: str, previous: str | None) -> bool:
+        """Take an unfinished command over from `previous` for `owner`; False if it finished
+        or someone else took it meanwhile (two replicas never both take one over)."""
         now = self._clock()
+        held_by = commands.c.owner.is_(None) if previous is None else commands.c.owner == previous
         statement = (
             update(commands)
-            .where(
-                self._where(platform, key),
-                commands.c.status.in_(_UNFINISHED),
-                or_(commands.c.owner.is_(None), commands.c.owner != owner),
-            )
+            .where(self._where(platform, key), commands.c.status.in_(_UNFINISHED), held_by)
             .values(owner=owner, lease_until=now + LEASE, updated_at=now)
         )
         return await write(self._engine, statement) == 1
@@ -185,6 +190,7 @@ def _record(row: Row[Any]) -> CommandRecord:
         raw=row.raw,
         message=Message.from_json(row.message) if row.message else None,
         status=CommandStatus(row.status),
+        owner=row.owner,
         progress=SentMessage.from_json(row.progress) if row.progress else None,
         attempts=row.attempts,
         accepted_at=row.accepted_at,

@@ -18,8 +18,8 @@ commands = Table(
     Column("status", String(16), nullable=False),  # accepted, running, done, failed
     Column("progress", JSON(none_as_null=True)),  # the "Fetching…" SentMessage, once posted
     Column("attempts", Integer, nullable=False),  # runs started
-    # Which process runs it, and until when that holds; one process per database for now,
-    # so only resumption at start reads them (replicas will renew leases).
+    # Which replica runs it (bot.fleet): another takes it over only once that replica's
+    # liveness lock is free. lease_until is informative only.
     Column("owner", String(64)),
     Column("lease_until", UTCDateTime),
     Column("detail", Text),  # why it failed

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[str], Awaitable[None]]
 # Told each job's kind, due time and start time as it starts (the job-lag histogram).
 JobObserver = Callable[[str, datetime, datetime], None]
+# How often the leader looks for due jobs other replicas stored, in seconds.
+LOOK_EVERY = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ class Scheduler:
     schedule() and cancel() return at once: their database writes run in order on one
     worker thread, so the event loop never waits on the database for them. A write that
     fails is logged; the job is still in the store, to be re-armed at the next start.
+
+    With several replicas on one database only the leader runs jobs: every replica
+    `open()`s the scheduler, whose schedule() and cancel() then write the shared job table
+    directly, and the leader's `lead()` starts APScheduler on that table, looking every
+    `LOOK_EVERY` seconds for rows another replica wrote. `start()` does both, for one process.
     """
 
     def __init__(self, engine: Engine, observe: JobObserver | None = None) -> None:
@@ -73,6 +80,8 @@ class Scheduler:
         self._worker: ThreadPoolExecutor | None = None
         self._stopped = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._rows: JsonJobStore | None = None
+        self._looking: asyncio.Task[None] | None = None
 
     def register(self, kind: str, handler: JobHandler) -> None:
         if self._scheduler is not None:
@@ -82,10 +91,23 @@ class Scheduler:
         self._handlers[kind] = handler
 
     async def start(self) -> None:
-        if self._scheduler is not None:
-            raise RuntimeError("the scheduler is already running")
+        """Open and lead: one process alone on its database."""
+        await self.open()
+        await self.lead()
+
+    async def open(self) -> None:
+        """Accept schedule() and cancel(), writing the job table; run nothing yet."""
+        if self._worker is not None:
+            raise RuntimeError("the scheduler is already open")
         self._loop = asyncio.get_running_loop()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scheduler-db")
+        self._rows = JsonJobStore(self._engine, obj_to_ref(fire))
+
+    async def lead(self) -> None:
+        """Run jobs as they fall due, those other replicas stored included."""
+        if self._scheduler is not None:
+            raise RuntimeError("the scheduler is already running")
+        assert self._loop is not None and self._worker is not None, "open() first"
         scheduler = AsyncIOScheduler(
             jobstores={"default": JsonJobStore(self._engine, obj_to_ref(fire))},
             executors={EXECUTOR: AsyncIOExecutor()},
@@ -103,16 +125,20 @@ class Scheduler:
             await self._in_worker(scheduler.start)
         except BaseException:
             self._scheduler = None
-            self._worker.shutdown(wait=False)
             raise
+        self._looking = asyncio.create_task(self._look_for_others(), name="scheduler look")
 
     def schedule(self, kind: str, job_id: str, at: datetime) -> None:
         """Run `kind`'s handler with `job_id` at `at`; scheduling the same id again moves it."""
-        scheduler = self._started()
         if kind not in self._handlers:
             raise ValueError(f"no handler is registered for job kind {kind!r}")
         if at.tzinfo is None:
             raise ValueError("give the job's time with a time zone")
+        scheduler = self._scheduler
+        if scheduler is None:  # a follower: the leader's scheduler finds the row
+            write = self._in_worker(self._open_rows().put, kind, job_id, at)
+            write.add_done_callback(functools.partial(_log_failure, f"scheduling job {job_id}"))
+            return
         write = self._in_worker(
             scheduler.add_job,
             fire,
@@ -126,32 +152,58 @@ class Scheduler:
 
     def cancel(self, job_id: str) -> None:
         """Forget a job, if it is still waiting."""
-        write = self._in_worker(_remove, self._started(), job_id)
+        if self._scheduler is None:
+            write = self._in_worker(self._open_rows().drop, job_id)
+        else:
+            write = self._in_worker(_remove, self._scheduler, job_id)
         write.add_done_callback(functools.partial(_log_failure, f"cancelling job {job_id}"))
 
     async def scheduled(self) -> list[ScheduledJob]:
         """Jobs still waiting, soonest first (after every earlier schedule and cancel)."""
-        jobs = await self._in_worker(self._started().get_jobs)
+        if self._scheduler is None:
+            jobs = await self._in_worker(self._open_rows().get_all_jobs)
+        else:
+            jobs = await self._in_worker(self._scheduler.get_jobs)
         return [ScheduledJob(job.id, job.args[0], job.next_run_time) for job in jobs]
 
     async def shutdown(self) -> None:
         """Stop firing jobs and cancel handlers still running; waiting jobs stay stored."""
         scheduler, self._scheduler = self._scheduler, None
-        if scheduler is None or self._worker is None:
+        worker, self._worker = self._worker, None
+        if worker is None:
             return
-        await self._in_worker(lambda: None)  # writes already queued reach the database first
-        # AsyncIOScheduler defers its shutdown to the next loop iteration; wait for it.
-        scheduler.shutdown(wait=False)
-        await self._stopped.wait()
-        self._worker.shutdown(wait=False)
+        if self._looking is not None:
+            self._looking.cancel()
+            await asyncio.gather(self._looking, return_exceptions=True)
+        # Writes already queued reach the database first.
+        await asyncio.get_running_loop().run_in_executor(worker, lambda: None)
+        if scheduler is not None:
+            # AsyncIOScheduler defers its shutdown to the next loop iteration; wait for it.
+            scheduler.shutdown(wait=False)
+            await self._stopped.wait()
+        worker.shutdown(wait=False)
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
-    def _started(self) -> AsyncIOScheduler:
-        if self._scheduler is None:
+    def _open_rows(self) -> JsonJobStore:
+        if self._rows is None or self._worker is None:
             raise RuntimeError("the scheduler is not running")
-        return self._scheduler
+        return self._rows
+
+    async def _look_for_others(self) -> None:
+        """Wake APScheduler when a row is due that it may not know of (another replica
+        wrote it): APScheduler only re-reads its store when it wakes."""
+        rows = self._open_rows()
+        while self._scheduler is not None:
+            await asyncio.sleep(LOOK_EVERY)
+            try:
+                due = await self._in_worker(rows.get_next_run_time)
+            except Exception as error:
+                log.warning("looking for due jobs failed error=%r", error)
+                continue
+            if due is not None and due <= datetime.now(UTC) and self._scheduler is not None:
+                self._scheduler.wakeup()
 
     def _in_worker(
         self, call: Callable[..., Any], *args: Any, **kwargs: Any

@@ -85,6 +85,19 @@ class JsonJobStore(BaseJobStore):  # type: ignore[misc]
         with self._engine.begin() as connection:
             connection.execute(delete(table))
 
+    def put(self, kind: str, job_id: str, at: datetime) -> None:
+        """Store a job as a follower does, without an APScheduler: the leader's finds it
+        when it looks (`Scheduler.lead`)."""
+        values = {"kind": kind, "run_at": at, "callable": self._callable_ref}
+        with self._engine.begin() as connection:
+            moved = connection.execute(update(table).where(table.c.id == job_id).values(values))
+            if moved.rowcount == 0:
+                connection.execute(insert(table).values(id=job_id, **values))
+
+    def drop(self, job_id: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(delete(table).where(table.c.id == job_id))
+
     def _columns(self, job: Job) -> dict[str, Any]:
         """The row of a job this store can rebuild exactly; any other job is refused."""
         kind = job.args[0] if len(job.args) == 2 else None

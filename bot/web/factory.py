@@ -17,6 +17,8 @@ from bot.web.files import file_routes
 from bot.web.links import FileLinks
 
 HealthCheck = Callable[[], Awaitable[dict[str, str]]]
+# What /healthz shows beside the checks, fixed or asked for at each request.
+About = Mapping[str, object] | Callable[[], Awaitable[Mapping[str, object]]]
 
 
 def create_app(
@@ -26,20 +28,22 @@ def create_app(
     links: FileLinks | None = None,
     routes: Sequence[BaseRoute] = (),
     metrics_token: str | None = None,
-    about: Mapping[str, str] | None = None,
+    about: About | None = None,
 ) -> Starlette:
     """The web app: health, metrics, file links, plus the routes adapters contribute.
 
     `metrics_token`, when given, is the bearer token /metrics asks for (Prometheus'
     `authorization` setting); without it /metrics is open, for a loopback-only bind.
-    `about` is shown in /healthz beside the checks (which replica answers), never judged.
+    `about` is shown in /healthz beside the checks (which replica answers, its role, the
+    replicas it sees), never judged.
     """
 
     async def healthz(request: Request) -> Response:
         checks = await health()
         ok = all(value == "ok" for value in checks.values())
         status = "ok" if ok else "degraded"
-        return JSONResponse({"status": status, **(about or {}), **checks}, 200 if ok else 503)
+        shown = (await about()) if callable(about) else (about or {})
+        return JSONResponse({"status": status, **shown, **checks}, 200 if ok else 503)
 
     async def metrics_text(request: Request) -> Response:
         if metrics_token is not None and not bearer_matches(request, metrics_token):

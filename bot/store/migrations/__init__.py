@@ -28,6 +28,7 @@ from bot.store.migrations import (
     v013_delivered_files,
     v014_active_hours,
     v015_health_and_sensors,
+    v016_replicas,
     v017_rate_budget,
     v018_replica_links,
 )
@@ -52,6 +53,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (13, v013_delivered_files.upgrade),
     (14, v014_active_hours.upgrade),
     (15, v015_health_and_sensors.upgrade),
+    (16, v016_replicas.upgrade),
     (17, v017_rate_budget.upgrade),
     (18, v018_replica_links.upgrade),
 )
