@@ -188,7 +188,9 @@ async def test_three_replicas_store_every_read_once_and_tell_the_watched_car_onc
 
             # Half the burst; the replica that processes plates is killed as reads arrive.
             half = DISTINCT // 2
-            publishing = asyncio.create_task(asyncio.to_thread(publish, mosquitto.port, burst[:half]))
+            publishing = asyncio.create_task(
+                asyncio.to_thread(publish, mosquitto.port, burst[:half])
+            )
             await until(lambda: counts(engine, detected)[0] >= half // 3, "reads to be stored")
             bots[victim].process.send_signal(signal.SIGKILL)
             assert await bots[victim].process.wait() == -signal.SIGKILL
