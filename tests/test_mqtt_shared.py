@@ -9,7 +9,10 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import paho.mqtt.client as paho
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 
 from bot.events.mqtt import Batch, MqttIngest
 from bot.events.service import durable_client_id
@@ -124,3 +127,20 @@ async def test_a_dead_replicas_reads_wait_for_it_and_come_when_it_is_back(
 def test_each_replica_has_its_own_session_and_one_replica_keeps_the_plain_id() -> None:
     assert durable_client_id("mvbot", "mvbot-1") == "mvbot-mvbot-1"
     assert durable_client_id("mvbot", None) == "mvbot"
+
+
+def test_a_subscription_the_broker_refuses_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    # Mosquitto grants `$share/…` (and checks ACLs at delivery): a broker that refuses it is
+    # played here by handing the callback what paho makes of a SUBACK with 0x80.
+    ingest = MqttIngest(
+        "mqtt://127.0.0.1:1", {FILTER: Batch(Member.handle)}, client_id="x", share_group="mvbot"
+    )
+    granted, refused = (
+        ReasonCode(PacketTypes.SUBACK, identifier=1),
+        ReasonCode(PacketTypes.SUBACK, identifier=0x80),
+    )
+    ingest._on_subscribe(ingest._client, None, 1, [granted], None)
+    assert not caplog.records
+    ingest._on_subscribe(ingest._client, None, 2, [refused], None)
+    (record,) = caplog.records
+    assert record.getMessage() == "mqtt subscription refused topics=$share/mvbot//merakimv/+/lpr"

@@ -136,6 +136,7 @@ class MqttIngest:
         self._task: asyncio.Task[None] | None = None
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     async def start(self) -> None:
         """Connect in the background: a broker that is down is retried, never fatal."""
@@ -191,6 +192,15 @@ class MqttIngest:
             ",".join(self.subscriptions),
         )
         self._call(self._connected)
+
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        refused = [t for t, r in zip(self.subscriptions, reasons, strict=False) if r.is_failure]
+        if refused:
+            # A broker without shared subscriptions may refuse `$share/…`: set
+            # `[mqtt] share_group = ""` for it.
+            log.error("mqtt subscription refused topics=%s", ",".join(refused))
 
     def _on_connect_fail(self, error: BaseException) -> None:
         self._failures += 1
