@@ -174,9 +174,7 @@ def settings_for(sim: SimulatorServer, broker: Mosquitto, work: Path, client_id:
             "meraki": {"api_key": API_KEY, "base_url": sim.api_url, "rate": 50},
             "store": {"data_dir": work / "data", "database_url": f"sqlite:///{work / 'db'}"},
             "access": {"default_role": "operator"},
-            # A share group per run: the sessions of earlier rounds stay on the broker, and as
-            # members of one group they would each be queued a share of this round's reads.
-            "mqtt": {"url": broker.url, "client_id": client_id, "share_group": client_id},
+            "mqtt": {"url": broker.url, "client_id": client_id},
             "plates": {"snapshot": False},
         }
     )
@@ -270,11 +268,10 @@ def stored_reads(database: Path) -> tuple[int, int]:
 def kill_nine(sim: SimulatorServer, broker: Mosquitto, work: Path, count: int) -> tuple[int, int]:
     """Kill mvbot with SIGKILL a third of the way into a burst, restart it, and count."""
     work.mkdir()
-    client_id = f"mvbot-kill-{uuid.uuid4().hex[:6]}"
     config = {
         "meraki": {"api_key": API_KEY, "base_url": sim.api_url, "rate": 50},
         "store": {"data_dir": str(work / "data"), "database_url": f"sqlite:///{work / 'db'}"},
-        "mqtt": {"url": broker.url, "client_id": client_id, "share_group": client_id},
+        "mqtt": {"url": broker.url, "client_id": f"mvbot-kill-{uuid.uuid4().hex[:6]}"},
         "plates": {"snapshot": False},
     }
 

@@ -152,9 +152,9 @@ class MqttSettings(Section):
         default="mvbot",
         pattern=r"^[^/+#]*$",
         max_length=64,
-        description="Plate reads come through the shared subscription "
+        description="On PostgreSQL, plate reads come through the shared subscription "
         "`$share/<group>/<topic>`, so that each read reaches one of the replicas; "
-        "empty: a plain subscription (every mvbot on the broker gets every read).",
+        "empty (and always on SQLite, one process): a plain subscription.",
     )
     ca_file: Path | None = Field(
         default=None,

@@ -147,7 +147,9 @@ def build_events(
             {plates.topic: Batch(ingest.receive_many)},
             client_id=durable_client_id(mqtt.client_id, configured),
             ca_file=mqtt.ca_file,
-            share_group=mqtt.share_group,
+            # SQLite is one process: no replicas to share with, and a group of one costs
+            # Mosquitto's slower delivery of shared subscriptions (docs/benchmarks.md).
+            share_group=mqtt.share_group if engine.dialect.name == "postgresql" else "",
         )
         if sense is not None:
             # Its own connection: the Sense filter covers the plate topic (see bot.events.mqtt).
