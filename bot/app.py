@@ -237,6 +237,7 @@ async def running_bot(
             sense=(SENSE_TOPIC, occupancy.receive),
             health=(settings.health, health.report),
             sensors=settings.sensors,
+            replica=(replica_name(settings.replica), settings.replica.id),
         )
         smtp = settings.smtp
         mailer = Mailer(smtp.url.get_secret_value(), smtp.sender) if smtp.url else None

@@ -114,6 +114,9 @@ async def test_plates_published_while_mvbot_is_down_are_delivered_when_it_is_bac
 ) -> None:
     async with start_bot() as bot:
         await bot.ask("plates follow garage entrance")
+        # SQLite is one process: a plain subscription, no share group (docs/benchmarks.md).
+        assert bot.running.events.mqtt is not None
+        assert bot.running.events.mqtt.subscriptions == ["/merakimv/+/lpr"]
     cars = publisher()
     now = datetime.now(UTC)
     plates = ("KLM-2468", "DEF-5150", "MVB-0007")

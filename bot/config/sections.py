@@ -158,7 +158,16 @@ class MqttSettings(Section):
         min_length=1,
         max_length=64,
         description="Fixed client id: the broker keeps this session's subscriptions and "
-        "queued messages while mvbot is down. Give each mvbot its own.",
+        "queued messages while mvbot is down. With MVBOT_REPLICA_ID set, the plate "
+        "session's id is `<client_id>-<replica id>`, one per replica.",
+    )
+    share_group: str = Field(
+        default="mvbot",
+        pattern=r"^[^/+#]*$",
+        max_length=64,
+        description="On PostgreSQL, plate reads come through the shared subscription "
+        "`$share/<group>/<topic>`, so that each read reaches one of the replicas; "
+        "empty (and always on SQLite, one process): a plain subscription.",
     )
     ca_file: Path | None = Field(
         default=None,

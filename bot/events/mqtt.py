@@ -1,7 +1,9 @@
 """The MQTT connection: paho-mqtt on the event loop (bot.events.mqtt_link), acked when stored.
 
 A durable connection's session is persistent (fixed client id, clean_session False, QoS 1):
-the broker keeps our subscriptions and queues messages while mvbot is down. A live one
+the broker keeps our subscriptions and queues messages while mvbot is down. Several replicas
+share its messages through a shared subscription (`$share/<group>/<filter>`), each with its
+own session (docs/operations.md says what the broker does with a dead member's messages). A live one
 (Sense counts, only worth having as they happen) is a clean session at QoS 0. The two are
 separate connections because their filters overlap (`/merakimv/+/+` covers
 `/merakimv/+/lpr`) and a broker delivers a message once per matching subscription of a
@@ -93,14 +95,19 @@ class MqttIngest:
         ca_file: Path | None = None,
         live: bool = False,
         elsewhere: frozenset[str] = frozenset(),
+        share_group: str = "",
     ) -> None:
         self.address = BrokerAddress.from_url(url)
         self.handlers = dict(handlers)
+        # A shared subscription: the broker gives each message to one member of the group.
+        # Received topics carry no prefix, so routing matches the bare filters.
+        self.subscriptions = [f"$share/{share_group}/{f}" if share_group else f for f in handlers]
         # Only worth having live (Sense counts): QoS 0 on a clean session, so the broker
         # does not queue hours of them while mvbot is down.
         self.live = live
         # Filters another connection handles: their messages are dropped here unread.
         self.elsewhere = elsewhere
+        self.client_id = client_id
         self.connected = asyncio.Event()
         self.connections = 0  # successful connections so far (reconnections included)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -129,6 +136,7 @@ class MqttIngest:
         self._task: asyncio.Task[None] | None = None
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     async def start(self) -> None:
         """Connect in the background: a broker that is down is retried, never fatal."""
@@ -176,13 +184,23 @@ class MqttIngest:
             return
         self._failures = 0
         self._accepted = True
-        client.subscribe([(topic, 0 if self.live else QOS) for topic in self.handlers])
+        client.subscribe([(topic, 0 if self.live else QOS) for topic in self.subscriptions])
         log.info(
-            "mqtt connected session_present=%s topics=%s",
+            "mqtt connected client_id=%s session_present=%s topics=%s",
+            self.client_id,
             bool(getattr(flags, "session_present", False)),
-            ",".join(self.handlers),
+            ",".join(self.subscriptions),
         )
         self._call(self._connected)
+
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        refused = [t for t, r in zip(self.subscriptions, reasons, strict=False) if r.is_failure]
+        if refused:
+            # A broker without shared subscriptions may refuse `$share/…`: set
+            # `[mqtt] share_group = ""` for it.
+            log.error("mqtt subscription refused topics=%s", ",".join(refused))
 
     def _on_connect_fail(self, error: BaseException) -> None:
         self._failures += 1

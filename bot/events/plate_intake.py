@@ -22,6 +22,7 @@ from bot.events.announce import Alerts
 from bot.events.decode import FieldMap, Malformed, PlateRead, decode_plate
 from bot.events.faults import Backoff
 from bot.events.lpr import Tolerance
+from bot.events.processing_lock import ProcessingLock
 from bot.events.read_processing import ReadProcessor
 from bot.events.read_writer import ReadRefused, ReadWriter
 from bot.events.sightings import CameraView, PlateLedger, PlateRules, Processed
@@ -58,6 +59,7 @@ class PlateIngest:
         access: AccessPolicy,
         metrics: Metrics,
         clock: Callable[[], datetime],
+        lock: ProcessingLock | None = None,
     ) -> None:
         self.topic = settings.topic
         self.fields = FieldMap.from_settings(settings)
@@ -79,6 +81,7 @@ class PlateIngest:
             self._deliver,
             metrics,
             turn=self.writer.turn,
+            lock=lock,
         )
         self._malformed_since_log = 0
         self._malformed_logged_at = -MALFORMED_LOG_EVERY

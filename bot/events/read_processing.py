@@ -6,18 +6,28 @@ taken out of the line and tried again with backoff while the reads behind it go 
 its last try it is parked: marked processed without a sighting, audited, counted in
 `/metrics` and logged. When the store itself is unavailable nothing is counted against
 any read: the worker waits and tries the same batch again.
+
+Among replicas on PostgreSQL the worker processes only while it holds the processing lock
+(bot.events.processing_lock), on the lock's connection; every replica's worker tries for it
+every TRY_EVERY. The holder starts from what the store says (another replica may have made
+sightings meanwhile) and looks for reads every POLL_EVERY as well as when woken, since the
+other replicas store reads it is not told of. When the lock's connection is lost, it stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from bot.events.faults import Backoff, is_transient
+from bot.events.processing_lock import ProcessingLock
 from bot.events.sightings import CameraView, MaySee, PlateLedger, PlateRules, Processed
 from bot.telemetry.metrics import Metrics
 
@@ -30,6 +40,8 @@ RETRY = Backoff(1.0, 30.0)  # between attempts at one failing read
 STORE_DOWN = Backoff(1.0, 30.0)  # between attempts while the store is unavailable
 
 QUIET_WAIT = 1.0  # seconds processing may wait for a burst to be stored first
+TRY_EVERY = 1.0  # seconds between attempts at the processing lock of a replica without it
+POLL_EVERY = 0.5  # seconds between looks for reads other replicas stored, with the lock
 CameraOf = Callable[[str], Awaitable[CameraView]]
 # Entered to use the store between commits; gives whether storing has been calm lately.
 Turn = Callable[[float], AbstractAsyncContextManager[bool]]
@@ -55,6 +67,7 @@ class ReadProcessor:
         deliver: Deliver,
         metrics: Metrics,
         turn: Turn,
+        lock: ProcessingLock | None = None,
     ) -> None:
         self.ledger = ledger
         self.rules = rules
@@ -65,6 +78,7 @@ class ReadProcessor:
         # Storing acknowledges messages and so lets the broker send more; the two share one
         # database writer and one interpreter, so a burst is stored first (ReadWriter.turn).
         self.turn = turn
+        self.lock = lock  # None: the only process on its (SQLite) store
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one merge at a time: the sighting index is shared
         self._worker: asyncio.Task[None] | None = None
@@ -87,6 +101,8 @@ class ReadProcessor:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
+        if self.lock is not None:
+            await self.lock.release()
 
     async def catch_up(self) -> int:
         """Process every stored read not processed yet, one at a time and in order; a read
@@ -99,9 +115,31 @@ class ReadProcessor:
         return done
 
     async def _work(self) -> None:
+        if self.lock is None:
+            await self._serve(None)
+            return
+        while True:
+            if not await self.lock.take():
+                await asyncio.sleep(TRY_EVERY)
+                continue
+            self.ledger.forget()  # what other replicas merged since is in the store only
+            try:
+                await self._serve(self.lock)
+            finally:
+                await self.lock.release()
+
+    async def _serve(self, lock: ProcessingLock | None) -> None:
+        """Process reads as they are stored; with `lock`, until it is lost."""
         cursor, down = 0, 0
         while True:
-            await self._wake.wait()
+            if lock is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), POLL_EVERY)
+                if not await self._holds(lock):
+                    return
+                cursor = 0  # replicas commit reads out of id order: list from the start
             self._wake.clear()
             try:
                 cursor = await self._drain(cursor)
@@ -109,6 +147,8 @@ class ReadProcessor:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if lock is not None and not await self._holds(lock):
+                    return
                 down += 1
                 wait = STORE_DOWN.wait(down)
                 log.warning("processing plate reads failed error=%r; again in %.0fs", error, wait)
@@ -141,7 +181,7 @@ class ReadProcessor:
                 if ids:
                     try:
                         done = await self.ledger.process_batch(
-                            ids, cameras, self.rules, self.may_see
+                            ids, cameras, self.rules, self.may_see, self._on()
                         )
                     except Exception as error:
                         if is_transient(error):
@@ -165,7 +205,9 @@ class ReadProcessor:
         camera = await self.camera_of(serial)
         try:
             async with self._lock, self.turn(QUIET_WAIT):
-                done = await self.ledger.process(read_id, camera, self.rules, self.may_see)
+                done = await self.ledger.process(
+                    read_id, camera, self.rules, self.may_see, self._on()
+                )
         except Exception as error:
             if is_transient(error) and not strict:
                 raise
@@ -189,6 +231,14 @@ class ReadProcessor:
         self._retries.pop(read_id, None)
         self._delivered(done, 1)
         return True
+
+    async def _holds(self, lock: ProcessingLock) -> bool:
+        async with self._lock:  # its connection is used by one thing at a time
+            return await lock.alive()
+
+    def _on(self) -> Connection | None:
+        """The connection processing runs on: the lock's, if this replica holds it."""
+        return self.lock.connection if self.lock is not None and self.lock.held else None
 
     async def _park(self, read_id: int, error: BaseException) -> None:
         # One read that always fails must not hold up every read after it.

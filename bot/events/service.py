@@ -25,6 +25,7 @@ from bot.events.lpr import Tolerance
 from bot.events.mqtt import Batch, Handler, MqttIngest
 from bot.events.plate_history import PlateHistory
 from bot.events.plate_intake import PlateIngest
+from bot.events.processing_lock import ProcessingLock
 from bot.events.sensor_links import SensorLinks
 from bot.events.sightings import PlateLedger
 from bot.events.watchlist import Watchlist
@@ -81,6 +82,14 @@ class EventServices:
         return list(hook_routes(self.intake, secret, self.plates.metrics))
 
 
+def durable_client_id(client_id: str, replica_id: str | None) -> str:
+    """The plate session's client id: one per replica, the same across its restarts so that
+    the broker hands it back what it queued and what was unacknowledged. Without a
+    configured replica id, the plain client id: the host name and pid would change at
+    every restart and leave the old session behind, still taking its share of reads."""
+    return f"{client_id}-{replica_id}" if replica_id else client_id
+
+
 def build_events(
     services: Services,
     pending: PendingClips,
@@ -90,9 +99,11 @@ def build_events(
     sense: tuple[str, Handler] | None = None,
     health: tuple[HealthSettings, CameraStatus] | None = None,
     sensors: SensorsSettings | None = None,
+    replica: tuple[str, str | None] = ("mvbot", None),
 ) -> EventServices:
     """`sense` (a topic filter and its handler) shares the connection for live Sense counts;
-    `health` says which Meraki alerts mean a camera went offline or back, and whom to tell."""
+    `health` says which Meraki alerts mean a camera went offline or back, and whom to tell;
+    `replica` is this replica's name and its configured id (None: not configured)."""
     engine = services.store.engine
     sensors = sensors or SensorsSettings()
     sensor_links = SensorLinks(engine)
@@ -119,6 +130,8 @@ def build_events(
         services.access,
         services.metrics,
         services.clock,
+        # Replicas may share a PostgreSQL store: one processes at a time. SQLite is one process.
+        lock=ProcessingLock(engine) if engine.dialect.name == "postgresql" else None,
     )
     intake = EventIntake(
         events,
@@ -134,18 +147,23 @@ def build_events(
     broker = live = None
     if mqtt.url is not None:
         url = mqtt.url.get_secret_value()
+        name, configured = replica
         broker = MqttIngest(
             url,
             {plates.topic: Batch(ingest.receive_many)},
-            client_id=mqtt.client_id,
+            client_id=durable_client_id(mqtt.client_id, configured),
             ca_file=mqtt.ca_file,
+            # SQLite is one process: no replicas to share with, and a group of one costs
+            # Mosquitto's slower delivery of shared subscriptions (docs/benchmarks.md).
+            share_group=mqtt.share_group if engine.dialect.name == "postgresql" else "",
         )
         if sense is not None:
             # Its own connection: the Sense filter covers the plate topic (see bot.events.mqtt).
             live = MqttIngest(
                 url,
                 {sense[0]: sense[1]},
-                client_id=f"{mqtt.client_id}-live",
+                # Each replica needs every count: a plain subscription under its own id.
+                client_id=f"{mqtt.client_id}-live-{name}",
                 ca_file=mqtt.ca_file,
                 live=True,
                 elsewhere=frozenset({plates.topic}),

@@ -85,10 +85,15 @@ class PlateLedger:
         return [(row.id, row.serial) for row in await fetch(self._engine, query)]
 
     async def process(
-        self, read_id: int, camera: CameraView, rules: PlateRules, may_see: MaySee
+        self,
+        read_id: int,
+        camera: CameraView,
+        rules: PlateRules,
+        may_see: MaySee,
+        on: Connection | None = None,
     ) -> Processed:
         """Merge and match one read."""
-        return await self.process_batch([read_id], {camera.serial: camera}, rules, may_see)
+        return await self.process_batch([read_id], {camera.serial: camera}, rules, may_see, on)
 
     async def process_batch(
         self,
@@ -96,9 +101,16 @@ class PlateLedger:
         cameras: Mapping[str, CameraView],
         rules: PlateRules,
         may_see: MaySee,
+        on: Connection | None = None,
     ) -> Processed:
-        """Merge and match these reads, in order, in one transaction (all or nothing)."""
-        return await asyncio.to_thread(self._process, read_ids, cameras, rules, may_see)
+        """Merge and match these reads, in order, in one transaction (all or nothing), on
+        connection `on` (the processing lock's, bot.events.processing_lock) if given."""
+        return await asyncio.to_thread(self._process, read_ids, cameras, rules, may_see, on)
+
+    def forget(self) -> None:
+        """Drop what memory holds of recent sightings: another replica has processed reads
+        since, and the store is read again as windows are needed."""
+        self._index = None
 
     async def set_aside(self, read_id: int) -> None:
         """Mark a read that cannot be processed as done without a sighting, and audit it."""
@@ -138,9 +150,13 @@ class PlateLedger:
         cameras: Mapping[str, CameraView],
         rules: PlateRules,
         may_see: MaySee,
+        on: Connection | None,
     ) -> Processed:
         index = self._rules_index(rules)
         try:
+            if on is not None:
+                with on.begin():
+                    return _Batch(on, index, rules, may_see, cameras).run(read_ids)
             with self._engine.begin() as connection:
                 return _Batch(connection, index, rules, may_see, cameras).run(read_ids)
         except BaseException:
