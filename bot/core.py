@@ -14,7 +14,7 @@ from bot.inflight import Tracker
 from bot.meraki.errors import MerakiError
 from bot.meraki.explain import explain
 from bot.messages import Message, Reply, SentMessage, Tone, literal
-from bot.router import Command, Request, Router
+from bot.router import Command, Request, Router, send_answer
 from bot.services import Services
 from bot.store import AuditEntry, Outcome
 
@@ -110,8 +110,7 @@ class Bot:
         services = self.services
 
         async def answer(reply: Reply) -> None:
-            reply = tracker.announce(reply) if tracker is not None else reply
-            await services.outbox.send(message.place, reply, answering=message)
+            await send_answer(services, message, reply, tracker)
 
         try:
             name, tokens = split_command(message.text)

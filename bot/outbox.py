@@ -158,20 +158,26 @@ class Outbox:
         *,
         answering: Message | None = None,
         key: str | None = None,
+        findable: bool = True,
     ) -> SentMessage:
-        """Post `reply` to `place`; with a `key` (an automatic post's idempotency key), a key
-        posted before is not posted again: its message is returned instead."""
+        """Post `reply` to `place`; with a `key` (an idempotency key), a key posted before is
+        not posted again: its message is returned instead.
+
+        A `findable` key rides on the post, so that an attempt whose outcome a crash hid is
+        looked up on the platform. A command's answers are keyed but not findable (the key
+        would change how they look): one known to be posted is skipped, one whose outcome
+        is unknown is posted again."""
         adapter = self._adapter(place.platform)
         if key is None or self._posts is None:
             return await adapter.send(place, reply, answering=answering, key=key)
         record = await self._posts.intend(key, place)
         if record.sent is not None:
             return record.sent
-        if not record.new:
+        if not record.new and findable:
             found = await self._find(adapter, place, key, record.intended_at)
             if found is not None:
                 return found
-        sent = await adapter.send(place, reply, answering=answering, key=key)
+        sent = await adapter.send(place, reply, answering=answering, key=key if findable else None)
         await self._posts.posted(key, sent)
         return sent
 

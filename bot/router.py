@@ -49,22 +49,36 @@ class Request:
         """Post `reply`. A progress message ("Fetching…") is recorded on the stored command,
         so that a run after a restart edits it rather than leaving it behind."""
         tracker = self.tracker
-        if tracker is not None:
-            if reply.tone is Tone.PROGRESS:
-                earlier = tracker.take_earlier()
-                if earlier is not None:
-                    await self.update(earlier, reply)
-                    return earlier
-                sent = await self.services.outbox.send(
-                    self.message.place, reply, answering=self.message
-                )
-                await tracker.posted(sent)
-                return sent
-            reply = tracker.announce(reply)
-        return await self.services.outbox.send(self.message.place, reply, answering=self.message)
+        if tracker is not None and reply.tone is Tone.PROGRESS:
+            earlier = tracker.take_earlier()
+            if earlier is not None:
+                await self.update(earlier, reply)
+                return earlier
+            sent = await self.services.outbox.send(
+                self.message.place, reply, answering=self.message
+            )
+            await tracker.posted(sent)
+            return sent
+        return await send_answer(self.services, self.message, reply, tracker)
 
     async def update(self, sent: SentMessage, reply: Reply) -> None:
         await self.services.outbox.update(sent, reply, answering=self.message)
+
+
+async def send_answer(
+    services: Services, message: Message, reply: Reply, tracker: Tracker | None
+) -> SentMessage:
+    """Post an answer to `message`. A stored command's answers are keyed, so that a run
+    after a crash does not post again what the cut-short run had posted."""
+    if tracker is None:
+        return await services.outbox.send(message.place, reply, answering=message)
+    return await services.outbox.send(
+        message.place,
+        tracker.announce(reply),
+        answering=message,
+        key=tracker.answer_key(),
+        findable=False,
+    )
 
 
 class Router:

@@ -36,6 +36,7 @@ from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.store import AuditRecord, Outcome, Store
+from bot.store.posts import PostLedger
 from simulator import RequestRecord, SimulatorServer
 from simulator.media import decode_stripe
 
@@ -179,9 +180,9 @@ async def offline_services(
     """The real services over the store at `database_url`, with a Slack MemoryAdapter room and
     a Meraki client that reaches nothing: for a core running test commands only."""
     room = MemoryAdapter(platform="slack")
-    outbox = Outbox()
-    outbox.add(room)
     store = await Store.open(database_url)
+    outbox = Outbox(PostLedger(store.engine))  # as mvbot run keys its posts
+    outbox.add(room)
     meraki = MerakiClient("key", "http://127.0.0.1:9/api/v1", org_id="1")
     services = Services(
         meraki=meraki,

@@ -70,13 +70,6 @@ def _empty_database(backend: str, sqlite_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(name="postgres_url")
-def postgres_url_fixture(tmp_path: Path) -> Iterator[str]:
-    """A URL for an empty PostgreSQL database (a schema of its own); skips without one."""
-    with _empty_database("postgresql", tmp_path / "unused.db") as url:
-        yield url
-
-
 @pytest.fixture(name="postgres_factory")
 def postgres_factory_fixture(tmp_path: Path) -> Iterator[Callable[[], str]]:
     """Makes URLs for empty PostgreSQL databases (schemas); skips without PostgreSQL."""

@@ -24,6 +24,7 @@ from tests.bot_fixtures import offline_services
 
 ROOM = Place("slack", "C1")
 FETCH = CommandHelp("fetch", "fetch WORD", "Fetch something slowly.", ("fetch a",))
+ANSWER = CommandHelp("answer", "answer WORD", "Answer, then linger.", ("answer a",))
 
 
 @dataclass
@@ -66,6 +67,13 @@ class Starter:
         await request.say(Reply(f"here is {tokens[0]}", tone=Tone.SUCCESS))
         return Outcome.OK
 
+    async def answer(self, request: Request, tokens: list[str]) -> Outcome:
+        """Answers at once, then waits for WORD's gate before it finishes."""
+        await request.say(Reply(f"here is {tokens[0]}", tone=Tone.SUCCESS))
+        self.gates.reached(tokens[0]).set()
+        await self.gates.gate(tokens[0]).wait()
+        return Outcome.OK
+
     @asynccontextmanager
     async def __call__(
         self, patience: Patience | None = None, clock: Callable[[], datetime] | None = None
@@ -73,7 +81,11 @@ class Starter:
         url = f"sqlite:///{self.files / 'mvbot.db'}"
         async with offline_services(url, self.files) as (services, room):
             journal = CommandJournal(services.store.engine)
-            bot = Bot(services, Router([Command(FETCH, Role.VIEWER, self.fetch)]))
+            commands = [
+                Command(FETCH, Role.VIEWER, self.fetch),
+                Command(ANSWER, Role.VIEWER, self.answer),
+            ]
+            bot = Bot(services, Router(commands))
             extra = {"clock": clock} if clock else {}
             runner = Runner(bot, journal=journal, patience=patience or Patience(), **extra)
             await room.start(runner)
@@ -142,6 +154,24 @@ async def test_a_command_cut_short_is_finished_after_the_restart_in_its_progress
         # Nothing is left to resume, and the delivery is still refused.
         assert await second.runner.resume(lambda *_: None) == 0
         assert await second.runner.accept(delivery("fetch lobby", "Ev-lobby")) is None
+
+
+async def test_an_answer_posted_before_the_crash_is_not_posted_again(start: Starter) -> None:
+    async with start() as first:
+        task = await first.runner.accept(delivery("answer lobby", "Ev-answer"))
+        assert task is not None
+        await asyncio.wait_for(start.gates.reached("lobby").wait(), 10.0)
+        task.cancel()  # answered, but cut short before it finished
+        assert [r.text for r in first.room.replies] == ["here is lobby"]
+    start.gates.gate("lobby").set()
+    async with start() as second:
+        assert await second.runner.resume(lambda *_: None) == 1
+        await second.runner.idle()
+        assert second.room.replies == []
+        record = await second.journal.record("slack", "Ev-answer")
+        assert record is not None and record.status is CommandStatus.DONE
+        audit = await second.store.audit_rows()
+        assert [(a.command, a.outcome) for a in audit] == [("answer lobby", Outcome.OK)]
 
 
 async def test_a_command_cut_short_too_often_is_answered_with_a_failure(

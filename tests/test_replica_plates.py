@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as paho
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
@@ -173,14 +172,6 @@ async def watch(database: str) -> None:
         await store.close()
 
 
-class ClipPostedTwice(AssertionError):
-    """The alert's clip went out more than once. It is a deferred job (bot.clips.deferred):
-    the replica that restarts re-arms it from the store while the one that stored it still
-    has it armed, and both schedulers run it. Durable jobs that run once on one replica are
-    issue 16's item 2; until they are merged this one failure is expected."""
-
-
-@pytest.mark.xfail(raises=ClipPostedTwice, strict=False, reason=ClipPostedTwice.__doc__)
 async def test_three_replicas_store_every_read_once_and_tell_the_watched_car_once(
     tmp_path: Path, postgres_url: str, mosquitto: Mosquitto, bot_simulator: SimulatorServer
 ) -> None:
@@ -246,9 +237,7 @@ async def test_three_replicas_store_every_read_once_and_tell_the_watched_car_onc
     # The car's reads, stored by three replicas, are one sighting that counts them all.
     assert sightings == [WATCHED_READS]
     assert len([c for c in slack.calls if heads_up(c)]) == 1
-    clips = len([c for c in slack.calls if clip(c)])
-    if clips != 1:
-        raise ClipPostedTwice(f"{clips} clips for one alert")
+    assert len([c for c in slack.calls if clip(c)]) == 1
 
 
 def open_work(engine: Engine) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime
 
@@ -36,6 +37,7 @@ class Tracker:
         # The progress message an interrupted run left behind, until this run takes it over.
         self.earlier = earlier
         self._announced = False
+        self._answers = 0
 
     def take_earlier(self) -> SentMessage | None:
         """The interrupted run's progress message, once: a new run edits it instead of
@@ -51,6 +53,14 @@ class Tracker:
         self._announced = True
         opening = RESUMED_FAILED if reply.failed else RESUMED
         return replace(reply, text=f"{opening}\n{reply.text}")
+
+    def answer_key(self) -> str:
+        """The idempotency key of the command's next answer. A run after a crash numbers
+        its answers as the first run did, so one posted before the crash is not posted
+        again (bot.outbox)."""
+        self._answers += 1
+        command = hashlib.sha256(f"{self.platform}\n{self.key}".encode()).hexdigest()[:32]
+        return f"answer-{command}-{self._answers}"
 
     async def posted(self, sent: SentMessage) -> None:
         await self.journal.progress(self.platform, self.key, sent)
