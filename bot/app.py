@@ -235,10 +235,11 @@ async def running_bot(
             settings.events,
             settings.mqtt,
             sense=(SENSE_TOPIC, occupancy.receive),
-            health=(settings.health, health.report),
+            health=(settings.health, health.reported),
             sensors=settings.sensors,
             replica=(replica_name(settings.replica), settings.replica.id),
         )
+        health.reports = events.alert_ledger
         smtp = settings.smtp
         mailer = Mailer(smtp.url.get_secret_value(), smtp.sender) if smtp.url else None
         shares = ShareService(
@@ -317,8 +318,13 @@ async def running_bot(
             duties.push_async_callback(health.stop)
             await duties.enter_async_context(sweeping(files, settings.store.media_keep))
 
-        # The leader also takes up the commands of replicas that died since.
-        duties = LeaderDuties(lead, lambda: runner.take_over(outbox.redelivery))
+        async def tick() -> None:
+            # The commands of replicas that died since, and the camera status alerts
+            # the other replicas stored.
+            await runner.take_over(outbox.redelivery)
+            await health.catch_up()
+
+        duties = LeaderDuties(lead, tick)
         stack.push_async_callback(duties.stop)
         # Now on SQLite, or when this replica is elected: after the adapters, so that what
         # the duties resume can post at once.

@@ -5,11 +5,15 @@ killed with SIGKILL, each delivered once. PostgreSQL only: SQLite serves one pro
 from __future__ import annotations
 
 import asyncio
+import json
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
+
+import httpx
 
 from bot.inflight import CommandJournal
 from bot.shares import ShareStore
@@ -21,6 +25,8 @@ from tests.db_fixtures import postgres_url_fixture  # noqa: F401
 from tests.fake_slack import Call, FakeSlack, fake_slack_fixture  # noqa: F401
 from tests.fleet_process import ELECTED, Replicas, fleet_env, replicas
 from tests.slack_requests import send_command
+from tests.test_health import LOBBY, reporting_alert
+from tests.test_health import SECRET as HOOK_SECRET
 
 WAIT = 240.0  # a bound on each wait: 60 clips at 5 requests/s take about a minute
 CLIPS = 60
@@ -41,6 +47,11 @@ def titles(calls: list[Call]) -> list[str]:
 
 async def uploads_reach(fake: FakeSlack, count: int) -> None:
     await fake.wait_for(lambda _: len(uploads(fake)) >= count, WAIT)
+
+
+def posts_saying(fake: FakeSlack, words: str) -> int:
+    """Messages posted with `words` anywhere in them (text or blocks)."""
+    return sum(words in json.dumps(c.params) for c in fake.to("chat.postMessage"))
 
 
 def said(fake: FakeSlack, words: str) -> int:
@@ -90,21 +101,32 @@ def five_per_second(simulator_factory: SimulatorFactory, **extra: float) -> Simu
     return simulator_factory(**{**SIMULATOR_SETTINGS, "rate": 5.0, **extra})
 
 
-async def clips_through(url: str, fleet: Replicas, fake: FakeSlack, first_minute: int) -> float:
-    """CLIPS slash commands sent round-robin to the fleet; seconds until all are posted."""
+async def clips_through(
+    url: str, fleet: Replicas, fake: FakeSlack, first_minute: int
+) -> tuple[float, list[float]]:
+    """CLIPS slash commands sent round-robin to the fleet; seconds until all are posted, and
+    for each k the k-th clip's post less the k-th command's send (a delivery time)."""
     before = len(uploads(fake))
     ids = list(fleet.running)
     started = time.monotonic()
+    sent: list[float] = []
     for n in range(CLIPS):
         to = fleet.running[ids[n % len(ids)]].url
         answer = await send_command(to, fake, f"clip lobby {first_minute + n}m ago 5s")
         assert answer.status_code == 200
-    await uploads_reach(fake, before + CLIPS)
+        sent.append(time.monotonic())
+    posted: list[float] = []
+
+    def note(_: Call) -> bool:  # asked at each call the fake records: stamps new uploads
+        posted.extend(time.monotonic() for _ in uploads(fake)[before + len(posted) :])
+        return len(posted) >= CLIPS
+
+    await fake.wait_for(note, WAIT)
     took = time.monotonic() - started
     # Stopped only once every command is finished: one cut short after its post would be
     # run again by the next replica to start, as after a restart (and post twice).
     await until(url, commands_finished)
-    return took
+    return took, [done - asked for asked, done in zip(sent, posted, strict=False)]
 
 
 async def test_sixty_clips_over_three_replicas_are_each_posted_once(
@@ -116,11 +138,13 @@ async def test_sixty_clips_over_three_replicas_are_each_posted_once(
     simulator = five_per_second(simulator_factory)
     env = fleet_env(postgres_url, simulator, fake, tmp_path / "data")
     async with replicas(env, ["solo"]) as one:
-        alone = await clips_through(postgres_url, one, fake, first_minute=10)
+        alone, alone_each = await clips_through(postgres_url, one, fake, first_minute=10)
     async with replicas(env, ["a", "b", "c"]) as three:
-        together = await clips_through(postgres_url, three, fake, first_minute=10 + CLIPS)
+        together, each = await clips_through(postgres_url, three, fake, first_minute=10 + CLIPS)
         assert {r["id"] for r in (await three.health("b"))["replicas"]} >= {"a", "b", "c"}
-    print(f"\n{CLIPS} clips: one replica {alone:.1f} s, three replicas {together:.1f} s")
+    for name, took, times in (("one replica", alone, alone_each), ("three", together, each)):
+        p50, p99 = statistics.quantiles(times, n=100)[49], statistics.quantiles(times, n=100)[98]
+        print(f"\n{CLIPS} clips, {name}: {took:.1f} s, delivery p50 {p50:.1f} s p99 {p99:.1f} s")
     posted = titles(uploads(fake))
     assert len(posted) == 2 * CLIPS
     assert len(set(posted)) == 2 * CLIPS, posted  # each span once
@@ -211,3 +235,32 @@ async def share_store(url: str, read: Callable[[ShareStore], Awaitable[T]]) -> T
         return await read(ShareStore(store.engine))
     finally:
         await store.close()
+
+
+async def test_a_camera_alert_that_reaches_a_follower_is_told_once_by_the_leader(
+    postgres_url: str,
+    simulator_factory: SimulatorFactory,
+    fake: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    simulator = simulator_factory(**SIMULATOR_SETTINGS)
+    settings = '[health]\npoll_interval = "0s"\ndebounce = "1s"\n'
+    env = {
+        **fleet_env(postgres_url, simulator, fake, tmp_path / "data"),
+        "MVBOT_CONFIG": config(tmp_path, settings),
+        "MVBOT_WEBHOOK_SECRET": HOOK_SECRET,
+        "MVBOT_ACCESS_OPERATORS": "U1",
+    }
+    async with replicas(env, ["a", "b"]) as fleet:
+        assert await fleet.leader() == "a"
+        answer = await send_command(fleet.running["b"].url, fake, "follow health")
+        assert answer.status_code == 200
+        await fake.wait_for(lambda _: posts_saying(fake, "follows camera health") >= 1, WAIT)
+        async with httpx.AsyncClient(base_url=fleet.running["b"].url, timeout=WAIT) as http:
+            down = reporting_alert(LOBBY, "stopped_reporting", "a-1")
+            answer = await http.post("/hooks/meraki", content=down)
+        assert answer.json()["status"] == "health", answer.text
+        # B stored it; A, which holds the cameras' states, judges it and tells the room.
+        await fake.wait_for(lambda _: posts_saying(fake, "is offline since") >= 1, WAIT)
+        await asyncio.sleep(3.0)  # a few more leader ticks: nothing is told twice
+    assert posts_saying(fake, "is offline since") == 1

@@ -105,12 +105,18 @@ def _share_in(file: Mapping[str, Any], channel: str) -> str | None:
 
 
 async def _chunks(path: Path) -> AsyncIterator[bytes]:
-    file = await asyncio.to_thread(path.open, "rb")
-    try:
-        while block := await asyncio.to_thread(file.read, UPLOAD_CHUNK):
-            yield block
-    finally:
-        await asyncio.to_thread(file.close)
+    # No file is held open between chunks: an upload abandoned mid-way (a stop, a timeout)
+    # may never close this generator, and would leave its file open until collected.
+    offset = 0
+    while block := await asyncio.to_thread(_read_at, path, offset, UPLOAD_CHUNK):
+        offset += len(block)
+        yield block
+
+
+def _read_at(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as file:
+        file.seek(offset)
+        return file.read(size)
 
 
 SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com")

@@ -36,7 +36,7 @@ from bot.events.hook_fields import (
     in_range,
     room_text,
 )
-from bot.events.ledger import AlertLedger, AlertStatus, IncomingEvent, NewAlert
+from bot.events.ledger import HEALTH_WAITING, AlertLedger, AlertStatus, IncomingEvent, NewAlert
 from bot.events.routing import EventFacts, parse_room, routed_rooms
 from bot.events.sensor_intake import SensorNews, meraki_sensor
 from bot.events.sensor_links import MAX_SENSOR, SensorLinks, configured
@@ -46,8 +46,9 @@ from bot.telemetry.metrics import Metrics
 log = logging.getLogger(__name__)
 
 MAX_ROLL = timedelta(minutes=5)
-# Told when a Meraki alert says a camera went offline or came back (bot.health).
-CameraStatus = Callable[[str, str, datetime], Awaitable[None]]
+# Told when a Meraki alert says a camera went offline or came back (bot.health), once the
+# alert is stored: (its stored event's id, serial, "offline" or "online", when).
+CameraStatus = Callable[[int, str, str, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,9 @@ class EventIntake:
     async def _status(self, event: IncomingEvent, status: str) -> Answer:
         """A camera offline/back alert: stored, then handed to camera health to debounce."""
         assert self.camera_status is not None and event.serial and event.at
-        answer = await self._store(event, "health", f"camera {status}", [])
+        answer = await self._store(event, HEALTH_WAITING, f"camera {status}", [])
         if answer.body.get("status") != "duplicate":
-            await self.camera_status[1](event.serial, status, event.at)
+            await self.camera_status[1](answer.body["event"], event.serial, status, event.at)
         return answer
 
     async def _sensor(

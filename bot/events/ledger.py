@@ -125,6 +125,20 @@ def insert_alert(connection: Connection, values: Mapping[str, Any], entry: Audit
     return int(row_id)
 
 
+HEALTH_WAITING = "health"  # a camera status alert camera health has not judged yet
+HEALTH_JUDGED = "health-judged"
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """A stored camera status alert: the event's id, the camera, the alert type, its time."""
+
+    event_id: int
+    serial: str
+    type: str
+    at: datetime
+
+
 class AlertLedger:
     """Events and alerts in the store; blocking work runs in worker threads."""
 
@@ -168,6 +182,27 @@ class AlertLedger:
             alerts.c.status.in_([AlertStatus.ANNOUNCED.value, AlertStatus.CLIP_PENDING.value]),
         )
         return [row.id for row in await fetch(self._engine, query.order_by(alerts.c.id))]
+
+    async def health_reports(self, limit: int = 500) -> list[HealthReport]:
+        """Camera status alerts stored (by any replica) and not judged yet, oldest first."""
+        query = (
+            select(hook_events.c.id, hook_events.c.serial, hook_events.c.type, hook_events.c.at)
+            .where(hook_events.c.status == HEALTH_WAITING)
+            .order_by(hook_events.c.id)
+            .limit(limit)
+        )
+        return [
+            HealthReport(row.id, row.serial, row.type, row.at)
+            for row in await fetch(self._engine, query)
+        ]
+
+    async def health_judged(self, event_ids: Sequence[int]) -> None:
+        statement = (
+            update(hook_events)
+            .where(hook_events.c.id.in_(event_ids), hook_events.c.status == HEALTH_WAITING)
+            .values(status=HEALTH_JUDGED)
+        )
+        await write(self._engine, statement)
 
     async def events(self) -> list[Row[Any]]:
         return await fetch(self._engine, select(hook_events).order_by(hook_events.c.id))

@@ -155,6 +155,8 @@ hook_events = Table(
     Column("details", JSON, nullable=False),
     Column("status", String(16), nullable=False),
     Column("detail", Text),
+    # Camera status alerts wait as "health" for the leader's camera health (version 19).
+    Index("ix_hook_events_status", "status"),
 )
 
 alerts = Table(

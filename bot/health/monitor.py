@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 from bot.access import AccessPolicy
 from bot.cameras.catalog import CameraCatalog
 from bot.config.sections import HealthSettings
+from bot.events.ledger import AlertLedger
 from bot.grammar.formatting import iso_utc, local_time
 from bot.health.debounce import (
     OFFLINE,
+    ONLINE,
     UNKNOWN_SINCE,
     CameraHealth,
     Change,
@@ -69,13 +71,22 @@ class HealthMonitor:
         self._polled = asyncio.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
+        # Camera status alerts any replica stored; judged here only while this one leads.
+        self.reports: AlertLedger | None = None
+        self._kinds = {kind: OFFLINE for kind in settings.offline_alert_types} | {
+            kind: ONLINE for kind in settings.online_alert_types
+        }
+        self._leading = False
 
     async def start(self) -> None:
-        """Load the stored states, post what a previous run left unposted, start polling."""
+        """Load the stored states, post what a previous run left unposted, judge the alerts
+        stored meanwhile, start polling. Only the leader does this (bot.fleet)."""
         self._states = await self.store.states()
+        self._leading = True
         for notice in await self.store.unposted():
             self._post(notice)
         await self._seed()
+        await self.catch_up()
         if self.settings.poll_interval > timedelta(0):
             self._loop = asyncio.create_task(self._poll_forever(), name="camera health")
 
@@ -113,6 +124,29 @@ class HealthMonitor:
         async with self._polled:
             self.polls += 1
             self._polled.notify_all()
+
+    async def reported(self, event_id: int, serial: str, status: str, at: datetime) -> None:
+        """A camera status alert stored as event `event_id`: judged now by the leader. On
+        another replica it waits in the store for the leader's next `catch_up`, since only
+        the leader holds the cameras' states (judging it here could contradict them)."""
+        if not self._leading:
+            return
+        await self.report(serial, status, at)
+        if self.reports is not None:
+            await self.reports.health_judged([event_id])
+
+    async def catch_up(self) -> int:
+        """Judge the camera status alerts stored (by any replica) and not judged yet."""
+        if not self._leading or self.reports is None:
+            return 0
+        waiting = await self.reports.health_reports()
+        for report in waiting:
+            status = self._kinds.get(report.type)
+            if status is not None and report.at is not None:
+                await self.report(report.serial, status, report.at)
+        if waiting:
+            await self.reports.health_judged([r.event_id for r in waiting])
+        return len(waiting)
 
     async def report(self, serial: str, status: str, at: datetime) -> None:
         """News from a webhook: `serial` went `status` at `at`, debounced like a poll. It is

@@ -31,6 +31,7 @@ from bot.store.migrations import (
     v016_replicas,
     v017_rate_budget,
     v018_replica_links,
+    v019_health_reports,
 )
 from bot.store.schema import schema_version
 
@@ -56,6 +57,7 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (16, v016_replicas.upgrade),
     (17, v017_rate_budget.upgrade),
     (18, v018_replica_links.upgrade),
+    (19, v019_health_reports.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
