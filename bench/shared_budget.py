@@ -19,14 +19,9 @@ import os
 import platform
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,9 +29,10 @@ sys.path.insert(0, str(ROOT))
 from bench.report import replace_section  # noqa: E402
 from bot.meraki import Budget, Priority, RateBudget  # noqa: E402
 from bot.meraki.shared_budget import SharedBudget  # noqa: E402
-from bot.store import Store, create_database_engine, normalised_url  # noqa: E402
+from bot.store import Store, create_database_engine  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 from tests.bot_process import process_env  # noqa: E402
+from tests.db_fixtures import fresh_schema  # noqa: E402
 
 RATE = 5.0  # the seed's limit: requests per second per organisation
 FREE_RATE = 1_000_000.0  # for the overhead: a window nobody fills
@@ -67,22 +63,6 @@ class Throughput:
     @property
     def per_second(self) -> float:
         return self.clips / self.wall
-
-
-@contextmanager
-def own_schema(base: str) -> Iterator[str]:
-    """A URL for a fresh schema in the database at `base`, dropped afterwards."""
-    schema = f"mvbot_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_database_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = normalised_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
 
 
 async def time_acquires(budget: Budget, count: int) -> list[float]:
@@ -220,7 +200,7 @@ def report(found: list[Overhead], runs: list[Throughput]) -> str:
 
 
 async def run(base: str) -> str:
-    with own_schema(base) as url:
+    with fresh_schema(base, "mvbot_bench") as url:
         store = await Store.open(url)  # migrations: the budget's tables
         await store.close()
         found = await overheads(url)

@@ -8,16 +8,15 @@ import json
 import random
 import re
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
+from simulator.mqtt import lpr_topic
 from tests.fake_slack import Call, FakeSlack
+from tests.mosquitto import publish_all
 from tests.slack_requests import form_body, signed_headers, slash_command
 
 CHANNELS = ("C1", "C2", "C3", "C4", "C5")
@@ -104,18 +103,6 @@ def plate(rng: random.Random) -> str:
     return "".join(rng.choice(ALPHABET) for _ in range(7))
 
 
-def publish(port: int, payloads: list[bytes]) -> None:
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"cam-{uuid.uuid4().hex[:8]}")
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    try:
-        for info in [client.publish(f"/merakimv/{GARAGE}/lpr", p, qos=1) for p in payloads]:
-            info.wait_for_publish(60)
-    finally:
-        client.disconnect()
-        client.loop_stop()
-
-
 async def plates(load: Load, broker_port: int, until: float, period: float, burst: int) -> None:
     """Every `period`: a room watches a new plate, then a burst of reads carries it twice
     (one car, two reads) among `burst` other plates."""
@@ -139,7 +126,7 @@ async def plates(load: Load, broker_port: int, until: float, period: float, burs
                 ).encode()
                 for i, p in enumerate(cars)
             ]
-            await asyncio.to_thread(publish, broker_port, payloads)
+            await asyncio.to_thread(publish_all, broker_port, lpr_topic(GARAGE), payloads)
             load.reads += len(payloads)
             n += 1
             await asyncio.sleep(max(0.0, period - (time.monotonic() - began)))

@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,9 +49,9 @@ from bot.app import Running, running_bot  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.run import file_links, web_app  # noqa: E402
 from bot.shares.streams import MARGIN  # noqa: E402
-from bot.store import create_database_engine, normalised_url  # noqa: E402
 from bot.web.server import web_server  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
+from tests.db_fixtures import fresh_schema  # noqa: E402
 
 SECTION = "## Viewer fan-out across replicas"
 VARIABLE = "MVBOT_BENCH_POSTGRES_URL"
@@ -68,22 +66,6 @@ class Served:
     segments: list[int]
     behind_live: list[float]
     refused: int
-
-
-@asynccontextmanager
-async def fresh_schema(base: str) -> AsyncIterator[str]:
-    """A URL for an empty schema of the database at `base`, dropped afterwards."""
-    schema = f"mvbot_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_database_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = normalised_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
 
 
 @asynccontextmanager
@@ -128,15 +110,17 @@ async def watch(
 
     noting = asyncio.create_task(note_holders())
     try:
-        players = [Player(client, path) for client in clients]
-        await asyncio.gather(*(p.play(seconds) for p in players))
+        try:
+            players = [Player(client, path) for client in clients]
+            await asyncio.gather(*(p.play(seconds) for p in players))
+        finally:
+            for client in clients:
+                await client.aclose()
+        watched = len(sim.state.requests)
+        for running, _ in replicas:
+            await running.streams.stopped(serial)
     finally:
-        for client in clients:
-            await client.aclose()
-    watched = len(sim.state.requests)
-    for running, _ in replicas:
-        await running.streams.stopped(serial)
-    noting.cancel()
+        noting.cancel()  # also when a player fails
     return Served(
         replicas=spread,
         clip_requests=clip_requests(sim, serial, mark, watched),
@@ -153,7 +137,8 @@ async def run(base: str, viewers: int, count: int, seconds: float) -> list[Serve
         data = Path(scratch) / "data"
         data.mkdir()
         cloud = SimulatorConfig(api_key=API_KEY, rate=RATE, availability_lag=LAG)
-        async with fresh_schema(base) as url, AsyncExitStack() as stack:
+        async with AsyncExitStack() as stack:
+            url = stack.enter_context(fresh_schema(base, "mvbot_bench"))
             sim = stack.enter_context(SimulatorServer(cloud))
             settings = Settings().with_overrides(
                 {

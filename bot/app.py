@@ -24,6 +24,7 @@ from bot.core import Bot
 from bot.events.service import EventServices, build_events
 from bot.exports import ExportService
 from bot.fleet import Fleet
+from bot.fleet.channel_turns import ChannelTurns
 from bot.fleet.duties import LeaderDuties
 from bot.health.monitor import HealthMonitor
 from bot.health.store import HealthStore
@@ -32,9 +33,9 @@ from bot.inflight import CommandJournal
 from bot.media.housekeeping import sweeping
 from bot.meraki import MerakiClient
 from bot.meraki.http import Attempt
-from bot.meraki.shared_budget import SharedBudget, organisation_budget
+from bot.meraki.shared_budget import organisation_budget
 from bot.occupancy import SENSE_TOPIC, Occupancy
-from bot.outbox import Adapter, Outbox
+from bot.outbox import Adapter, Outbox, PaceSharing
 from bot.runner import STOP_GRACE, Patience, Runner
 from bot.scheduler import Scheduler
 from bot.services import Services
@@ -174,8 +175,7 @@ async def running_bot(
             replica,
             settings.meraki.rate,
         )
-        if isinstance(budget, SharedBudget):
-            stack.push_async_callback(budget.aclose)
+        stack.push_async_callback(budget.aclose)
         meraki = MerakiClient(
             settings.meraki.api_key.get_secret_value(),
             settings.meraki.base_url,
@@ -186,9 +186,13 @@ async def running_bot(
         )
         stack.push_async_callback(meraki.aclose)
         # Automatic posts keep their idempotency keys in the store: at most once across restarts.
-        outbox = Outbox(PostLedger(store.engine))
+        post_ledger = PostLedger(store.engine)
+        outbox = Outbox(post_ledger)
         for adapter in adapters:
             outbox.add(adapter)
+            # On PostgreSQL replicas post into one channel at the platform's pace together.
+            if isinstance(adapter, PaceSharing) and store.engine.dialect.name == "postgresql":
+                adapter.share_pace(ChannelTurns(store.engine, adapter.platform))
         scheduler = Scheduler(store.engine, functools.partial(job_started, metrics))
         catalog = CameraCatalog(
             meraki, aliases=settings.cameras.aliases, time_zones=settings.cameras.time_zones
@@ -235,9 +239,9 @@ async def running_bot(
             settings.events,
             settings.mqtt,
             sense=(SENSE_TOPIC, occupancy.receive),
-            health=(settings.health, health.reported),
+            health=(health.kinds, health.reported),
             sensors=settings.sensors,
-            replica=(replica_name(settings.replica), settings.replica.id),
+            replica=(replica, settings.replica.id),
         )
         health.reports = events.alert_ledger
         smtp = settings.smtp
@@ -299,9 +303,14 @@ async def running_bot(
         stack.push_async_callback(runner.stop, STOP_GRACE)
         # After the adapters start, so that the commands a restart cut short can answer.
         await runner.resume(outbox.redelivery)
-        # MQTT only with MVBOT_MQTT_URL; plate reads are shared out by the broker.
-        await events.start()
-        stack.push_async_callback(events.stop)
+
+        async def take_over_alerts() -> None:
+            # One never claimed for a lease was stored by a replica that died before it could.
+            await events.take_over_alerts(fleet.alive, settings.replica.lease)
+
+        # Every replica finishes its own earlier run's alerts (to the others it is alive), and
+        # any left by dead replicas; the leader looks again every tick.
+        await take_over_alerts()
 
         async def lead(duties: AsyncExitStack) -> None:
             # Jobs run here only; the resumes re-arm from the feature tables, the source of
@@ -313,15 +322,17 @@ async def running_bot(
             await exports.resume()
             await occupancy.start()  # threshold alerts and their polling
             duties.push_async_callback(occupancy.stop)
-            await events.resume_alerts()
             await health.start()  # camera health polling and its notices
             duties.push_async_callback(health.stop)
-            await duties.enter_async_context(sweeping(files, settings.store.media_keep))
+            await duties.enter_async_context(
+                sweeping(files, settings.store.media_keep, forget=post_ledger.forget)
+            )
 
         async def tick() -> None:
-            # The commands of replicas that died since, and the camera status alerts
-            # the other replicas stored.
+            # The commands and alerts of replicas that died since, and the camera status
+            # alerts the other replicas stored.
             await runner.take_over(outbox.redelivery)
+            await take_over_alerts()
             await health.catch_up()
 
         duties = LeaderDuties(lead, tick)
@@ -336,6 +347,11 @@ async def running_bot(
         # at stop, so that a process that runs bots one after another collects what each left.
         gc.freeze()
         stack.callback(gc.unfreeze)
+        # Last: a broker hands a backlog over as soon as the connection is up, and the reads
+        # then get the process to themselves. MQTT only with MVBOT_MQTT_URL; plate reads are
+        # shared out by the broker.
+        await events.start()
+        stack.push_async_callback(events.stop)
         yield Running(
             bot,
             runner,

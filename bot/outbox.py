@@ -116,6 +116,22 @@ class FileReader(Protocol):
         ...
 
 
+class SharedTurns(Protocol):
+    """Chat channel slots shared by the replicas of a fleet (bot.fleet.channel_turns)."""
+
+    async def reserve(self, channel: str, interval: float) -> float:
+        """Take the channel's next slot, `interval` seconds long; the seconds until it starts."""
+        ...
+
+
+@runtime_checkable
+class PaceSharing(Protocol):
+    """An adapter that paces its posts per channel and can keep that pace with other
+    replicas (optional): given the fleet's slots, it takes them for every post."""
+
+    def share_pace(self, turns: SharedTurns) -> None: ...
+
+
 class FileUnreadable(Exception):
     """A posted file could not be read from its platform; `str()` is a sentence for the asker."""
 

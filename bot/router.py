@@ -61,6 +61,11 @@ class Request:
             return sent
         return await send_answer(self.services, self.message, reply, tracker)
 
+    def job_key(self) -> str | None:
+        """The id for the next job this command stores, so that a rerun after a crash finds
+        it rather than storing a second one; None when the command is not stored."""
+        return self.tracker.job_key() if self.tracker is not None else None
+
     async def update(self, sent: SentMessage, reply: Reply) -> None:
         await self.services.outbox.update(sent, reply, answering=self.message)
 

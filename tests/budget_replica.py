@@ -25,8 +25,9 @@ async def main(
     database_url: str, api_url: str, replica: str, count: int, offset: int, priority: Priority
 ) -> int:
     engine = create_database_engine(database_url)
-    shared = SharedBudget(engine, ORG, replica, RATE)
-    budget: Budget = RateBudget(RATE) if replica == "memory" else shared
+    budget: Budget = (
+        RateBudget(RATE) if replica == "memory" else SharedBudget(engine, ORG, replica, RATE)
+    )
     try:
         async with MerakiClient("demo-key", api_url, rate=RATE, budget=budget) as client:
             serial = next(c.serial for c in await client.cameras() if c.name == "Lobby")
@@ -42,7 +43,7 @@ async def main(
             )
             print(f"done {len(links)}", flush=True)
     finally:
-        await shared.aclose()
+        await budget.aclose()
         engine.dispose()
     return 0
 

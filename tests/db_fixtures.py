@@ -57,7 +57,15 @@ def _empty_database(backend: str, sqlite_path: Path) -> Iterator[str]:
     base = os.environ.get(POSTGRES_VARIABLE)
     if not base:
         pytest.skip(f"set {POSTGRES_VARIABLE} to run this test on PostgreSQL too")
-    schema = f"mvbot_test_{uuid.uuid4().hex[:16]}"
+    with fresh_schema(base, "mvbot_test") as url:
+        yield url
+
+
+@contextmanager
+def fresh_schema(base: str, prefix: str) -> Iterator[str]:
+    """A URL for a new, empty schema of the PostgreSQL database at `base` (tests and
+    benchmarks run side by side in one database), dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = create_database_engine(base)
     try:
         with admin.begin() as connection:

@@ -10,13 +10,32 @@ import shutil
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 START_TIMEOUT = 10.0
+
+
+def publish_all(port: int, topic: str, payloads: Sequence[bytes], timeout: float = 60.0) -> None:
+    """Publish `payloads` to `topic` at QoS 1, as a camera would; return once the broker on
+    `port` has confirmed each."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"cam-{uuid.uuid4().hex[:8]}")
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        for info in [client.publish(topic, payload, qos=1) for payload in payloads]:
+            info.wait_for_publish(timeout)
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def free_port() -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import collections
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,3 +197,12 @@ def test_each_class_is_defined_once() -> None:
                 if isinstance(node, ast.ClassDef):
                     where[node.name].append(str(path.relative_to(ROOT)))
     assert {name: paths for name, paths in where.items() if len(paths) > 1} == {}
+
+
+def test_the_demo_and_the_bot_start_without_the_postgres_extra() -> None:
+    """`./dev demo` installs mvbot without `[postgres]`: nothing on its way may need psycopg."""
+    blocked = "import sys; sys.modules['psycopg'] = None; import bot.demo, bot.run, bot.cli"
+    done = subprocess.run(
+        [sys.executable, "-c", blocked], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr

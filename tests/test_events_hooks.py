@@ -73,33 +73,37 @@ class Hooked:
 
 @pytest.fixture(name="hooked")
 async def hooked_fixture(tmp_path: Path, bot_simulator: SimulatorServer) -> AsyncIterator[Hooked]:
+    async with serving_hooks(tmp_path, bot_simulator) as hooked:
+        yield hooked
+
+
+@asynccontextmanager
+async def serving_hooks(
+    tmp_path: Path, simulator: SimulatorServer, overrides: dict[str, Any] | None = None
+) -> AsyncIterator[Hooked]:
+    """A bot with the hook routes on a real socket, a memory room, and these settings."""
     settings = bot_settings(
-        bot_simulator, f"sqlite:///{tmp_path / 'mvbot.db'}", tmp_path / "data", ACCESS
+        simulator, f"sqlite:///{tmp_path / 'mvbot.db'}", tmp_path / "data", ACCESS
     ).with_overrides(
         {
             "webhooks": {"secret": SECRET},
             "events": {"routes": ROUTES},
             "plates": {"snapshot": False},
+            **(overrides or {}),
         }
     )
     room = MemoryAdapter()
-
-    @asynccontextmanager
-    async def serving() -> AsyncIterator[Hooked]:
-        async with running_bot(settings, [room]) as running:
-            app = create_app(
-                metrics=running.services.metrics,
-                health=_healthy,
-                routes=running.events.routes(settings.webhooks.secret),
-            )
-            async with (
-                web_server(app, "127.0.0.1", 0) as server,
-                httpx.AsyncClient(base_url=server.url, timeout=DEADLINE) as http,
-            ):
-                yield Hooked(BotUnderTest(room, running, bot_simulator, settings), http)
-
-    async with serving() as hooked:
-        yield hooked
+    async with running_bot(settings, [room]) as running:
+        app = create_app(
+            metrics=running.services.metrics,
+            health=_healthy,
+            routes=running.events.routes(settings.webhooks.secret),
+        )
+        async with (
+            web_server(app, "127.0.0.1", 0) as server,
+            httpx.AsyncClient(base_url=server.url, timeout=DEADLINE) as http,
+        ):
+            yield Hooked(BotUnderTest(room, running, simulator, settings), http)
 
 
 async def _healthy() -> dict[str, str]:

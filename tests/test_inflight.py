@@ -25,6 +25,7 @@ from tests.bot_fixtures import offline_services
 ROOM = Place("slack", "C1")
 FETCH = CommandHelp("fetch", "fetch WORD", "Fetch something slowly.", ("fetch a",))
 ANSWER = CommandHelp("answer", "answer WORD", "Answer, then linger.", ("answer a",))
+LATER = CommandHelp("later", "later WORD", "Store a job, then linger.", ("later a",))
 
 
 @dataclass
@@ -67,6 +68,15 @@ class Starter:
         await request.say(Reply(f"here is {tokens[0]}", tone=Tone.SUCCESS))
         return Outcome.OK
 
+    async def later(self, request: Request, tokens: list[str]) -> Outcome:
+        """Stores a job for WORD as the deferring commands do, then waits for WORD's gate."""
+        due = datetime.now(UTC) + timedelta(hours=1)
+        place = request.message.place.to_json()
+        await request.services.store.add_job("test", {}, place, due, request.job_key())
+        self.gates.reached(tokens[0]).set()
+        await self.gates.gate(tokens[0]).wait()
+        return Outcome.PENDING
+
     async def answer(self, request: Request, tokens: list[str]) -> Outcome:
         """Answers at once, then waits for WORD's gate before it finishes."""
         await request.say(Reply(f"here is {tokens[0]}", tone=Tone.SUCCESS))
@@ -84,6 +94,7 @@ class Starter:
             commands = [
                 Command(FETCH, Role.VIEWER, self.fetch),
                 Command(ANSWER, Role.VIEWER, self.answer),
+                Command(LATER, Role.VIEWER, self.later),
             ]
             bot = Bot(services, Router(commands))
             extra = {"clock": clock} if clock else {}
@@ -172,6 +183,19 @@ async def test_an_answer_posted_before_the_crash_is_not_posted_again(start: Star
         assert record is not None and record.status is CommandStatus.DONE
         audit = await second.store.audit_rows()
         assert [(a.command, a.outcome) for a in audit] == [("answer lobby", Outcome.OK)]
+
+
+async def test_a_job_stored_before_the_crash_is_not_stored_again(start: Starter) -> None:
+    async with start() as first:
+        task = await first.runner.accept(delivery("later lobby", "Ev-later"))
+        assert task is not None
+        await asyncio.wait_for(start.gates.reached("lobby").wait(), 10.0)
+        task.cancel()  # the job is stored, the command cut short
+    start.gates.gate("lobby").set()
+    async with start() as second:
+        assert await second.runner.resume(lambda *_: None) == 1
+        await second.runner.idle()
+        assert len(await second.store.jobs(kind="test")) == 1
 
 
 async def test_a_command_cut_short_too_often_is_answered_with_a_failure(

@@ -10,12 +10,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from bot.events.mqtt import Batch, MqttIngest
-from tests.mosquitto import MOSQUITTO, Mosquitto, free_port
+from tests.mosquitto import MOSQUITTO, Mosquitto, free_port, publish_all
 
 TOPIC = "/merakimv/Q2GV-GRGE-0002/lpr"
 DEADLINE = 20.0
@@ -60,17 +58,6 @@ def tls_broker_fixture(tmp_path: Path) -> Iterator[tuple[Mosquitto, int, Path]]:
     broker.stop()
 
 
-def publish(port: int, payloads: Sequence[bytes]) -> None:
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"cam-{uuid.uuid4().hex[:8]}")
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    infos = [client.publish(TOPIC, payload, qos=1) for payload in payloads]
-    for info in infos:
-        info.wait_for_publish(DEADLINE)
-    client.disconnect()
-    client.loop_stop()
-
-
 class Received:
     """A Batch handler that keeps what it is given and says when `count` have come."""
 
@@ -110,7 +97,7 @@ async def test_over_tls_a_burst_arrives_whole_in_order_and_acknowledged_messages
     async with asyncio.timeout(DEADLINE):
         await first.connected_times(1)
     burst = [f'{{"plate": "TLS{n:04d}"}}'.encode() for n in range(500)]
-    await asyncio.to_thread(publish, broker.port, burst)
+    await asyncio.to_thread(publish_all, broker.port, TOPIC, burst)
     await received.wait_for(500)
     assert received.payloads == burst
     await first.stop()
@@ -120,7 +107,7 @@ async def test_over_tls_a_burst_arrives_whole_in_order_and_acknowledged_messages
     await second.start()
     async with asyncio.timeout(DEADLINE):
         await second.connected_times(1)
-    await asyncio.to_thread(publish, broker.port, [b'{"plate": "AFTER01"}'])
+    await asyncio.to_thread(publish_all, broker.port, TOPIC, [b'{"plate": "AFTER01"}'])
     await received.wait_for(501)
     await second.stop()
     assert received.payloads[500:] == [b'{"plate": "AFTER01"}']

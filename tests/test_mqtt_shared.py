@@ -5,33 +5,19 @@ subscriptions" says so; this is the test of it)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable, Sequence
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from bot.events.mqtt import Batch, MqttIngest
 from bot.events.service import durable_client_id
-from tests.mosquitto import Mosquitto, mosquitto_fixture  # noqa: F401
+from tests.mosquitto import Mosquitto, mosquitto_fixture, publish_all  # noqa: F401
 
 FILTER = "/merakimv/+/lpr"
 TOPIC = "/merakimv/Q2GV-GRGE-0002/lpr"
 DEADLINE = 20.0
-
-
-def publish(port: int, payloads: Sequence[bytes]) -> None:
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"cam-{uuid.uuid4().hex[:8]}")
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    infos = [client.publish(TOPIC, payload, qos=1) for payload in payloads]
-    for info in infos:
-        info.wait_for_publish(DEADLINE)
-    client.disconnect()
-    client.loop_stop()
 
 
 class Member:
@@ -83,7 +69,7 @@ def reads(start: int, count: int) -> list[bytes]:
 async def test_each_read_reaches_one_replica_under_the_bare_topic(mosquitto: Mosquitto) -> None:
     members = [await Member(mosquitto.url, f"mvbot-r{n}").start() for n in range(3)]
     sent = reads(0, 90)
-    await asyncio.to_thread(publish, mosquitto.port, sent)
+    await asyncio.to_thread(publish_all, mosquitto.port, TOPIC, sent)
     await until(members, lambda: sum(len(m.got) for m in members) >= len(sent))
     for member in members:
         await member.ingest.stop()
@@ -100,14 +86,14 @@ async def test_a_dead_replicas_reads_wait_for_it_and_come_when_it_is_back(
     dead = await Member(mosquitto.url, "mvbot-a", stuck=True).start()
     alive = await Member(mosquitto.url, "mvbot-b").start()
     first = reads(0, 20)
-    await asyncio.to_thread(publish, mosquitto.port, first)
+    await asyncio.to_thread(publish_all, mosquitto.port, TOPIC, first)
     await until([dead, alive], lambda: len(dead.got) + len(alive.got) >= len(first))
     assert dead.got and alive.got
     unacknowledged = dead.payloads
     await dead.ingest.stop()  # its session stays; what it had in hand is not acknowledged
 
     second = reads(20, 20)
-    await asyncio.to_thread(publish, mosquitto.port, second)
+    await asyncio.to_thread(publish_all, mosquitto.port, TOPIC, second)
     back = await Member(mosquitto.url, "mvbot-a").start()  # the same client id again
     everything = set(first + second)
     await until([alive, back], lambda: alive.payloads | back.payloads >= everything)

@@ -16,7 +16,7 @@ from adapters.webex.client import WebexClient
 from bot.messages import Button, Place, Reply
 from bot.outbox import CannotLookUp, Outbox
 from bot.store import Store
-from bot.store.posts import PostLedger
+from bot.store.posts import KEEP, PostLedger
 from bot.web.links import FileLinks
 from tests.fake_webex import TOKEN, FakeWebex, fake_webex_fixture  # noqa: F401
 
@@ -99,3 +99,17 @@ async def test_webex_finds_its_post_by_the_key_on_its_card(
     fake_webex.refuse_listing = True  # a group space a bot may not list
     with pytest.raises(CannotLookUp):
         await webex.find(place, "alert-5-heads-up", since)
+
+
+async def test_keys_older_than_a_month_are_forgotten_and_newer_ones_kept(
+    ledger: PostLedger,
+) -> None:
+    await ledger.intend("alert-old-heads-up", ROOM)
+    await ledger.intend("alert-new-heads-up", ROOM)
+    assert await ledger.forget() == 0  # both just intended
+    later = datetime.now(UTC) + KEEP + timedelta(minutes=1)
+    assert await ledger.forget(now=later) == 2
+    assert await ledger.record("alert-old-heads-up") is None
+    await ledger.intend("alert-new-heads-up", ROOM)
+    assert await ledger.forget(now=later - timedelta(minutes=2)) == 0
+    assert await ledger.record("alert-new-heads-up") is not None

@@ -14,14 +14,11 @@ import random
 import signal
 import string
 import time
-import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
 from bot.events.lpr import PlatePattern
@@ -34,7 +31,7 @@ from tests.bot_fixtures import API_KEY, SIMULATOR_SETTINGS, bot_simulator_fixtur
 from tests.bot_process import BotProcess, mvbot_run
 from tests.db_fixtures import postgres_url_fixture  # noqa: F401
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, running_fake_slack
-from tests.mosquitto import Mosquitto, mosquitto_fixture  # noqa: F401
+from tests.mosquitto import Mosquitto, mosquitto_fixture, publish_all  # noqa: F401
 
 ROOM = "C0PLATES"
 GARAGE = "Q2GV-GRGE-0002"  # "Garage Entrance", an LPR camera of the simulated fleet
@@ -99,20 +96,6 @@ def distinct_reads(count: int, start: datetime) -> list[bytes]:
         ).encode()
         for n, plate in enumerate(sorted(plates))
     ]
-
-
-def publish(port: int, payloads: list[bytes]) -> None:
-    """At QoS 1, each confirmed by the broker."""
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"cam-{uuid.uuid4().hex[:8]}")
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    infos = [client.publish(lpr_topic(GARAGE), payload, qos=1) for payload in payloads]
-    for info in infos:
-        info.wait_for_publish(DEADLINE)
-    client.disconnect()
-    client.loop_stop()
 
 
 def counts(engine: Engine, watched_since: datetime) -> tuple[int, int, int, list[int]]:
@@ -193,7 +176,7 @@ async def test_three_replicas_store_every_read_once_and_tell_the_watched_car_onc
             # Half the burst; the replica that processes plates is killed as reads arrive.
             half = DISTINCT // 2
             publishing = asyncio.create_task(
-                asyncio.to_thread(publish, mosquitto.port, burst[:half])
+                asyncio.to_thread(publish_all, mosquitto.port, lpr_topic(GARAGE), burst[:half])
             )
             await until(lambda: counts(engine, now)[0] >= half // 3, "reads to be stored")
             bots[victim].process.send_signal(signal.SIGKILL)
@@ -204,7 +187,7 @@ async def test_three_replicas_store_every_read_once_and_tell_the_watched_car_onc
             await until(lambda: any(logged(b, lock)() for b in survivors), "a survivor to process")
 
             # The rest, and the watched car, while it is down: its share waits at the broker.
-            await asyncio.to_thread(publish, mosquitto.port, burst[half:])
+            await asyncio.to_thread(publish_all, mosquitto.port, lpr_topic(GARAGE), burst[half:])
             fleet.start()
             # In real time, so that the car's reads reach the replicas in turns (and the
             # dead one's share waits for it) while the sighting grows.

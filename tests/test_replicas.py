@@ -5,6 +5,7 @@ killed with SIGKILL, each delivered once. PostgreSQL only: SQLite serves one pro
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import statistics
 import time
@@ -34,6 +35,8 @@ DEFERRED = 20
 LAG = 15.0  # footage reaches the simulated cloud this late: deferred clips wait for it
 EMAIL = "guest@example.com"
 T = TypeVar("T")
+# What shows in the channel, each in its turn of the channel's pace (adapters/slack/pacing.py).
+CHANNEL_POSTS = {"chat.postMessage", "chat.update", "files.completeUploadExternal"}
 
 
 def uploads(fake: FakeSlack) -> list[Call]:
@@ -139,9 +142,16 @@ async def test_sixty_clips_over_three_replicas_are_each_posted_once(
     env = fleet_env(postgres_url, simulator, fake, tmp_path / "data")
     async with replicas(env, ["solo"]) as one:
         alone, alone_each = await clips_through(postgres_url, one, fake, first_minute=10)
+    alone_posts = len(fake.calls)
     async with replicas(env, ["a", "b", "c"]) as three:
         together, each = await clips_through(postgres_url, three, fake, first_minute=10 + CLIPS)
         assert {r["id"] for r in (await three.health("b"))["replicas"]} >= {"a", "b", "c"}
+    # Slack takes about one message a second in a channel, from the whole fleet.
+    shown = [c.at for c in fake.calls[alone_posts:] if c.method in CHANNEL_POSTS]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(shown)]
+    print(f"\nposts into the channel by three replicas: {len(shown)}, least gap {min(gaps):.2f} s")
+    assert min(gaps) > 0.8, gaps
+    assert together <= 1.1 * alone
     for name, took, times in (("one replica", alone, alone_each), ("three", together, each)):
         p50, p99 = statistics.quantiles(times, n=100)[49], statistics.quantiles(times, n=100)[98]
         print(f"\n{CLIPS} clips, {name}: {took:.1f} s, delivery p50 {p50:.1f} s p99 {p99:.1f} s")

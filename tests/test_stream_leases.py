@@ -41,7 +41,8 @@ async def test_one_holder_until_its_lease_lapses(database_url: str) -> None:
         assert await leases.renew(SERIAL, "a", T0 + timedelta(seconds=29), state) is None
         assert await leases.publish(SERIAL, "b", T0 + timedelta(seconds=30), listed(2), 2)
         await leases.release(SERIAL, "a", forget=True)  # not a's to give up any more
-        assert (await leases.board(SERIAL, T0 + timedelta(seconds=31))).holder == "b"
+        kept = await leases.board(SERIAL, T0 + timedelta(seconds=31))
+        assert kept.holder == "b" and [s.seq for s in kept.segments] == [2]  # not wiped
         await leases.release(SERIAL, "b", forget=True)
         gone = await leases.board(SERIAL, T0 + timedelta(seconds=31))
         assert gone.holder is None and gone.segments == ()

@@ -27,7 +27,7 @@ from adapters.slack.people import slack_people
 from adapters.slack.transport import SocketMode, http_routes
 from bot.config import SlackSettings
 from bot.messages import Message, Place, Reply, SentMessage
-from bot.outbox import Core
+from bot.outbox import Core, SharedTurns
 from bot.runner import Delivery
 from bot.telemetry.metrics import Metrics
 from bot.web.links import FileLinks
@@ -135,6 +135,10 @@ class SlackAdapter:
     async def send_direct(self, email: str, reply: Reply) -> bool:
         """Message a workspace member found by e-mail (bot.outbox.DirectMessenger)."""
         return await self._outbound.send_direct(email, reply)
+
+    def share_pace(self, turns: SharedTurns) -> None:
+        """Keep Slack's per-channel pace with the other replicas (bot.outbox.PaceSharing)."""
+        self._outbound.share_pace(turns)
 
     def redelivery(self, key: str, raw: Mapping[str, Any]) -> Delivery:
         """A command stored before a restart, to be read again (bot.outbox.Redelivering)."""

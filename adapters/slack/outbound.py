@@ -35,6 +35,7 @@ from adapters.slack.lookup import find_post, key_metadata, marked_filename
 from adapters.slack.pacing import ChannelPacer
 from bot.grammar.formatting import size
 from bot.messages import Attachment, Message, Place, Reply, SentMessage
+from bot.outbox import SharedTurns
 from bot.web.links import FileLinks
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,10 @@ class Outbound:
         self._retry_handlers = retry_handlers or []
         self._image_waits = image_waits
         self._share_waits = share_waits
+
+    def share_pace(self, turns: SharedTurns) -> None:
+        """Take each channel's slots from the fleet's (bot.outbox.PaceSharing)."""
+        self._pacer.shared = turns
 
     async def send(
         self,

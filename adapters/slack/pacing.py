@@ -1,4 +1,8 @@
-"""A queue per channel: posts to one channel go out in order, at most one per interval."""
+"""A queue per channel: posts to one channel go out in order, at most one per interval.
+
+Alone, a replica keeps the pace itself; in a fleet the slots come from the shared store
+(bot.outbox.SharedTurns), so the pace holds for all replicas together.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+from bot.outbox import SharedTurns
 
 # Slack allows about one message per second per channel and answers bursts with 429.
 DEFAULT_INTERVAL = 1.0
@@ -38,6 +44,7 @@ class ChannelPacer:
         self._clock = clock
         self._sleep = sleep
         self._lanes: dict[str, _Lane] = {}
+        self.shared: SharedTurns | None = None  # set when replicas share the pace
 
     @asynccontextmanager
     async def turn(self, channel: str) -> AsyncIterator[None]:
@@ -49,6 +56,10 @@ class ChannelPacer:
                 wait = lane.next_at - self._clock()
                 if wait > 0:
                     await self._sleep(wait)
+                if self.shared is not None:  # reserved only once this replica's pace is kept
+                    wait = await self.shared.reserve(channel, self.interval)
+                    if wait > 0:
+                        await self._sleep(wait)
                 try:
                     yield
                 finally:

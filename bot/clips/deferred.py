@@ -71,14 +71,16 @@ class PendingClips(DeferredJobs):
         person: Person,
         ready_at: datetime,
         priority: Priority = Priority.INTERACTIVE,
+        job_id: str | None = None,
     ) -> str:
-        """Store the clip job, then arm it; `priority` is its place in the API rate budget."""
+        """Store the clip job, then arm it; `priority` is its place in the API rate budget,
+        `job_id` (a command's `Tracker.job_key`) stores it once across a command's reruns."""
         payload = {
             "clip": spec.to_json(),
             "person": person_to_json(person),
             "priority": int(priority),
         }
-        return await self._store(payload, place, ready_at)
+        return await self._store(payload, place, ready_at, job_id)
 
     async def resume(self) -> int:
         """Re-arm every unfinished clip and snapshot job (the scheduler's own store may have

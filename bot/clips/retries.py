@@ -92,10 +92,14 @@ class DeferredJobs(ABC):
         """The idempotency key of a job's one post (what was asked, or why there is none)."""
         return f"{self.kind}-{job_id}"
 
-    async def _store(self, payload: Mapping[str, Any], place: Place, due: datetime) -> str:
-        """Store the job, then arm it."""
-        job = await self.services.store.add_job(self.kind, payload, place.to_json(), due)
-        self.services.scheduler.schedule(self.kind, job.id, due)
+    async def _store(
+        self, payload: Mapping[str, Any], place: Place, due: datetime, job_id: str | None = None
+    ) -> str:
+        """Store the job (under `job_id`, if given: once), then arm it."""
+        store = self.services.store
+        job = await store.add_job(self.kind, payload, place.to_json(), due, job_id)
+        if job.status in ("pending", "running"):
+            self.services.scheduler.schedule(self.kind, job.id, job.due_at)
         return job.id
 
     async def resume(self) -> int:

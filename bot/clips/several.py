@@ -169,7 +169,7 @@ async def _defer(
         span = short_span(clip.spec.start, clip.spec.end, clip.zone)
         problem = f"{clip.record.name} is offline right now, so there is no footage for {span}."
         return Fetched(clip, problem=problem)
-    await pending.defer(clip.spec, thread, request.message.person, due)
+    await pending.defer(clip.spec, thread, request.message.person, due, job_id=request.job_key())
     return Fetched(clip, later=True)
 
 

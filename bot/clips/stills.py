@@ -37,14 +37,20 @@ class PendingSnapshots(DeferredJobs):
     kind = SNAPSHOT_KIND
 
     async def defer(
-        self, record: CameraRecord, at: datetime, place: Place, person: Person, due: datetime
+        self,
+        record: CameraRecord,
+        at: datetime,
+        place: Place,
+        person: Person,
+        due: datetime,
+        job_id: str | None = None,
     ) -> str:
-        """Store the snapshot job, then arm it."""
+        """Store the snapshot job (once under `job_id`), then arm it."""
         payload = {
             "snapshot": {"serial": record.serial, "camera": record.name, "at": at.isoformat()},
             "person": person_to_json(person),
         }
-        return await self._store(payload, place, due)
+        return await self._store(payload, place, due, job_id)
 
     def _subject(self, payload: Mapping[str, Any]) -> tuple[str, datetime]:
         asked = payload["snapshot"]

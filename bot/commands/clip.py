@@ -304,7 +304,7 @@ async def _later(
 ) -> Outcome:
     """Store the clip for later (before saying so) and tell the asker when to expect it."""
     message = request.message
-    await pending.defer(asked.spec, message.place, message.person, due)
+    await pending.defer(asked.spec, message.place, message.person, due, job_id=request.job_key())
     text = f"*{asked.record.name}*{_imager(asked.spec)} {asked.span} {state} — I'll post it here."
     await request.say(Reply(text, tone=Tone.PENDING))
     return Outcome.PENDING

@@ -144,7 +144,9 @@ async def _later(
 ) -> Outcome:
     """Store the snapshot for later (before saying so) and tell the asker when to expect it."""
     message = request.message
-    await pending.snapshots.defer(record, at, message.place, message.person, due)
+    await pending.snapshots.defer(
+        record, at, message.place, message.person, due, job_id=request.job_key()
+    )
     moment = local_time(at, zone, date=False)
     text = f"*{record.name}* snapshot of {moment} {state} — I'll post it here."
     await request.say(Reply(text, tone=Tone.PENDING))

@@ -9,6 +9,10 @@ footage is in the cloud, retrying "too recent". Each step is recorded before the
 `resume` after a restart finishes what was begun without a second heads-up: the heads-up
 carries an idempotency key (bot.outbox), so one posted just before a crash, before
 "announced" was stored, is found on the platform instead of posted again.
+
+Replicas: the replica that stores an alert claims it (the alert's `owner`) and tells it;
+`take_over` finishes those whose replica is gone, each claimed by compare-and-set, so that
+an alert another replica is telling right now is never told a second time.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,8 +73,10 @@ class Alerts:
         snapshots: bool,
         settle: timedelta = timedelta(0),
         settle_confidence: float = 1.0,
+        owner: str = SYSTEM_ID,
     ) -> None:
         self.services = services
+        self.owner = owner  # this replica's id: the alerts it claims carry it
         self.pending = pending
         self.ledger = ledger
         self.snapshots = snapshots
@@ -93,12 +99,30 @@ class Alerts:
         self._revising.add(task)
         task.add_done_callback(self._revised)
 
-    async def resume(self) -> int:
-        """Finish every alert a previous run left half-told."""
-        ids = await self.ledger.open_alerts()
-        for alert_id in ids:
-            self.post(alert_id)
-        return len(ids)
+    async def take_over(
+        self, alive: Callable[[str], Awaitable[bool]], *, unclaimed_after: timedelta
+    ) -> int:
+        """Finish the open alerts no live replica is telling: this replica's from before a
+        restart, those of replicas that died, and those nobody claimed within
+        `unclaimed_after` (their replica died between storing and claiming them)."""
+        now = datetime.now(UTC)
+        living: dict[str, bool] = {}
+        taken = 0
+        for alert in await self.ledger.open_alerts():
+            if alert.id in self._active:
+                continue  # being told here
+            if alert.owner is None:
+                if now - alert.created_at < unclaimed_after:
+                    continue  # its replica is about to claim it
+            elif alert.owner != self.owner:
+                if alert.owner not in living:
+                    living[alert.owner] = await alive(alert.owner)
+                if living[alert.owner]:
+                    continue
+            if await self.ledger.claim(alert.id, self.owner, previous=alert.owner):
+                self.post(alert.id)
+                taken += 1
+        return taken
 
     async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until no alert is being delivered; False if `timeout` seconds pass first."""
@@ -125,6 +149,8 @@ class Alerts:
 
     async def _deliver(self, alert_id: int) -> None:
         try:
+            if not await self.ledger.claim(alert_id, self.owner):
+                return  # another replica took it over (or it is told already)
             alert = await self.ledger.alert(alert_id)
             if alert is None or alert.status not in OPEN:
                 return

@@ -2,7 +2,8 @@
 
 An alert row is written (with its audit row, in the same transaction) before anyone is
 told anything, and moves pending → announced (heads-up posted) → clip_pending (clip job
-stored); `open_alerts` lists those a restart must finish.
+stored); `open_alerts` lists those a restart must finish. A replica `claim`s an alert before
+it tells anyone (column `owner`), so that alerts are taken over from dead replicas only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.events.tables import alerts, hook_events, plate_sightings
@@ -56,6 +57,15 @@ class Alert:
     attempts: int
     created_at: datetime
     sighting_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    """An alert not told to the end yet, and the replica that has claimed it (if one has)."""
+
+    id: int
+    owner: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -157,9 +167,24 @@ class AlertLedger:
         rows = await fetch(self._engine, with_id)
         return _alert(rows[0]) if rows else None
 
-    async def open_alerts(self) -> list[int]:
-        query = select(alerts.c.id).where(alerts.c.status.in_([s.value for s in OPEN]))
-        return [row.id for row in await fetch(self._engine, query.order_by(alerts.c.id))]
+    async def open_alerts(self) -> list[OpenAlert]:
+        columns = select(alerts.c.id, alerts.c.owner, alerts.c.created_at)
+        query = columns.where(alerts.c.status.in_([s.value for s in OPEN])).order_by(alerts.c.id)
+        return [OpenAlert(r.id, r.owner, r.created_at) for r in await fetch(self._engine, query)]
+
+    async def claim(self, alert_id: int, owner: str, *, previous: str | None = None) -> bool:
+        """Make `owner` the alert's deliverer if it is still open and nobody holds it, or
+        `owner` itself, or `previous` (a dead replica, taken over); False if another has it."""
+        holders = [alerts.c.owner.is_(None), alerts.c.owner == owner]
+        if previous is not None:
+            holders.append(alerts.c.owner == previous)
+        statement = (
+            update(alerts)
+            .where(alerts.c.id == alert_id, alerts.c.status.in_([s.value for s in OPEN]))
+            .where(or_(*holders))
+            .values(owner=owner)
+        )
+        return await write(self._engine, statement) == 1
 
     async def alerts(self, *, status: AlertStatus | None = None) -> list[Alert]:
         query = select(alerts).order_by(alerts.c.id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import SecretStr
 from starlette.routing import BaseRoute
@@ -11,7 +13,6 @@ from starlette.routing import BaseRoute
 from bot.clips.deferred import PendingClips
 from bot.config.sections import (
     EventsSettings,
-    HealthSettings,
     MqttSettings,
     PlatesSettings,
     SensorsSettings,
@@ -54,18 +55,22 @@ class EventServices:
 
     async def start(self) -> None:
         """Finish the reads a previous run left unprocessed, then listen. Alerts left
-        half-told are the leader's to finish (`resume_alerts`)."""
+        half-told are finished by `take_over_alerts`."""
         self.plates.start()
         for connection in (self.mqtt, self.live_mqtt):
             if connection is not None:
                 await connection.start()
         log.info("events started mqtt=%s", self.mqtt is not None)
 
-    async def resume_alerts(self) -> int:
-        """Finish every alert a previous run (or a dead replica) left half-told."""
-        resumed = await self.alerts.resume()
-        log.info("alerts resumed count=%d", resumed)
-        return resumed
+    async def take_over_alerts(
+        self, alive: Callable[[str], Awaitable[bool]], unclaimed_after: timedelta
+    ) -> int:
+        """Finish the alerts this replica's earlier run or a dead replica left half-told
+        (bot.events.announce, `Alerts.take_over`)."""
+        taken = await self.alerts.take_over(alive, unclaimed_after=unclaimed_after)
+        if taken:
+            log.info("alerts taken over count=%d", taken)
+        return taken
 
     async def stop(self) -> None:
         for connection in (self.live_mqtt, self.mqtt):
@@ -97,21 +102,17 @@ def build_events(
     events: EventsSettings,
     mqtt: MqttSettings,
     sense: tuple[str, Handler] | None = None,
-    health: tuple[HealthSettings, CameraStatus] | None = None,
+    health: tuple[Mapping[str, str], CameraStatus] | None = None,
     sensors: SensorsSettings | None = None,
     replica: tuple[str, str | None] = ("mvbot", None),
 ) -> EventServices:
     """`sense` (a topic filter and its handler) shares the connection for live Sense counts;
-    `health` says which Meraki alerts mean a camera went offline or back, and whom to tell;
+    `health` pairs the Meraki alert types that mean a camera went offline or came back
+    (`HealthMonitor.kinds`) with the monitor's callback they are reported to;
     `replica` is this replica's name and its configured id (None: not configured)."""
     engine = services.store.engine
     sensors = sensors or SensorsSettings()
     sensor_links = SensorLinks(engine)
-    status_types = None
-    if health is not None:
-        kinds = {kind: "offline" for kind in health[0].offline_alert_types}
-        kinds |= {kind: "online" for kind in health[0].online_alert_types}
-        status_types = (kinds, health[1])
     alert_ledger = AlertLedger(engine)
     alerts = Alerts(
         services,
@@ -120,6 +121,7 @@ def build_events(
         snapshots=plates.snapshot,
         settle=plates.settle,
         settle_confidence=plates.settle_confidence,
+        owner=replica[0],
     )
     plate_ledger = PlateLedger(engine)
     ingest = PlateIngest(
@@ -142,7 +144,7 @@ def build_events(
         services.metrics,
         clock=services.clock,
         sensors=(sensors, sensor_links),
-        camera_status=status_types,
+        camera_status=health,
     )
     broker = live = None
     if mqtt.url is not None:

@@ -181,6 +181,7 @@ alerts = Table(
     Column("attempts", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("owner", String(64)),  # the replica delivering it; None until one claims it
     UniqueConstraint("sighting_id", "platform", "room_id", name="uq_alerts_sighting_room"),
     UniqueConstraint("event_id", "platform", "room_id", name="uq_alerts_event_room"),
     Index("ix_alerts_status", "status"),

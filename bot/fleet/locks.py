@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg.conninfo import make_conninfo
 from sqlalchemy import make_url
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def lock_conninfo(database_url: str, lease: timedelta) -> str:
@@ -30,6 +32,9 @@ def lock_conninfo(database_url: str, lease: timedelta) -> str:
         f"-c tcp_keepalives_idle={third} -c tcp_keepalives_interval={sixth} "
         f"-c tcp_keepalives_count=4 -c tcp_user_timeout={int(lease.total_seconds() * 1000)}"
     )
+    # Imported here: psycopg is the `postgres` extra, and SQLite needs no lock connection.
+    from psycopg.conninfo import make_conninfo
+
     return make_conninfo(
         url.render_as_string(hide_password=False),
         options=f"{options} {server}".strip(),
@@ -53,6 +58,8 @@ class LockConnection:
 
     @classmethod
     async def open(cls, conninfo: str, bound: float) -> LockConnection:
+        import psycopg  # the `postgres` extra (see lock_conninfo)
+
         connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         return cls(connection, bound)
 

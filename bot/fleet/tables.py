@@ -1,4 +1,4 @@
-"""The replicas table as the code uses it now (schema version 16 built it)."""
+"""The fleet's tables as the code uses them now (schema versions 16 and 20 built them)."""
 
 from sqlalchemy import Column, MetaData, String, Table
 
@@ -17,4 +17,14 @@ replicas = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),
     Column("url", String(255)),  # its web server, once it listens
+)
+
+# When each chat channel's next post may start (the database's clock), for every replica:
+# a platform's per-channel pace (Slack: about one message a second) holds for the fleet.
+channel_turns = Table(
+    "channel_turns",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("next_at", UTCDateTime, nullable=False),
 )

@@ -73,7 +73,8 @@ class HealthMonitor:
         self._loop: asyncio.Task[None] | None = None
         # Camera status alerts any replica stored; judged here only while this one leads.
         self.reports: AlertLedger | None = None
-        self._kinds = {kind: OFFLINE for kind in settings.offline_alert_types} | {
+        # Which Meraki alert types say a camera went offline or came back (webhook intake too).
+        self.kinds = {kind: OFFLINE for kind in settings.offline_alert_types} | {
             kind: ONLINE for kind in settings.online_alert_types
         }
         self._leading = False
@@ -141,7 +142,7 @@ class HealthMonitor:
             return 0
         waiting = await self.reports.health_reports()
         for report in waiting:
-            status = self._kinds.get(report.type)
+            status = self.kinds.get(report.type)
             if status is not None and report.at is not None:
                 await self.report(report.serial, status, report.at)
         if waiting:

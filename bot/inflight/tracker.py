@@ -37,7 +37,7 @@ class Tracker:
         # The progress message an interrupted run left behind, until this run takes it over.
         self.earlier = earlier
         self._announced = False
-        self._answers = 0
+        self._keys: dict[str, int] = {}  # per kind of key, how many this run has taken
 
     def take_earlier(self) -> SentMessage | None:
         """The interrupted run's progress message, once: a new run edits it instead of
@@ -55,12 +55,20 @@ class Tracker:
         return replace(reply, text=f"{opening}\n{reply.text}")
 
     def answer_key(self) -> str:
-        """The idempotency key of the command's next answer. A run after a crash numbers
-        its answers as the first run did, so one posted before the crash is not posted
-        again (bot.outbox)."""
-        self._answers += 1
+        """The idempotency key of the command's next answer: one posted before a crash is
+        not posted again (bot.outbox)."""
+        return self._next("answer")
+
+    def job_key(self) -> str:
+        """The id of the next job the command stores: one stored before a crash is found
+        again, not stored twice (bot.store, `add_job`)."""
+        return self._next("job")
+
+    def _next(self, kind: str) -> str:
+        # A run after a crash numbers its answers and jobs as the cut-short run did.
+        self._keys[kind] = count = self._keys.get(kind, 0) + 1
         command = hashlib.sha256(f"{self.platform}\n{self.key}".encode()).hexdigest()[:32]
-        return f"answer-{command}-{self._answers}"
+        return f"{kind}-{command}-{count}"
 
     async def posted(self, sent: SentMessage) -> None:
         await self.journal.progress(self.platform, self.key, sent)

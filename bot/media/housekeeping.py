@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,14 +30,23 @@ def sweep(folder: Path, keep: timedelta, now: float | None = None) -> int:
 
 
 @contextlib.asynccontextmanager
-async def sweeping(folder: Path, keep: timedelta) -> AsyncIterator[None]:
-    """Sweep `folder` now and then every hour while the block runs."""
+async def sweeping(
+    folder: Path, keep: timedelta, forget: Callable[[], Awaitable[int]] | None = None
+) -> AsyncIterator[None]:
+    """Sweep `folder` now and then every hour while the block runs; `forget` deletes old
+    rows of the store's (how many) at the same pace."""
 
     async def loop() -> None:
         while True:
             removed = await asyncio.to_thread(sweep, folder, keep)
             if removed:
                 log.info("housekeeping removed=%d folder=%s", removed, folder)
+            if forget is not None:
+                try:
+                    if forgotten := await forget():
+                        log.info("housekeeping forgot=%d rows", forgotten)
+                except Exception as error:  # the next hour tries again
+                    log.warning("housekeeping of the store failed error=%r", error)
             await asyncio.sleep(SWEEP_EVERY)
 
     task = asyncio.create_task(loop())

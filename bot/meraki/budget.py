@@ -8,7 +8,7 @@ import itertools
 import math
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 _NOT_SENT = math.inf
 
@@ -81,6 +81,10 @@ class Budget(Protocol):
 
     def pause_for(self, seconds: float) -> None: ...
 
+    async def aclose(self) -> None:
+        """Stop granting: the bot is stopping."""
+        ...
+
 
 def window_shape(rate: float, window: float, margin: float) -> tuple[int, float]:
     """The capacity and the window a rate needs: below one request per window, the window
@@ -91,7 +95,51 @@ def window_shape(rate: float, window: float, margin: float) -> tuple[int, float]
     return capacity, max(window, capacity / rate)
 
 
-class RateBudget:
+Granted = TypeVar("Granted")  # what a waiter's future brings it: a log entry, a start's id
+
+
+class WaitingLine(Generic[Granted]):
+    """What both budgets keep alike: the rate's shape, the waiters queued by priority then
+    order of arrival, and the pause after a 429."""
+
+    def __init__(self, rate: float, window: float, margin: float) -> None:
+        self.rate = rate
+        self.capacity, self.window = window_shape(rate, window, margin)
+        self.margin = margin
+        self._waiters: list[tuple[int, int, asyncio.Future[Granted]]] = []
+        self._counter = itertools.count()
+        self._paused_until = -math.inf
+
+    @staticmethod
+    def now() -> float:
+        return asyncio.get_running_loop().time()
+
+    @property
+    def waiting(self) -> int:
+        """How many callers in this process are queued for a slot."""
+        return sum(1 for _, _, fut in self._waiters if not fut.done())
+
+    @property
+    def paused_until(self) -> float:
+        """The pause this process knows of."""
+        return self._paused_until
+
+    def pause_until(self, when: float) -> None:
+        """Grant nothing before ``when`` (loop time): each budget says how."""
+        raise NotImplementedError
+
+    def pause_for(self, seconds: float) -> None:
+        self.pause_until(self.now() + seconds)
+
+    def _queue(self, priority: Priority, seq: int | None) -> tuple[int, asyncio.Future[Granted]]:
+        """A new waiter's place in line (``seq``: a previous slot's, kept) and its future."""
+        fut: asyncio.Future[Granted] = asyncio.get_running_loop().create_future()
+        order = next(self._counter) if seq is None else seq
+        heapq.heappush(self._waiters, (int(priority), order, fut))
+        return order, fut
+
+
+class RateBudget(WaitingLine[_Entry]):
     """No more than ``rate`` request starts in any ``window + margin`` seconds.
 
     A plain token bucket with burst = rate would let ~2x rate through in one sliding second,
@@ -102,39 +150,19 @@ class RateBudget:
     """
 
     def __init__(self, rate: float, window: float = 1.0, margin: float = 0.05) -> None:
-        self.rate = rate
-        self.capacity, self.window = window_shape(rate, window, margin)
-        self.margin = margin
+        super().__init__(rate, window, margin)
         self._log: list[_Entry] = []
-        self._waiters: list[tuple[int, int, asyncio.Future[_Entry]]] = []
-        self._counter = itertools.count()
-        self._paused_until = -math.inf
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
 
     def __repr__(self) -> str:
         return f"RateBudget(rate={self.rate}, window={self.window}, margin={self.margin})"
 
-    @staticmethod
-    def now() -> float:
-        return asyncio.get_running_loop().time()
-
-    @property
-    def waiting(self) -> int:
-        """How many callers are queued for a slot."""
-        return sum(1 for _, _, fut in self._waiters if not fut.done())
-
-    @property
-    def paused_until(self) -> float:
-        return self._paused_until
-
     async def acquire(
         self, priority: Priority = Priority.BACKGROUND, *, seq: int | None = None
     ) -> Slot:
         """Wait for a request start. Pass a previous slot's ``seq`` to keep its place in line."""
-        fut: asyncio.Future[_Entry] = asyncio.get_running_loop().create_future()
-        order = next(self._counter) if seq is None else seq
-        heapq.heappush(self._waiters, (int(priority), order, fut))
+        order, fut = self._queue(priority, seq)
         self._dispatch()
         try:
             entry = await fut
@@ -152,8 +180,8 @@ class RateBudget:
             self._paused_until = when
             self._dispatch()
 
-    def pause_for(self, seconds: float) -> None:
-        self.pause_until(self.now() + seconds)
+    async def aclose(self) -> None:
+        """Nothing to give back: the budget lives in this process only."""
 
     def _stamp(self, entry: _Entry) -> None:
         entry.stamp = self.now()

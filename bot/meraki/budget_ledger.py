@@ -67,20 +67,10 @@ class BudgetLedger:
         """
         with self._engine.begin() as connection:
             paused_until, now = self._lock(connection)
-            if paused_until is not None and paused_until > now:
+            refused = self._refusal(connection, paused_until, now, priority, better_poll)
+            if refused is not None:
                 self._register(connection, priority, now)
-                pause = (paused_until - now).total_seconds()
-                return Verdict(None, retry_in=pause, paused_for=pause)
-            held, oldest, best = self._look(connection, now)
-            free_in = 0.0
-            if held >= self._capacity:
-                free_in = (oldest + self._span - now).total_seconds()
-            if best is not None and best < priority:
-                self._register(connection, priority, now)
-                return Verdict(None, retry_in=max(free_in, better_poll))
-            if free_in > 0:
-                self._register(connection, priority, now)
-                return Verdict(None, retry_in=free_in)
+                return refused
             start = int(
                 connection.execute(
                     budget_starts.insert()
@@ -100,6 +90,27 @@ class BudgetLedger:
                 )
         self._registered = after is not None
         return Verdict(start)
+
+    def _refusal(
+        self,
+        connection: Connection,
+        paused_until: datetime | None,
+        now: datetime,
+        priority: int,
+        better_poll: float,
+    ) -> Verdict | None:
+        """Why a waiter of `priority` gets no start now (the organisation is paused, another
+        replica's better waiter goes first, the window is full), or None: it may have one."""
+        if paused_until is not None and paused_until > now:
+            pause = (paused_until - now).total_seconds()
+            return Verdict(None, retry_in=pause, paused_for=pause)
+        held, oldest, best = self._look(connection, now)
+        free_in = (oldest + self._span - now).total_seconds() if held >= self._capacity else 0.0
+        if best is not None and best < priority:
+            return Verdict(None, retry_in=max(free_in, better_poll))
+        if free_in > 0:
+            return Verdict(None, retry_in=free_in)
+        return None
 
     def stamp(self, start: int) -> None:
         """The start is on the wire (or over): from now on it ages like any other."""

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import itertools
 import logging
-import math
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.meraki.budget import Budget, Priority, RateBudget, Slot, window_shape
+from bot.meraki.budget import Budget, Priority, RateBudget, Slot, WaitingLine
 from bot.meraki.budget_ledger import BudgetLedger, Verdict
 
 log = logging.getLogger("bot.meraki.budget")
@@ -29,7 +27,7 @@ log = logging.getLogger("bot.meraki.budget")
 _Waiter = tuple[int, int, "asyncio.Future[int]"]
 
 
-class SharedBudget:
+class SharedBudget(WaitingLine[int]):
     """No more than ``rate`` request starts in any ``window + margin`` seconds, counted over
     every replica of the organisation, with priorities kept across replicas.
 
@@ -62,9 +60,7 @@ class SharedBudget:
     ) -> None:
         if not refresh < freshness:
             raise ValueError("a waiting replica must refresh its entry before it goes stale")
-        self.rate = rate
-        self.capacity, self.window = window_shape(rate, window, margin)
-        self.margin = margin
+        super().__init__(rate, window, margin)
         self.replica = replica
         self._ledger = BudgetLedger(
             engine,
@@ -79,9 +75,6 @@ class SharedBudget:
         self._better_poll = better_poll
         self._retry = retry
         self._retry_cap = retry_cap
-        self._waiters: list[_Waiter] = []
-        self._counter = itertools.count()
-        self._paused_until = -math.inf
         self._poke = asyncio.Event()
         self._driver: asyncio.Task[None] | None = None
         self._registered: int | None = None  # the priority the database holds for us
@@ -97,29 +90,13 @@ class SharedBudget:
             f"rate={self.rate}, window={self.window}, margin={self.margin})"
         )
 
-    @staticmethod
-    def now() -> float:
-        return asyncio.get_running_loop().time()
-
-    @property
-    def waiting(self) -> int:
-        """How many callers in this process are queued for a slot."""
-        return sum(1 for _, _, fut in self._waiters if not fut.done())
-
-    @property
-    def paused_until(self) -> float:
-        """The pause this replica knows of (its own 429s and those the database told it)."""
-        return self._paused_until
-
     async def acquire(
         self, priority: Priority = Priority.BACKGROUND, *, seq: int | None = None
     ) -> Slot:
         """Wait for a request start. Pass a previous slot's ``seq`` to keep its place in line."""
         if self._closing:
             raise RuntimeError("the budget is closed")
-        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        order = next(self._counter) if seq is None else seq
-        heapq.heappush(self._waiters, (int(priority), order, fut))
+        order, fut = self._queue(priority, seq)
         if self._registered is None or priority < self._registered:
             self._poke.set()  # the database should hear of a better waiter now
         if self._driver is None or self._driver.done():  # done: it failed; ask afresh
@@ -143,9 +120,6 @@ class SharedBudget:
             self._paused_until = when
             self._write(self._ledger.pause, when - self.now())
             self._poke.set()
-
-    def pause_for(self, seconds: float) -> None:
-        self.pause_until(self.now() + seconds)
 
     async def aclose(self) -> None:
         """Stop asking: waiters left are cancelled, pending writes finish, our entry goes."""

@@ -126,7 +126,8 @@ class Scheduler:
         except BaseException:
             self._scheduler = None
             raise
-        self._looking = asyncio.create_task(self._look_for_others(), name="scheduler look")
+        if self._engine.dialect.name == "postgresql":  # SQLite: no other replica writes rows
+            self._looking = asyncio.create_task(self._look_for_others(), name="scheduler look")
 
     def schedule(self, kind: str, job_id: str, at: datetime) -> None:
         """Run `kind`'s handler with `job_id` at `at`; scheduling the same id again moves it."""

@@ -16,13 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.shares.tables import share_pin_attempts as attempts
-from bot.store.work import transact
+from bot.store.work import transact, upsert_into
 
 ADDRESS_LIMIT = 5  # wrong PINs from one address before it is locked out
 LINK_LIMIT = 20  # wrong PINs on one link from addresses that never had it right
@@ -118,9 +116,8 @@ def _locked_counts(connection: Connection, link_id: str, address: str) -> tuple[
     The first statement writes (ensuring both rows exist), so SQLite takes its write lock
     before anything is read; PostgreSQL locks the two rows, always in the same order."""
     keys = sorted({WHOLE_LINK, address})
-    insert: Any = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     connection.execute(
-        insert(attempts)
+        upsert_into(connection, attempts)
         .values([{"link_id": link_id, "address": key, "failures": 0} for key in keys])
         .on_conflict_do_nothing()
     )

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from bot.shares.tables import stream_leases, stream_segments
-from bot.store.work import fetch, transact, write
+from bot.store.work import transact, upsert_into, write
 
 NOBODY_ELSE = datetime.min.replace(tzinfo=UTC)  # "last watched elsewhere": never
 
@@ -51,7 +50,6 @@ class Board:
     """A camera's lease and listed segments, as a replica that does not hold it reads them."""
 
     holder: str | None  # None: nobody holds it, or the lease has lapsed
-    watched_at: datetime | None
     state: StreamState
     segments: tuple[Listed, ...]
 
@@ -95,7 +93,7 @@ class SoloLeases:
     lease = timedelta(days=1)  # nobody waits for it to lapse
 
     async def claim(self, serial: str, holder: str, now: datetime) -> Board | None:
-        return Board(holder, None, StreamState(), ())
+        return Board(holder, StreamState(), ())
 
     async def renew(
         self, serial: str, holder: str, now: datetime, state: StreamState
@@ -111,7 +109,7 @@ class SoloLeases:
         return None
 
     async def board(self, serial: str, now: datetime) -> Board:
-        return Board(None, None, StreamState(), ())
+        return Board(None, StreamState(), ())
 
     async def watched(self, serial: str, now: datetime) -> None:
         return None
@@ -130,7 +128,7 @@ class StreamLeases:
         def work(connection: Connection) -> Board | None:
             fresh = {"holder": holder, "until": now + self.lease, "watched_at": now}
             statement = (
-                _insert(connection, stream_leases)
+                upsert_into(connection, stream_leases)
                 .values(serial=serial, delayed=False, discontinuities=0, **fresh)
                 .on_conflict_do_update(
                     index_elements=[stream_leases.c.serial],
@@ -185,7 +183,7 @@ class StreamLeases:
                 "discontinuity": segment.discontinuity,
             }
             connection.execute(
-                _insert(connection, stream_segments).values(row).on_conflict_do_nothing()
+                upsert_into(connection, stream_segments).values(row).on_conflict_do_nothing()
             )
             connection.execute(
                 delete(stream_segments).where(
@@ -211,11 +209,7 @@ class StreamLeases:
         await transact(self._engine, work)
 
     async def board(self, serial: str, now: datetime) -> Board:
-        rows = await fetch(
-            self._engine, select(stream_leases).where(stream_leases.c.serial == serial)
-        )
-        segments = await fetch(self._engine, _listed(serial))
-        return _as_board(rows[0] if rows else None, segments, now)
+        return await transact(self._engine, lambda c: _board(c, serial, now))
 
     async def watched(self, serial: str, now: datetime) -> None:
         await write(
@@ -224,12 +218,6 @@ class StreamLeases:
             .where(stream_leases.c.serial == serial, stream_leases.c.watched_at < now)
             .values(watched_at=now),
         )
-
-
-def _insert(connection: Connection, table: Table) -> Any:
-    """INSERT with ON CONFLICT, in the connection's dialect."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 def _listed(serial: str) -> Any:
@@ -250,9 +238,9 @@ def _board(connection: Connection, serial: str, now: datetime) -> Board:
 def _as_board(lease: Any, segments: list[Any], now: datetime) -> Board:
     listed = tuple(Listed(s.seq, s.start, s.duration, s.discontinuity) for s in segments)
     if lease is None:
-        return Board(None, None, StreamState(), listed)
+        return Board(None, StreamState(), listed)
     state = StreamState(
         lease.codec, lease.problem, lease.due_at, lease.delayed, lease.discontinuities
     )
     holder = lease.holder if lease.until >= now else None
-    return Board(holder, lease.watched_at, state, listed)
+    return Board(holder, state, listed)

@@ -147,9 +147,6 @@ class CameraStream:
             return False
         return True
 
-    def segment(self, seq: int) -> Segment | None:
-        return next((s for s in self._segments if s.seq == seq), None)
-
     def file(self, seq: int, kind: str) -> Path | None:
         """Segment `seq`'s MPEG-TS (`ts`) or MP4 (`mp4`) file, if it is on disk: listed here,
         or written by the holder since this replica last read the index."""

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, Text, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.column_types import UTCDateTime
-from bot.store.work import transact
+from bot.store.work import transact, upsert_into
 
 metadata = MetaData()
 
@@ -33,11 +32,9 @@ async def installation_secret(engine: Engine, name: str, make: Callable[[], str]
 
     def work(connection: Connection) -> str:
         # Write first: SQLite then takes its write lock before reading, and waits for it.
-        insert: Any = (
-            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        )
         row = {"name": name, "value": make(), "created_at": datetime.now(UTC)}
-        connection.execute(insert(installation_secrets).values(row).on_conflict_do_nothing())
+        insert = upsert_into(connection, installation_secrets)
+        connection.execute(insert.values(row).on_conflict_do_nothing())
         return str(connection.execute(_value(name)).scalar_one())
 
     return await transact(engine, work)

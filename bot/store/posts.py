@@ -2,20 +2,24 @@
 
 A row with no message id is an intent whose outcome a crash may have hidden: the post may
 or may not have reached the platform. bot.outbox asks the platform before posting it again.
+A key matters while the work that posts it may run again (a command or an alert gives up
+after 30 minutes, a job runs once), so rows older than `KEEP` are forgotten.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.messages import Place, SentMessage
 from bot.store.schema import posts
 from bot.store.work import fetch, write
+
+KEEP = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,11 @@ class PostLedger:
             )
         )
         await write(self._engine, statement)
+
+    async def forget(self, now: datetime | None = None) -> int:
+        """Delete the keys intended more than `KEEP` ago; how many (indexed, version 22)."""
+        before = (now or datetime.now(UTC)) - KEEP
+        return await write(self._engine, delete(posts).where(posts.c.intended_at < before))
 
 
 def _record(row: Any) -> PostRecord:

@@ -59,6 +59,7 @@ posts = Table(
     Column("message_id", String(255)),
     Column("extra", JSON),
     Column("posted_at", UTCDateTime),
+    Index("ix_posts_intended_at", "intended_at"),
 )
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import Engine, Row, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement, Select
 
 from bot.store.column_types import require_aware
@@ -112,12 +113,14 @@ class Store:
         payload: Mapping[str, Any],
         place: Mapping[str, Any] | None,
         due_at: datetime,
+        job_id: str | None = None,
     ) -> JobRecord:
-        """Store a pending job under a new id; it is durable once this returns."""
+        """Store a pending job, durable once this returns, under `job_id` or a new id; a job
+        already stored under `job_id` (by a run a crash cut short) is returned instead."""
         require_aware(due_at)
         now = datetime.now(UTC)
         values = {
-            "id": str(uuid.uuid4()),
+            "id": job_id or str(uuid.uuid4()),
             "kind": kind,
             "payload": dict(payload),
             "place": dict(place) if place is not None else None,
@@ -129,7 +132,13 @@ class Store:
             "updated_at": now,
         }
         statement = insert(jobs).values(**values).returning(*jobs.c)
-        row = await transact(self._engine, lambda connection: connection.execute(statement).one())
+        try:
+            row = await transact(self._engine, lambda c: c.execute(statement).one())
+        except IntegrityError:
+            earlier = await self.job(job_id) if job_id is not None else None
+            if earlier is None:
+                raise
+            return earlier
         return _job_record(row)
 
     async def job(self, job_id: str) -> JobRecord | None:

@@ -4,7 +4,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row
+from sqlalchemy import Connection, Engine, Row, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
 T = TypeVar("T")
@@ -23,6 +24,12 @@ async def write(engine: Engine, statement: Executable) -> int:
 async def transact(engine: Engine, work: Callable[[Connection], T]) -> T:
     """Run `work` in one transaction: committed when it returns, rolled back if it raises."""
     return await asyncio.to_thread(_transact, engine, work)
+
+
+def upsert_into(connection: Connection, table: Table) -> Any:
+    """An INSERT into `table` that takes ON CONFLICT clauses, in the connection's dialect."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def _fetch(engine: Engine, query: Executable) -> list[Row[Any]]:

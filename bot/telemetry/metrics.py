@@ -37,21 +37,28 @@ class Metrics:
         self._help: dict[str, str] = {}
         self._families: dict[str, Counter | Histogram] = {}
         self._children: dict[tuple[str, _Labels], Counter | Histogram] = {}
+        # What `value` reads: asking the registry collects every metric, which callers that
+        # poll a count (tests, benchmarks) would pay for every time.
+        self._tallies: dict[tuple[str, _Labels], float] = {}
 
     def describe(self, name: str, text: str) -> None:
         """The help line of a metric; call it before the metric's first use."""
         self._help[name] = text
 
     def inc(self, name: str, amount: float = 1, **labels: str) -> None:
-        child = self._child(Counter, name, labels)
+        key = (name, tuple(sorted(labels.items())))
+        child = self._child(Counter, name, key, labels)
         assert isinstance(child, Counter)
         child.inc(amount)
+        self._tallies[key] = self._tallies.get(key, 0.0) + amount
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
         """One measured duration into the histogram `name` (seconds, LATENCY_BUCKETS)."""
-        child = self._child(Histogram, name, labels)
+        key = (name, tuple(sorted(labels.items())))
+        child = self._child(Histogram, name, key, labels)
         assert isinstance(child, Histogram)
         child.observe(seconds)
+        self._tallies[key] = self._tallies.get(key, 0.0) + 1
 
     def gauge(self, name: str, text: str, read: Callable[[], float]) -> None:
         """A value taken when it is exposed (`read` must be cheap: it runs per scrape)."""
@@ -60,20 +67,18 @@ class Metrics:
 
     def value(self, name: str, **labels: str) -> float:
         """A counter's value (0 before its first use); a histogram's count of observations."""
-        wanted = {"replica": self.replica, **labels}
-        for sample_name in (name, f"{name}_total", f"{name}_count"):
-            found = self._registry.get_sample_value(sample_name, wanted)
-            if found is not None:
-                return found
-        return 0.0
+        return self._tallies.get((name, tuple(sorted(labels.items()))), 0.0)
 
     def exposition(self) -> str:
         return generate_latest(self._registry).decode()
 
     def _child(
-        self, kind: type[Counter] | type[Histogram], name: str, labels: dict[str, str]
+        self,
+        kind: type[Counter] | type[Histogram],
+        name: str,
+        key: tuple[str, _Labels],
+        labels: dict[str, str],
     ) -> Counter | Histogram:
-        key = (name, tuple(sorted(labels.items())))
         child = self._children.get(key)
         if child is not None:  # the hot path: one dict look-up
             return child

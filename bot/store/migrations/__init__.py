@@ -32,6 +32,9 @@ from bot.store.migrations import (
     v017_rate_budget,
     v018_replica_links,
     v019_health_reports,
+    v020_channel_turns,
+    v021_alert_owners,
+    v022_posts_by_time,
 )
 from bot.store.schema import schema_version
 
@@ -58,6 +61,9 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (17, v017_rate_budget.upgrade),
     (18, v018_replica_links.upgrade),
     (19, v019_health_reports.upgrade),
+    (20, v020_channel_turns.upgrade),
+    (21, v021_alert_owners.upgrade),
+    (22, v022_posts_by_time.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
