@@ -135,8 +135,11 @@ class ReadProcessor:
             if lock is None:
                 await self._wake.wait()
             else:
+                # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that comes as the
+                # wake does, and stop() would wait for this loop for ever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_EVERY)
+                    async with asyncio.timeout(POLL_EVERY):
+                        await self._wake.wait()
                 if not await self._holds(lock):
                     return
                 cursor = 0  # replicas commit reads out of id order: list from the start

@@ -45,7 +45,8 @@ class LinkSoon:
         if self._task is None:
             return None
         try:
-            return await asyncio.wait_for(asyncio.shield(self._task), wait)
+            async with asyncio.timeout(wait):  # not wait_for: see ReadProcessor._serve
+                return await asyncio.shield(self._task)
         except TimeoutError:
             log.info("dashboard link not ready in time; replying without it")
             return None
