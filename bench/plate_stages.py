@@ -116,7 +116,7 @@ def main() -> None:
         began = time.process_time()
         for start in range(1, len(reads) + 1, 500):
             ids = list(range(start, min(start + 500, len(reads) + 1)))
-            ledger._process(ids, cameras, plate_rules(settings), lambda tags, place: True)
+            ledger._process(ids, cameras, plate_rules(settings), lambda tags, place: True, None)
         merged = (time.process_time() - began) / len(reads) * 1e6
         print(f"merging (500 a commit)   {merged:6.1f} µs")
         engine.dispose()

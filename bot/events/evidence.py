@@ -8,8 +8,9 @@ named by its best-supported plate: the spelling whose reads add up to the most c
 Finding the sighting must not cost more as more cars pass: sightings are kept per camera
 and time bucket (two merge windows wide), and inside a bucket by keys two matching plates
 always share — their deletion variants (within the edit distance) and their fragments (a
-partial read is a fragment of the whole). Only the few sightings under a shared key are
-compared in full. Pure: bot.events.sightings loads buckets from the store and writes back.
+partial read is a fragment of the whole), all in one table so that a read is one set
+intersection per bucket. Only the few sightings under a shared key are compared in full.
+Pure: bot.events.sightings loads buckets from the store and writes back.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import combinations
 
-from bot.events.lpr import PARTIAL_MIN, Tolerance, canonical
+from bot.events.lpr import PARTIAL_MIN, Tolerance, canonical, deletion_variants
 
 UNSURE = 0.5  # the weight of a read that came without a confidence
 MAX_BUCKETS = 20_000  # camera-windows kept in memory; older ones are read again when needed
@@ -93,29 +93,7 @@ class Evidence:
         )
 
 
-def near_keys(key: str, tolerance: Tolerance) -> frozenset[str]:
-    """`key` with up to `tolerance.distance` characters deleted: two plates within that edit
-    distance always share one (plates shorter than the minimum only share themselves)."""
-    return _near_keys(key, tolerance.distance, tolerance.min_length)
-
-
-@lru_cache(maxsize=KEYS_CACHED)
-def _near_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
-    # Cached: every read asks for them once per window it looks in and once per window its
-    # sighting is indexed in, and a burst of distinct plates would build each several times.
-    if len(key) < min_length:
-        return frozenset((key,))
-    if distance == 1:  # the default tolerance, without combinations()
-        return frozenset([key] + [key[:i] + key[i + 1 :] for i in range(len(key))])
-    keys = {key}
-    for count in range(1, min(distance, len(key) - 1) + 1):
-        for gone in combinations(range(len(key)), count):
-            keys.add("".join(ch for i, ch in enumerate(key) if i not in gone))
-    return frozenset(keys)
-
-
-@lru_cache(maxsize=KEYS_CACHED)
-def fragments(key: str) -> frozenset[str]:
+def _fragments(key: str) -> frozenset[str]:
     """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
     return frozenset(
         [
@@ -124,6 +102,29 @@ def fragments(key: str) -> frozenset[str]:
             for end in range(start + PARTIAL_MIN, len(key) + 1)
         ]
     )
+
+
+# Marks a fragment filed as such: a fragment of one plate meets a read that is that
+# fragment, never another plate's fragment (two unrelated plates share runs of three).
+PART = "/"
+
+
+# Cached: a plate's keys are asked for when a read of it looks, and again when its sighting
+# is filed, in each window it reaches.
+@lru_cache(maxsize=KEYS_CACHED)
+def filed_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
+    """What a sighting that holds canonical plate `key` is filed under: its deletion
+    variants and, marked, its fragments."""
+    return deletion_variants(key, distance, min_length) | {PART + f for f in _fragments(key)}
+
+
+@lru_cache(maxsize=KEYS_CACHED)
+def sought_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
+    """What a read of canonical plate `key` looks under; it meets filed_keys(other) exactly
+    when the two are within the edit distance (shared deletion variant), the read is part
+    of the other (the marked read) or the other is part of the read (one of its fragments
+    is the other, a deletion variant of itself)."""
+    return deletion_variants(key, distance, min_length) | _fragments(key) | {PART + key}
 
 
 # The sightings under one match key: an id, or a tuple of ids when several share it. Not a
@@ -157,12 +158,6 @@ def _put_all(table: dict[str, Ids], keys: frozenset[str], sighting_id: int) -> N
         _put(table, key, sighting_id)
 
 
-def _gather_all(found: set[int], table: dict[str, Ids], keys: frozenset[str]) -> None:
-    """The sightings under any of `keys`, added to `found`."""
-    for key in table.keys() & keys:
-        _gather(found, table[key])
-
-
 def _gather(found: set[int], have: Ids | None) -> None:
     if have is None:
         return
@@ -175,9 +170,7 @@ def _gather(found: set[int], have: Ids | None) -> None:
 @dataclass
 class _WindowBucket:
     loaded: bool = False
-    near: dict[str, Ids] = field(default_factory=dict)
-    whole: dict[str, Ids] = field(default_factory=dict)
-    parts: dict[str, Ids] = field(default_factory=dict)
+    keys: dict[str, Ids] = field(default_factory=dict)  # filed key → its sightings
     members: set[int] = field(default_factory=set)
 
 
@@ -225,17 +218,16 @@ class EvidenceIndex:
     ) -> Evidence | None:
         """The sighting a read belongs to (the latest of several), or None; `buckets` are
         bucket_keys(serial, at) when the caller has them already."""
-        key = canonical(plate)
-        near, parts = near_keys(key, self.tolerance), fragments(key)
+        sought = sought_keys(canonical(plate), self.tolerance.distance, self.tolerance.min_length)
         found: set[int] = set()
         for bucket_key in buckets if buckets is not None else self.bucket_keys(serial, at):
             bucket = self._buckets.get(bucket_key)
             if bucket is None:
                 continue
             self._buckets.move_to_end(bucket_key)
-            _gather_all(found, bucket.near, near)
-            _gather(found, bucket.parts.get(key))  # the read is part of a known plate
-            _gather_all(found, bucket.whole, parts)  # a known partial read is part of it
+            table = bucket.keys
+            for key in table.keys() & sought:
+                _gather(found, table[key])
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
@@ -267,16 +259,15 @@ class EvidenceIndex:
         return range(self._number(evidence.first_at), self._number(evidence.last_at) + 1)
 
     def _index(self, evidence: Evidence, numbers: Iterable[int], plates: Iterable[str]) -> None:
-        keys = [(p, near_keys(p, self.tolerance), fragments(p)) for p in plates]
+        distance, min_length = self.tolerance.distance, self.tolerance.min_length
+        filed = [filed_keys(plate, distance, min_length) for plate in plates]
         for number in numbers:
             key = (evidence.serial, number)
             bucket = self._bucket(key)
             evidence.buckets.add(key)
             bucket.members.add(evidence.id)
-            for plate, near, parts in keys:
-                _put_all(bucket.near, near, evidence.id)
-                _put(bucket.whole, plate, evidence.id)
-                _put_all(bucket.parts, parts, evidence.id)
+            for keys in filed:
+                _put_all(bucket.keys, keys, evidence.id)
 
     def clear(self) -> None:
         """Forget everything: after a failed transaction, the store is the truth again."""

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
+from itertools import combinations
 
 # Each confusable letter stands for its digit in the canonical form.
 CONFUSIONS = {"O": "0", "I": "1", "B": "8", "S": "5", "Z": "2"}
@@ -84,6 +85,22 @@ class Tolerance:
         at least `PARTIAL_MIN` of its characters in a row (a read cut off by the frame)."""
         short, long = sorted((a, b), key=len)
         return self.same(a, b) or (len(short) >= PARTIAL_MIN and short in long)
+
+
+@lru_cache(maxsize=50_000)
+def deletion_variants(key: str, distance: int, min_length: int) -> frozenset[str]:
+    """`key` with up to `distance` characters deleted: two plates within that edit distance
+    always share one (plates shorter than `min_length` only share themselves). Cached: asked
+    for each read's plates when watches and sightings are looked up."""
+    if len(key) < min_length:
+        return frozenset((key,))
+    if distance == 1:  # the default tolerance, without combinations()
+        return frozenset([key] + [key[:i] + key[i + 1 :] for i in range(len(key))])
+    keys = {key}
+    for count in range(1, min(distance, len(key) - 1) + 1):
+        for gone in combinations(range(len(key)), count):
+            keys.add("".join(ch for i, ch in enumerate(key) if i not in gone))
+    return frozenset(keys)
 
 
 class PlateError(ValueError):

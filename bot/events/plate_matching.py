@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Row, insert, select, update
 
 from bot.events.ledger import AlertStatus, NewAlert, alert_entry, alert_values, insert_alert
-from bot.events.lpr import PlatePattern, Tolerance, canonical, in_cooldown
+from bot.events.lpr import PlatePattern, Tolerance, canonical, deletion_variants, in_cooldown
 from bot.events.tables import alerts, plate_cooldowns, plate_mutes
 from bot.grammar.hours import Hours, parse_hours
 from bot.messages import Place
@@ -61,11 +61,56 @@ class SightingNow:
 Patterned = tuple[Row[Any], PlatePattern]  # a watch or an allow row, and its parsed pattern
 
 
+class WatchIndex:
+    """The watches, found by plate: a read is compared with the few whose plate shares a
+    deletion variant with it (bot.events.lpr), not with every watch, so that a hotlist of
+    thousands of plates costs a read what one watch does. Wildcard patterns are asked one by
+    one (a site has a few)."""
+
+    def __init__(self, rows: Sequence[Row[Any]], tolerance: Tolerance) -> None:
+        self.rows = rows
+        self._tolerance = tolerance
+        self._watches = [(row, PlatePattern(row.pattern)) for row in rows]
+        watches = self._watches
+        self._by_key: dict[str, list[int]] = {}  # deletion variant → positions in `watches`
+        self._wildcards: list[int] = []
+        for position, (_, pattern) in enumerate(watches):
+            if pattern.wildcard:
+                self._wildcards.append(position)
+                continue
+            for key in self._keys(pattern.canonical):
+                self._by_key.setdefault(key, []).append(position)
+
+    @classmethod
+    def of(
+        cls, rows: Sequence[Row[Any]], tolerance: Tolerance, previous: WatchIndex | None
+    ) -> WatchIndex:
+        """The index of `rows`: `previous` if it indexed the same (each batch of reads loads
+        the watches again; a hotlist seldom changes between two)."""
+        if previous is not None and previous._tolerance == tolerance and previous.rows == rows:
+            return previous
+        return cls(rows, tolerance)
+
+    def candidates(self, plates: Collection[str]) -> list[Patterned]:
+        """The watches that may match one of `plates`, in the order they were given; a
+        superset of those that do (PlatePattern.matches decides)."""
+        if not self._by_key:
+            return [self._watches[i] for i in self._wildcards]
+        found = set(self._wildcards)
+        for plate in plates:
+            for key in self._by_key.keys() & self._keys(canonical(plate)):
+                found.update(self._by_key[key])
+        return [self._watches[i] for i in sorted(found)]
+
+    def _keys(self, key: str) -> frozenset[str]:
+        return deletion_variants(key, self._tolerance.distance, self._tolerance.min_length)
+
+
 @dataclass(frozen=True)
 class Interests:
     """What the rooms asked to hear of, loaded once per batch of reads."""
 
-    watches: Sequence[Patterned]
+    watches: WatchIndex
     followers: Mapping[str, Sequence[Row[Any]]]  # serial → follows
     unknown: Mapping[str, Sequence[Row[Any]]] = field(default_factory=dict)  # serial → alerts
     allows: Mapping[tuple[str, str], Sequence[Patterned]] = field(default_factory=dict)
@@ -102,7 +147,7 @@ def match_rooms(
     ids of those that are to be told."""
     local = read.at.astimezone(ZoneInfo(camera.zone))
     rooms: dict[tuple[str, str], _Room] = {}
-    for watch, pattern in interests.watches:
+    for watch, pattern in interests.watches.candidates(sighting.plates):
         # Most watches have no hours: skip the schedule lookup for them (once per read).
         in_hours = watch.hours is None or active(watch.hours, local)
         if in_hours and _any_read(pattern, sighting, rules):

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
 from bot.events.decode import PlateRead
 from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
-from bot.events.lpr import PlatePattern, canonical
+from bot.events.lpr import PlatePattern, Tolerance, canonical
 from bot.events.new_sightings import NewSightings
 from bot.events.plate_matching import (
     CameraView,
@@ -29,6 +29,7 @@ from bot.events.plate_matching import (
     Patterned,
     PlateRules,
     SightingNow,
+    WatchIndex,
     match_rooms,
 )
 from bot.events.read_rows import insert_reads
@@ -68,6 +69,7 @@ class PlateLedger:
         self._engine = engine
         self._index: EvidenceIndex | None = None
         self._rules: PlateRules | None = None
+        self._watched: WatchIndex | None = None  # the last batch's, kept while unchanged
 
     async def store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
         """Keep reads for processing, in one transaction; for each, False when this very
@@ -153,12 +155,19 @@ class PlateLedger:
         on: Connection | None,
     ) -> Processed:
         index = self._rules_index(rules)
+
+        def run(connection: Connection) -> Processed:
+            batch = _Batch(connection, index, rules, may_see, cameras, self._watched)
+            done = batch.run(read_ids)
+            self._watched = batch.watched  # read in this transaction; processing never writes it
+            return done
+
         try:
             if on is not None:
                 with on.begin():
-                    return _Batch(on, index, rules, may_see, cameras).run(read_ids)
+                    return run(on)
             with self._engine.begin() as connection:
-                return _Batch(connection, index, rules, may_see, cameras).run(read_ids)
+                return run(connection)
         except BaseException:
             index.clear()  # it may hold what was rolled back: the store is the truth
             raise
@@ -189,8 +198,10 @@ class _Batch:
         rules: PlateRules,
         may_see: MaySee,
         cameras: Mapping[str, CameraView],
+        watched: WatchIndex | None,
     ) -> None:
         self.connection = connection
+        self.watched = watched
         self.index = index
         self.rules = rules
         self.may_see = may_see
@@ -222,7 +233,8 @@ class _Batch:
             rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
         self.new = NewSightings(connection, len(rows))
-        interests = _interests(connection)
+        interests = _interests(connection, self.rules.tolerance, self.watched)
+        self.watched = interests.watches
         links = []
         for read in rows:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
@@ -336,8 +348,18 @@ class _Batch:
             )
 
 
-def _interests(connection: Connection) -> Interests:
-    watches = [(w, PlatePattern(w.pattern)) for w in connection.execute(select(plate_watches))]
+# What matching reads of a watch (not who made it, nor when).
+_WATCHED = [
+    plate_watches.c[name]
+    for name in ("id", "platform", "room_id", "pattern", "note", "cooldown_s", "hours")
+]
+
+
+def _interests(
+    connection: Connection, tolerance: Tolerance, watched: WatchIndex | None
+) -> Interests:
+    rows = connection.execute(select(*_WATCHED).order_by(plate_watches.c.id)).all()
+    watches = WatchIndex.of(rows, tolerance, watched)
     followers: dict[str, list[Row[Any]]] = defaultdict(list)
     for follow in connection.execute(select(plate_follows)):
         followers[follow.serial].append(follow)

@@ -1,0 +1,113 @@
+"""Watches are found by plate, not compared one by one: a hotlist of thousands of plates
+costs a read what one watch does, and finds exactly what comparing with each would."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import insert
+
+from bot.events.lpr import PlatePattern, Tolerance
+from bot.events.plate_matching import WatchIndex
+from bot.events.tables import plate_watches
+from tests.bot_fixtures import (  # noqa: F401
+    BotStarter,
+    bot_simulator_fixture,
+    bot_starter_fixture,
+)
+from tests.db_fixtures import database_url_fixture  # noqa: F401
+from tests.test_events_commands import ACCESS, DEADLINE, is_heads_up, read_plate
+
+CHARACTERS = "ABC0128OSZ"  # few, and OCR-confusable: near plates are common
+HOTLIST = 2_000
+
+
+class Watch:
+    """Stands in for a plate_watches row: what WatchIndex reads of one."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = PlatePattern.parse(pattern).text
+
+    def __repr__(self) -> str:
+        return f"Watch({self.pattern!r})"
+
+
+def plates(size: tuple[int, int]) -> st.SearchStrategy[str]:
+    return st.text(CHARACTERS, min_size=size[0], max_size=size[1])
+
+
+@st.composite
+def patterns(draw: st.DrawFn) -> str:
+    plate = draw(plates((2, 8)))
+    if draw(st.booleans()):
+        return plate
+    at = draw(st.integers(0, len(plate)))
+    return plate[:at] + draw(st.sampled_from("*?")) + plate[at:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    watched=st.lists(patterns(), min_size=1, max_size=30),
+    read=st.lists(plates((1, 9)), min_size=1, max_size=3),
+    distance=st.integers(1, 2),
+)
+def test_the_index_finds_what_comparing_with_every_watch_finds(
+    watched: list[str], read: list[str], distance: int
+) -> None:
+    tolerance = Tolerance(distance=distance)
+    rows: list[Any] = [Watch(p) for p in watched]
+    index = WatchIndex(rows, tolerance)
+
+    def matching(found: list[tuple[Any, PlatePattern]]) -> list[Any]:
+        return [w for w, p in found if any(p.matches(plate, tolerance) for plate in read)]
+
+    every = [(w, PlatePattern(w.pattern)) for w in rows]
+    assert matching(index.candidates(read)) == matching(every)
+
+
+def test_a_read_is_compared_with_a_few_watches_of_a_hotlist_not_all_of_them() -> None:
+    rng = random.Random(5)
+    rows: list[Any] = [
+        Watch("".join(rng.choice("DEFGHJK3456") for _ in range(7))) for _ in range(HOTLIST)
+    ]
+    index = WatchIndex(rows, Tolerance())
+    assert index.candidates(["XYZ9876"]) == []
+    nearly = rows[1234].pattern[:3] + "M" + rows[1234].pattern[4:]  # one character misread
+    assert rows[1234] in [w for w, _ in index.candidates([nearly])]
+    assert len(index.candidates([nearly])) <= 3
+
+
+async def test_a_misread_plate_of_a_long_hotlist_is_told_to_the_room_that_watches_it(
+    bot_starter: BotStarter,
+) -> None:
+    rng = random.Random(9)
+    hotlist = {"".join(rng.choice("DEFGHJK3456") for _ in range(7)) for _ in range(HOTLIST)}
+    hotlist -= {"ABC1234"}
+    now = datetime.now(UTC)
+    async with bot_starter(access=ACCESS) as bot:
+        with bot.store.engine.begin() as connection:  # as `watch import` would leave them
+            connection.execute(
+                insert(plate_watches),
+                [
+                    {
+                        "platform": "memory",
+                        "room_id": "R1",
+                        "pattern": plate,
+                        "created_by": "U1",
+                        "created_at": now,
+                    }
+                    for plate in sorted(hotlist)
+                ],
+            )
+        await bot.ask('watch plate ABC1234 note "Stolen van"')
+        seen = now - timedelta(seconds=30)
+        await read_plate(bot, "XYZ9876", seen - timedelta(seconds=20))  # on no list
+        await read_plate(bot, "A8C-1234", seen)  # OCR: 8 for B
+        heads_up = await bot.room.wait_for(is_heads_up, DEADLINE)
+        assert "Stolen van" in heads_up.text
+        assert [r for r in bot.room.replies if is_heads_up(r)] == [heads_up]
+        assert await bot.running.events.alerts.wait_idle(DEADLINE)
