@@ -30,7 +30,7 @@ KEYS_CACHED = 50_000  # plates whose match keys are kept: a busy site's plates o
 BucketKey = tuple[str, int]  # (camera serial, window number)
 
 
-@dataclass
+@dataclass(slots=True)
 class Support:
     """How well one spelling of the plate is supported by the reads of a sighting."""
 
@@ -45,7 +45,7 @@ class Support:
             self.best = confidence
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     """One sighting: its reads by spelling, the canonical forms they match by, its span."""
 
@@ -93,38 +93,25 @@ class Evidence:
         )
 
 
-def _fragments(key: str) -> frozenset[str]:
-    """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
-    return frozenset(
-        [
-            key[start:end]
-            for start in range(len(key))
-            for end in range(start + PARTIAL_MIN, len(key) + 1)
-        ]
-    )
-
-
 # Marks a fragment filed as such: a fragment of one plate meets a read that is that
 # fragment, never another plate's fragment (two unrelated plates share runs of three).
 PART = "/"
 
 
-# Cached: a plate's keys are asked for when a read of it looks, and again when its sighting
-# is filed, in each window it reaches.
 @lru_cache(maxsize=KEYS_CACHED)
-def filed_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
-    """What a sighting that holds canonical plate `key` is filed under: its deletion
-    variants and, marked, its fragments."""
-    return deletion_variants(key, distance, min_length) | {PART + f for f in _fragments(key)}
-
-
-@lru_cache(maxsize=KEYS_CACHED)
-def sought_keys(key: str, distance: int, min_length: int) -> frozenset[str]:
-    """What a read of canonical plate `key` looks under; it meets filed_keys(other) exactly
-    when the two are within the edit distance (shared deletion variant), the read is part
-    of the other (the marked read) or the other is part of the read (one of its fragments
-    is the other, a deletion variant of itself)."""
-    return deletion_variants(key, distance, min_length) | _fragments(key) | {PART + key}
+def match_keys(key: str, distance: int, min_length: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The keys of canonical plate `key`: (filed, sought). A sighting that holds it is filed
+    under its deletion variants and, marked, its fragments (every run of PARTIAL_MIN or
+    more characters: what a partial read of it can be). A read of it looks under its
+    deletion variants, its fragments and itself marked. A read's sought keys meet a plate's
+    filed keys exactly when the two are within the edit distance (a shared deletion
+    variant), the read is part of the plate (the marked read) or the plate is part of the
+    read (one of the read's fragments is the plate, a deletion variant of itself). Cached:
+    asked for when a read looks, and again when its sighting is filed."""
+    near = deletion_variants(key, distance, min_length)
+    size = len(key)
+    parts = [key[s:e] for s in range(size) for e in range(s + PARTIAL_MIN, size + 1)]
+    return near.union([PART + part for part in parts]), near.union(parts, (PART + key,))
 
 
 # The sightings under one match key: an id, or a tuple of ids when several share it. Not a
@@ -218,7 +205,8 @@ class EvidenceIndex:
     ) -> Evidence | None:
         """The sighting a read belongs to (the latest of several), or None; `buckets` are
         bucket_keys(serial, at) when the caller has them already."""
-        sought = sought_keys(canonical(plate), self.tolerance.distance, self.tolerance.min_length)
+        tolerance = self.tolerance
+        _, sought = match_keys(canonical(plate), tolerance.distance, tolerance.min_length)
         found: set[int] = set()
         for bucket_key in buckets if buckets is not None else self.bucket_keys(serial, at):
             bucket = self._buckets.get(bucket_key)
@@ -260,7 +248,7 @@ class EvidenceIndex:
 
     def _index(self, evidence: Evidence, numbers: Iterable[int], plates: Iterable[str]) -> None:
         distance, min_length = self.tolerance.distance, self.tolerance.min_length
-        filed = [filed_keys(plate, distance, min_length) for plate in plates]
+        filed = [match_keys(plate, distance, min_length)[0] for plate in plates]
         for number in numbers:
             key = (evidence.serial, number)
             bucket = self._bucket(key)
