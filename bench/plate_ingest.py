@@ -87,7 +87,7 @@ BEFORE = (
     "same machine), each read was compared with every one of the 1,001 watches: the window "
     "was processed in 18.26 s and the watched plate told 18.13 s after its read (10 s "
     "wanted); merging alone (`bench/plate_stages.py`'s stage with 1,000 watches) cost "
-    "1,064 µs a read, against 65 µs now. "
+    "1,796 µs a read, against 60 µs now. "
     "Before (main at 85617b2, this bench, same machine, as docs/benchmarks.md had it): "
     "ratios 0.73 (0.58–0.93), 0.74 (0.57–0.74) and 0.43 (0.43–0.70); the window processed "
     "in 1.36 s against a bound of 1.43 s, the watched plate told 1.20 s after its read. "

@@ -5,7 +5,8 @@ docs/benchmarks.md ("Plate ingest", where the time goes) quotes; bench/plate_ing
 measures the whole path against bare paho. Stages: paho parsing a PUBLISH (from a socket
 that already holds the burst, as mvbot's event loop reads it), mvbot's decoding (of which
 json.loads), storing 1,000 reads a transaction (SQLite file), merging 10,000 distinct
-plates of one 10 s window into sightings, 500 a transaction.
+plates of one 10 s window into sightings, 500 a transaction, without watches and with a
+hotlist of 1,000.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.plate_ingest import GARAGE, TOPIC, payloads  # noqa: E402
+from bench.plate_ingest import GARAGE, HOTLIST, TOPIC, add_hotlist, payloads  # noqa: E402
 from bot.config.sections import PlatesSettings  # noqa: E402
 from bot.events.decode import FieldMap, PlateRead, decode_plate  # noqa: E402
 from bot.events.plate_intake import plate_rules  # noqa: E402
@@ -109,17 +110,31 @@ def main() -> None:
             return 1000
 
         print(f"storing (1,000 a commit) {per_item(store):6.1f} µs")
-        for start in range(ROUNDS * 1000, len(reads), 1000):
+        engine.dispose()
+    gc.freeze()  # as a running bot has it (bot.app)
+    print(f"merging (500 a commit)   {merging(reads, settings, 0):6.1f} µs")
+    print(f"  with {HOTLIST:,} watches     {merging(reads, settings, HOTLIST):6.1f} µs")
+
+
+def merging(reads: list[PlateRead], settings: PlatesSettings, watches: int) -> float:
+    """CPU µs a read to merge `reads` (all stored first) into sightings, with `watches`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_database_engine(f"sqlite:///{tmp}/db")
+        migrate(engine)
+        if watches:
+            add_hotlist(engine, watches)
+        ledger = PlateLedger(engine)
+        for start in range(0, len(reads), 1000):
             ledger._store_reads(reads[start : start + 1000])
-        gc.freeze()  # as a running bot has it (bot.app)
         cameras = {GARAGE: CameraView(GARAGE, "Garage")}
+        rules = plate_rules(settings)
         began = time.process_time()
         for start in range(1, len(reads) + 1, 500):
             ids = list(range(start, min(start + 500, len(reads) + 1)))
-            ledger._process(ids, cameras, plate_rules(settings), lambda tags, place: True, None)
-        merged = (time.process_time() - began) / len(reads) * 1e6
-        print(f"merging (500 a commit)   {merged:6.1f} µs")
+            ledger._process(ids, cameras, rules, lambda tags, place: True, None)
+        took = (time.process_time() - began) / len(reads) * 1e6
         engine.dispose()
+        return took
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ named by its best-supported plate: the spelling whose reads add up to the most c
 Finding the sighting must not cost more as more cars pass: sightings are kept per camera
 and time bucket (two merge windows wide), and inside a bucket by keys two matching plates
 always share — their deletion variants (within the edit distance) and their fragments (a
-partial read is a fragment of the whole), all in one table so that a read is one set
-intersection per bucket. Only the few sightings under a shared key are compared in full.
-Pure: bot.events.sightings loads buckets from the store and writes back.
+partial read is a fragment of the whole). Only the few sightings under a shared key are
+compared in full. Pure: bot.events.sightings loads buckets from the store and writes back.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ KEYS_CACHED = 50_000  # plates whose match keys are kept: a busy site's plates o
 BucketKey = tuple[str, int]  # (camera serial, window number)
 
 
-@dataclass(slots=True)
+@dataclass
 class Support:
     """How well one spelling of the plate is supported by the reads of a sighting."""
 
@@ -45,7 +44,7 @@ class Support:
             self.best = confidence
 
 
-@dataclass(slots=True)
+@dataclass
 class Evidence:
     """One sighting: its reads by spelling, the canonical forms they match by, its span."""
 
@@ -93,25 +92,22 @@ class Evidence:
         )
 
 
-# Marks a fragment filed as such: a fragment of one plate meets a read that is that
-# fragment, never another plate's fragment (two unrelated plates share runs of three).
-PART = "/"
+def near_keys(key: str, tolerance: Tolerance) -> frozenset[str]:
+    """`key` with up to `tolerance.distance` characters deleted: two plates within that edit
+    distance always share one (plates shorter than the minimum only share themselves)."""
+    return deletion_variants(key, tolerance.distance, tolerance.min_length)
 
 
 @lru_cache(maxsize=KEYS_CACHED)
-def match_keys(key: str, distance: int, min_length: int) -> tuple[frozenset[str], frozenset[str]]:
-    """The keys of canonical plate `key`: (filed, sought). A sighting that holds it is filed
-    under its deletion variants and, marked, its fragments (every run of PARTIAL_MIN or
-    more characters: what a partial read of it can be). A read of it looks under its
-    deletion variants, its fragments and itself marked. A read's sought keys meet a plate's
-    filed keys exactly when the two are within the edit distance (a shared deletion
-    variant), the read is part of the plate (the marked read) or the plate is part of the
-    read (one of the read's fragments is the plate, a deletion variant of itself). Cached:
-    asked for when a read looks, and again when its sighting is filed."""
-    near = deletion_variants(key, distance, min_length)
-    size = len(key)
-    parts = [key[s:e] for s in range(size) for e in range(s + PARTIAL_MIN, size + 1)]
-    return near.union([PART + part for part in parts]), near.union(parts, (PART + key,))
+def fragments(key: str) -> frozenset[str]:
+    """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
+    return frozenset(
+        [
+            key[start:end]
+            for start in range(len(key))
+            for end in range(start + PARTIAL_MIN, len(key) + 1)
+        ]
+    )
 
 
 # The sightings under one match key: an id, or a tuple of ids when several share it. Not a
@@ -145,6 +141,12 @@ def _put_all(table: dict[str, Ids], keys: frozenset[str], sighting_id: int) -> N
         _put(table, key, sighting_id)
 
 
+def _gather_all(found: set[int], table: dict[str, Ids], keys: frozenset[str]) -> None:
+    """The sightings under any of `keys`, added to `found`."""
+    for key in table.keys() & keys:
+        _gather(found, table[key])
+
+
 def _gather(found: set[int], have: Ids | None) -> None:
     if have is None:
         return
@@ -157,7 +159,9 @@ def _gather(found: set[int], have: Ids | None) -> None:
 @dataclass
 class _WindowBucket:
     loaded: bool = False
-    keys: dict[str, Ids] = field(default_factory=dict)  # filed key → its sightings
+    near: dict[str, Ids] = field(default_factory=dict)
+    whole: dict[str, Ids] = field(default_factory=dict)
+    parts: dict[str, Ids] = field(default_factory=dict)
     members: set[int] = field(default_factory=set)
 
 
@@ -205,17 +209,17 @@ class EvidenceIndex:
     ) -> Evidence | None:
         """The sighting a read belongs to (the latest of several), or None; `buckets` are
         bucket_keys(serial, at) when the caller has them already."""
-        tolerance = self.tolerance
-        _, sought = match_keys(canonical(plate), tolerance.distance, tolerance.min_length)
+        key = canonical(plate)
+        near, parts = near_keys(key, self.tolerance), fragments(key)
         found: set[int] = set()
         for bucket_key in buckets if buckets is not None else self.bucket_keys(serial, at):
             bucket = self._buckets.get(bucket_key)
             if bucket is None:
                 continue
             self._buckets.move_to_end(bucket_key)
-            table = bucket.keys
-            for key in table.keys() & sought:
-                _gather(found, table[key])
+            _gather_all(found, bucket.near, near)
+            _gather(found, bucket.parts.get(key))  # the read is part of a known plate
+            _gather_all(found, bucket.whole, parts)  # a known partial read is part of it
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
@@ -247,15 +251,16 @@ class EvidenceIndex:
         return range(self._number(evidence.first_at), self._number(evidence.last_at) + 1)
 
     def _index(self, evidence: Evidence, numbers: Iterable[int], plates: Iterable[str]) -> None:
-        distance, min_length = self.tolerance.distance, self.tolerance.min_length
-        filed = [match_keys(plate, distance, min_length)[0] for plate in plates]
+        keys = [(p, near_keys(p, self.tolerance), fragments(p)) for p in plates]
         for number in numbers:
             key = (evidence.serial, number)
             bucket = self._bucket(key)
             evidence.buckets.add(key)
             bucket.members.add(evidence.id)
-            for keys in filed:
-                _put_all(bucket.keys, keys, evidence.id)
+            for plate, near, parts in keys:
+                _put_all(bucket.near, near, evidence.id)
+                _put(bucket.whole, plate, evidence.id)
+                _put_all(bucket.parts, parts, evidence.id)
 
     def clear(self) -> None:
         """Forget everything: after a failed transaction, the store is the truth again."""
