@@ -1,5 +1,6 @@
-"""Watches are found by plate, not compared one by one: a hotlist of thousands of plates
-costs a read what one watch does, and finds exactly what comparing with each would."""
+"""Watches and allow-lists are found by plate, not compared one by one: a hotlist or a staff
+list of thousands of plates costs a read what one plate does, and finds exactly what
+comparing with each would."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from bot.events.lpr import PlatePattern, Tolerance
-from bot.events.plate_matching import WatchIndex
-from bot.events.tables import plate_watches
+from bot.events.plate_matching import PatternIndex
+from bot.events.tables import plate_allows, plate_watches
 from tests.bot_fixtures import (  # noqa: F401
     BotStarter,
+    BotUnderTest,
     bot_simulator_fixture,
     bot_starter_fixture,
 )
@@ -27,7 +29,7 @@ HOTLIST = 2_000
 
 
 class Watch:
-    """Stands in for a plate_watches row: what WatchIndex reads of one."""
+    """Stands in for a plate_watches row: what PatternIndex reads of one."""
 
     def __init__(self, pattern: str) -> None:
         self.pattern = PlatePattern.parse(pattern).text
@@ -60,7 +62,7 @@ def test_the_index_finds_what_comparing_with_every_watch_finds(
 ) -> None:
     tolerance = Tolerance(distance=distance)
     rows: list[Any] = [Watch(p) for p in watched]
-    index = WatchIndex(rows, tolerance)
+    index = PatternIndex(rows, tolerance)
 
     def matching(found: list[tuple[Any, PlatePattern]]) -> list[Any]:
         return [w for w, p in found if any(p.matches(plate, tolerance) for plate in read)]
@@ -74,35 +76,33 @@ def test_a_read_is_compared_with_a_few_watches_of_a_hotlist_not_all_of_them() ->
     rows: list[Any] = [
         Watch("".join(rng.choice("DEFGHJK3456") for _ in range(7))) for _ in range(HOTLIST)
     ]
-    index = WatchIndex(rows, Tolerance())
+    index = PatternIndex(rows, Tolerance())
     assert index.candidates(["XYZ9876"]) == []
     nearly = rows[1234].pattern[:3] + "M" + rows[1234].pattern[4:]  # one character misread
     assert rows[1234] in [w for w, _ in index.candidates([nearly])]
     assert len(index.candidates([nearly])) <= 3
 
 
+def long_list(bot: BotUnderTest, table: Table, seed: int) -> None:
+    """HOTLIST plates on `table` for the room, as an import would leave them; none is near
+    ABC1234 or XYZ9876 (their letters are not)."""
+    rng = random.Random(seed)
+    plates = {"".join(rng.choice("DEFGHJK3456") for _ in range(7)) for _ in range(HOTLIST)}
+    now = datetime.now(UTC)
+    rows = [
+        {"platform": "memory", "room_id": "R1", "pattern": p, "created_by": "U1", "created_at": now}
+        for p in sorted(plates)
+    ]
+    with bot.store.engine.begin() as connection:
+        connection.execute(insert(table), rows)
+
+
 async def test_a_misread_plate_of_a_long_hotlist_is_told_to_the_room_that_watches_it(
     bot_starter: BotStarter,
 ) -> None:
-    rng = random.Random(9)
-    hotlist = {"".join(rng.choice("DEFGHJK3456") for _ in range(7)) for _ in range(HOTLIST)}
-    hotlist -= {"ABC1234"}
     now = datetime.now(UTC)
     async with bot_starter(access=ACCESS) as bot:
-        with bot.store.engine.begin() as connection:  # as `watch import` would leave them
-            connection.execute(
-                insert(plate_watches),
-                [
-                    {
-                        "platform": "memory",
-                        "room_id": "R1",
-                        "pattern": plate,
-                        "created_by": "U1",
-                        "created_at": now,
-                    }
-                    for plate in sorted(hotlist)
-                ],
-            )
+        long_list(bot, plate_watches, 9)
         await bot.ask('watch plate ABC1234 note "Stolen van"')
         seen = now - timedelta(seconds=30)
         await read_plate(bot, "XYZ9876", seen - timedelta(seconds=20))  # on no list
@@ -111,3 +111,19 @@ async def test_a_misread_plate_of_a_long_hotlist_is_told_to_the_room_that_watche
         assert "Stolen van" in heads_up.text
         assert [r for r in bot.room.replies if is_heads_up(r)] == [heads_up]
         assert await bot.running.events.alerts.wait_idle(DEADLINE)
+
+
+async def test_a_misread_plate_of_a_long_allow_list_is_let_by_and_others_are_told(
+    bot_starter: BotStarter,
+) -> None:
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    async with bot_starter(access=ACCESS) as bot:
+        await bot.ask("plates alert unknown at garage entrance")
+        long_list(bot, plate_allows, 11)
+        await bot.ask('allow plate ABC1234 note "Facilities van"')
+        await read_plate(bot, "A8C-1234", at)  # the allowed van, as OCR reads it
+        await read_plate(bot, "XYZ-9876", at + timedelta(minutes=1))
+        assert await bot.running.events.alerts.wait_idle(DEADLINE)
+        told = [r.title for r in bot.room.replies if is_heads_up(r)]
+        assert told == ["Plate XYZ9876 — Garage Entrance"]
+        assert await bot.running.pending.wait_idle(DEADLINE)

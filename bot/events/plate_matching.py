@@ -61,11 +61,11 @@ class SightingNow:
 Patterned = tuple[Row[Any], PlatePattern]  # a watch or an allow row, and its parsed pattern
 
 
-class WatchIndex:
-    """The watches, found by plate: a read is compared with the few whose plate shares a
-    deletion variant with it (bot.events.lpr), not with every watch, so that a hotlist of
-    thousands of plates costs a read what one watch does. Wildcard patterns are asked one by
-    one (a site has a few)."""
+class PatternIndex:
+    """Watches (or one room's allow-list), found by plate: a read is compared with the few
+    whose plate shares a deletion variant with it (bot.events.lpr), not with every one, so
+    that a hotlist or a staff list of thousands of plates costs a read what one plate does.
+    Wildcard patterns are asked one by one (a site has a few)."""
 
     def __init__(self, rows: Sequence[Row[Any]], tolerance: Tolerance) -> None:
         self.rows = rows
@@ -83,8 +83,8 @@ class WatchIndex:
 
     @classmethod
     def of(
-        cls, rows: Sequence[Row[Any]], tolerance: Tolerance, previous: WatchIndex | None
-    ) -> WatchIndex:
+        cls, rows: Sequence[Row[Any]], tolerance: Tolerance, previous: PatternIndex | None
+    ) -> PatternIndex:
         """The index of `rows`: `previous` if it indexed the same (each batch of reads loads
         the watches again; a hotlist seldom changes between two)."""
         if previous is not None and previous._tolerance == tolerance and previous.rows == rows:
@@ -110,10 +110,10 @@ class WatchIndex:
 class Interests:
     """What the rooms asked to hear of, loaded once per batch of reads."""
 
-    watches: WatchIndex
+    watches: PatternIndex
     followers: Mapping[str, Sequence[Row[Any]]]  # serial → follows
     unknown: Mapping[str, Sequence[Row[Any]]] = field(default_factory=dict)  # serial → alerts
-    allows: Mapping[tuple[str, str], Sequence[Patterned]] = field(default_factory=dict)
+    allows: Mapping[tuple[str, str], PatternIndex] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,7 +159,7 @@ def match_rooms(
         room_key = (unknown.platform, unknown.room_id)
         allowed = any(
             active(allow.hours, local) and _any_read(pattern, sighting, rules)
-            for allow, pattern in interests.allows.get(room_key, ())
+            for allow, pattern in _candidates(interests.allows.get(room_key), sighting)
         )
         if active(unknown.hours, local) and not allowed:
             rooms.setdefault(room_key, _Room([])).unknown = True
@@ -249,6 +249,10 @@ def _decide(
     for key in keys:
         _remember(connection, place, key, read.at, key in last)
     return NewAlert(place, AlertStatus.PENDING, content)
+
+
+def _candidates(index: PatternIndex | None, sighting: SightingNow) -> list[Patterned]:
+    return index.candidates(sighting.plates) if index is not None else []
 
 
 def _any_read(pattern: PlatePattern, sighting: SightingNow, rules: PlateRules) -> bool:

@@ -20,16 +20,15 @@ from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
 from bot.events.decode import PlateRead
 from bot.events.evidence import BucketKey, Evidence, EvidenceIndex
-from bot.events.lpr import PlatePattern, Tolerance, canonical
+from bot.events.lpr import Tolerance, canonical
 from bot.events.new_sightings import NewSightings
 from bot.events.plate_matching import (
     CameraView,
     Interests,
     MaySee,
-    Patterned,
+    PatternIndex,
     PlateRules,
     SightingNow,
-    WatchIndex,
     match_rooms,
 )
 from bot.events.read_rows import insert_reads
@@ -69,7 +68,7 @@ class PlateLedger:
         self._engine = engine
         self._index: EvidenceIndex | None = None
         self._rules: PlateRules | None = None
-        self._watched: WatchIndex | None = None  # the last batch's, kept while unchanged
+        self._watched: PatternIndex | None = None  # the last batch's, kept while unchanged
 
     async def store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
         """Keep reads for processing, in one transaction; for each, False when this very
@@ -198,7 +197,7 @@ class _Batch:
         rules: PlateRules,
         may_see: MaySee,
         cameras: Mapping[str, CameraView],
-        watched: WatchIndex | None,
+        watched: PatternIndex | None,
     ) -> None:
         self.connection = connection
         self.watched = watched
@@ -356,18 +355,19 @@ _WATCHED = [
 
 
 def _interests(
-    connection: Connection, tolerance: Tolerance, watched: WatchIndex | None
+    connection: Connection, tolerance: Tolerance, watched: PatternIndex | None
 ) -> Interests:
     rows = connection.execute(select(*_WATCHED).order_by(plate_watches.c.id)).all()
-    watches = WatchIndex.of(rows, tolerance, watched)
+    watches = PatternIndex.of(rows, tolerance, watched)
     followers: dict[str, list[Row[Any]]] = defaultdict(list)
     for follow in connection.execute(select(plate_follows)):
         followers[follow.serial].append(follow)
     unknown: dict[str, list[Row[Any]]] = defaultdict(list)
     for row in connection.execute(select(plate_unknown_alerts)):
         unknown[row.serial].append(row)
-    allows: dict[tuple[str, str], list[Patterned]] = defaultdict(list)
+    lists: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
     if unknown:  # an allow-list matters only where a room hears of unknown plates
         for allow in connection.execute(select(plate_allows)):
-            allows[(allow.platform, allow.room_id)].append((allow, PlatePattern(allow.pattern)))
+            lists[(allow.platform, allow.room_id)].append(allow)
+    allows = {room: PatternIndex(rows, tolerance) for room, rows in lists.items()}
     return Interests(watches, followers, unknown, allows)
