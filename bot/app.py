@@ -304,13 +304,12 @@ async def running_bot(
         # After the adapters start, so that the commands a restart cut short can answer.
         await runner.resume(outbox.redelivery)
 
-        async def take_over_alerts() -> None:
-            # One never claimed for a lease was stored by a replica that died before it could.
-            await events.take_over_alerts(fleet.alive, settings.replica.lease)
-
         # Every replica finishes its own earlier run's alerts (to the others it is alive), and
-        # any left by dead replicas; the leader looks again every tick.
-        await take_over_alerts()
+        # any left by dead replicas (one never claimed for a lease was stored by a replica that
+        # died before it could); then looks again every third of the lease, for its own whose
+        # delivery failed and for those of replicas that died since.
+        await events.take_over_alerts(fleet.alive, settings.replica.lease)
+        events.keep_taking_over(fleet.alive, settings.replica.lease)
 
         async def lead(duties: AsyncExitStack) -> None:
             # Jobs run here only; the resumes re-arm from the feature tables, the source of
@@ -329,10 +328,9 @@ async def running_bot(
             )
 
         async def tick() -> None:
-            # The commands and alerts of replicas that died since, and the camera status
-            # alerts the other replicas stored.
+            # The commands of replicas that died since, and the camera status alerts the
+            # other replicas stored.
             await runner.take_over(outbox.redelivery)
-            await take_over_alerts()
             await health.catch_up()
 
         duties = LeaderDuties(lead, tick)

@@ -2,7 +2,8 @@
 it over only once that replica is gone (or never claimed it), and never tells it twice.
 
 One bot (SQLite, a memory room) stands for "this replica"; the other replicas are names in
-the alerts' `owner` column and an `alive` answer of the test's choosing.
+the alerts' `owner` column and an `alive` answer of the test's choosing. The last test runs
+two replicas on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from adapters.memory import MemoryAdapter
+from bot.app import running_bot
 from bot.events.ledger import AlertStatus, NewAlert, alert_entry, alert_values, insert_alert
 from bot.events.tables import alerts
-from bot.messages import Place
+from bot.fleet.fleet import Standing
+from bot.messages import Place, Reply
 from bot.store.work import transact, write
 from simulator import SimulatorServer
-from tests.bot_fixtures import bot_simulator_fixture  # noqa: F401
+from tests.bot_fixtures import bot_settings, bot_simulator_fixture  # noqa: F401
+from tests.db_fixtures import postgres_url_fixture  # noqa: F401
 from tests.test_events_hooks import LOBBY, Hooked, is_heads_up, serving_hooks
 
 DEADLINE = 40.0
@@ -112,3 +117,34 @@ async def test_two_replicas_taking_over_at_once_tell_a_dead_ones_alert_once(
     )
     await hooked.bot.room.wait_for(is_heads_up, DEADLINE)
     assert await heads_ups(hooked) == 1
+
+
+async def test_a_followers_alert_whose_delivery_failed_is_told_without_a_restart(
+    postgres_url: str, bot_simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    """B claimed an alert and its delivery failed: to A, B is alive and tells it itself; B
+    looks again every third of its lease, as a leader would, not only when it restarts."""
+    base = bot_settings(bot_simulator, postgres_url, tmp_path / "data")
+    a_settings, b_settings = (
+        base.with_overrides({"replica": {"id": name, "lease": "3s"}}) for name in ("a", "b")
+    )
+    a_room, b_room = MemoryAdapter(), MemoryAdapter()
+    async with running_bot(a_settings, [a_room]), running_bot(b_settings, [b_room]) as b:
+        assert b.fleet.role is Standing.FOLLOWER
+        at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=40)
+        new = NewAlert(Place("memory", "R1"), AlertStatus.PENDING, {"title": "Door forced"})
+        values = alert_values(
+            "event", new, LOBBY, "Lobby", at, (timedelta(0), timedelta(seconds=5))
+        )
+        values |= {"owner": "b"}  # claimed by B, then its delivery raised: left open
+        engine = b.services.store.engine
+        await transact(engine, lambda c: insert_alert(c, values, alert_entry(new, "test")))
+        await b_room.wait_for(door_forced, DEADLINE)
+        assert await b.events.alerts.wait_idle(DEADLINE)
+    assert sum(door_forced(r) for r in b_room.replies) == 1
+    assert not any(door_forced(r) for r in a_room.replies)
+
+
+def door_forced(reply: Reply) -> bool:
+    """The heads-up (with the camera's snapshot: the bot's own settings here)."""
+    return reply.title == "Door forced — Lobby"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pydantic import SecretStr
@@ -52,6 +53,7 @@ class EventServices:
     sensor_links: SensorLinks
     sensors_settings: SensorsSettings
     live_mqtt: MqttIngest | None = None  # Sense counts: live only
+    _taking_over: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def start(self) -> None:
         """Finish the reads a previous run left unprocessed, then listen. Alerts left
@@ -72,7 +74,25 @@ class EventServices:
             log.info("alerts taken over count=%d", taken)
         return taken
 
+    def keep_taking_over(self, alive: Callable[[str], Awaitable[bool]], lease: timedelta) -> None:
+        """`take_over_alerts` every third of `lease` until stopped, on every replica: a
+        follower's own alert whose delivery failed is tried again as the leader's is, and
+        not only when the follower restarts."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(lease.total_seconds() / 3)
+                try:
+                    await self.take_over_alerts(alive, lease)
+                except Exception as error:  # the store is down: the next turn tries again
+                    log.warning("taking over alerts failed error=%r", error)
+
+        self._taking_over = asyncio.create_task(loop(), name="alert takeover")
+
     async def stop(self) -> None:
+        if self._taking_over is not None:
+            self._taking_over.cancel()
+            await asyncio.gather(self._taking_over, return_exceptions=True)
         for connection in (self.live_mqtt, self.mqtt):
             if connection is not None:
                 await connection.stop()
