@@ -1,5 +1,6 @@
 """The MQTT connection on the event loop, over TLS to a real Mosquitto with a private CA: a
-burst arrives whole and in order, and what was acknowledged is not sent again."""
+burst arrives whole and in order, and what was acknowledged is not sent again; a stop right
+after a batch was handled acknowledges it first."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from bot.events.mqtt import Batch, MqttIngest
-from tests.mosquitto import MOSQUITTO, Mosquitto, free_port, publish_all
+from tests.mosquitto import (  # noqa: F401
+    MOSQUITTO,
+    Mosquitto,
+    free_port,
+    mosquitto_fixture,
+    publish_all,
+)
 
 TOPIC = "/merakimv/Q2GV-GRGE-0002/lpr"
 DEADLINE = 20.0
@@ -111,3 +118,32 @@ async def test_over_tls_a_burst_arrives_whole_in_order_and_acknowledged_messages
     await received.wait_for(501)
     await second.stop()
     assert received.payloads[500:] == [b'{"plate": "AFTER01"}']
+
+
+async def test_a_stop_right_after_a_batch_was_handled_acknowledges_it_first(
+    mosquitto: Mosquitto,
+) -> None:
+    client_id = f"mvbot-{uuid.uuid4().hex[:8]}"
+    received = Received()
+
+    def ingest() -> MqttIngest:
+        return MqttIngest(mosquitto.url, {TOPIC: Batch(received)}, client_id=client_id)
+
+    first = ingest()
+    await first.start()
+    async with asyncio.timeout(DEADLINE):
+        await first.connected_times(1)
+    received.count = 1  # woken inside the handler: the stop comes before its done callback
+    await asyncio.to_thread(publish_all, mosquitto.port, TOPIC, [b'{"plate": "ONCE01"}'])
+    async with asyncio.timeout(DEADLINE):
+        await received.enough.wait()
+    await first.stop()
+
+    second = ingest()
+    await second.start()
+    async with asyncio.timeout(DEADLINE):
+        await second.connected_times(1)
+    await asyncio.to_thread(publish_all, mosquitto.port, TOPIC, [b'{"plate": "AFTER01"}'])
+    await received.wait_for(2)
+    await second.stop()
+    assert received.payloads == [b'{"plate": "ONCE01"}', b'{"plate": "AFTER01"}']

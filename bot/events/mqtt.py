@@ -160,9 +160,14 @@ class MqttIngest:
         await waiter
 
     async def stop(self) -> None:
-        """Disconnect; messages whose handler has not finished stay unacknowledged."""
-        for task in list(self._inflight):
-            task.cancel()
+        """Disconnect; messages whose handler has not finished stay unacknowledged, and those
+        whose handler has are acknowledged before the DISCONNECT goes out."""
+        inflight = list(self._inflight)
+        for task in inflight:
+            task.cancel()  # a finished one stays finished
+        # A handler that has just finished acknowledges in its done callback, which runs a
+        # turn of the loop later: unsent, its messages would come again on the next start.
+        await asyncio.gather(*inflight, return_exceptions=True)
         self._arrived.clear()
         self._link.close()
         if self._task is not None:

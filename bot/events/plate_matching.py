@@ -70,11 +70,10 @@ class PatternIndex:
     def __init__(self, rows: Sequence[Row[Any]], tolerance: Tolerance) -> None:
         self.rows = rows
         self._tolerance = tolerance
-        self._watches = [(row, PlatePattern(row.pattern)) for row in rows]
-        watches = self._watches
-        self._by_key: dict[str, list[int]] = {}  # deletion variant → positions in `watches`
+        self._patterned = [(row, PlatePattern(row.pattern)) for row in rows]
+        self._by_key: dict[str, list[int]] = {}  # deletion variant → positions in `rows`
         self._wildcards: list[int] = []
-        for position, (_, pattern) in enumerate(watches):
+        for position, (_, pattern) in enumerate(self._patterned):
             if pattern.wildcard:
                 self._wildcards.append(position)
                 continue
@@ -92,15 +91,15 @@ class PatternIndex:
         return cls(rows, tolerance)
 
     def candidates(self, plates: Collection[str]) -> list[Patterned]:
-        """The watches that may match one of `plates`, in the order they were given; a
-        superset of those that do (PlatePattern.matches decides)."""
+        """The rows that may match one of `plates`, with their patterns, in the order they
+        were given; a superset of those that do (PlatePattern.matches decides)."""
         if not self._by_key:
-            return [self._watches[i] for i in self._wildcards]
+            return [self._patterned[i] for i in self._wildcards]
         found = set(self._wildcards)
         for plate in plates:
             for key in self._by_key.keys() & self._keys(canonical(plate)):
                 found.update(self._by_key[key])
-        return [self._watches[i] for i in sorted(found)]
+        return [self._patterned[i] for i in sorted(found)]
 
     def _keys(self, key: str) -> frozenset[str]:
         return deletion_variants(key, self._tolerance.distance, self._tolerance.min_length)
