@@ -211,25 +211,21 @@ class _Batch:
 
     def run(self, read_ids: Sequence[int]) -> Processed:
         connection = self.connection
-        claimed: list[int] = []
+        rows: list[Row[Any]] = []
         for start in range(0, len(read_ids), CHUNK):
             chunk = list(read_ids[start : start + CHUNK])
             # Writing first takes SQLite's write lock before anything is read, so that reads
-            # stored meanwhile cannot make this transaction's later writes fail.
-            claimed += connection.execute(
+            # stored meanwhile cannot make this transaction's later writes fail; the claimed
+            # reads come back from the same statement.
+            rows += connection.execute(
                 update(plate_reads)
                 .where(plate_reads.c.id.in_(chunk), plate_reads.c.processed.is_(False))
                 .values(processed=True)
-                .returning(plate_reads.c.id)
-            ).scalars()
+                .returning(*_MERGED)
+            ).all()
         result = Processed()
-        if not claimed:
+        if not rows:
             return result
-        claimed.sort()
-        rows: list[Row[Any]] = []
-        for start in range(0, len(claimed), CHUNK):
-            query = select(*_MERGED).where(plate_reads.c.id.in_(claimed[start : start + CHUNK]))
-            rows += connection.execute(query).all()
         rows.sort(key=lambda row: row.id)
         self.new = NewSightings(connection, len(rows))
         interests = _interests(connection, self.rules.tolerance, self.watched)
