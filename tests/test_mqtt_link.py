@@ -87,6 +87,24 @@ class Received:
                 await self.enough.wait()
 
 
+async def connected(ingest: MqttIngest) -> MqttIngest:
+    await ingest.start()
+    async with asyncio.timeout(DEADLINE):
+        await ingest.connected_times(1)
+    return ingest
+
+
+async def only_new_comes_again(session: MqttIngest, port: int, received: Received) -> list[bytes]:
+    """The same session connected again, one message published: what it received then
+    (nothing comes back that the first connection acknowledged)."""
+    before = len(received.payloads)
+    await connected(session)
+    await asyncio.to_thread(publish_all, port, TOPIC, [b'{"plate": "AFTER01"}'])
+    await received.wait_for(before + 1)
+    await session.stop()
+    return received.payloads[before:]
+
+
 async def test_over_tls_a_burst_arrives_whole_in_order_and_acknowledged_messages_stay_away(
     tls_broker: tuple[Mosquitto, int, Path],
 ) -> None:
@@ -99,25 +117,13 @@ async def test_over_tls_a_burst_arrives_whole_in_order_and_acknowledged_messages
             f"mqtts://127.0.0.1:{port}", {TOPIC: Batch(received)}, client_id=client_id, ca_file=ca
         )
 
-    first = ingest()
-    await first.start()
-    async with asyncio.timeout(DEADLINE):
-        await first.connected_times(1)
+    first = await connected(ingest())
     burst = [f'{{"plate": "TLS{n:04d}"}}'.encode() for n in range(500)]
     await asyncio.to_thread(publish_all, broker.port, TOPIC, burst)
     await received.wait_for(500)
     assert received.payloads == burst
     await first.stop()
-
-    # The same session again: nothing comes back but what is published now.
-    second = ingest()
-    await second.start()
-    async with asyncio.timeout(DEADLINE):
-        await second.connected_times(1)
-    await asyncio.to_thread(publish_all, broker.port, TOPIC, [b'{"plate": "AFTER01"}'])
-    await received.wait_for(501)
-    await second.stop()
-    assert received.payloads[500:] == [b'{"plate": "AFTER01"}']
+    assert await only_new_comes_again(ingest(), broker.port, received) == [b'{"plate": "AFTER01"}']
 
 
 async def test_a_stop_right_after_a_batch_was_handled_acknowledges_it_first(
@@ -129,21 +135,12 @@ async def test_a_stop_right_after_a_batch_was_handled_acknowledges_it_first(
     def ingest() -> MqttIngest:
         return MqttIngest(mosquitto.url, {TOPIC: Batch(received)}, client_id=client_id)
 
-    first = ingest()
-    await first.start()
-    async with asyncio.timeout(DEADLINE):
-        await first.connected_times(1)
+    first = await connected(ingest())
     received.count = 1  # woken inside the handler: the stop comes before its done callback
     await asyncio.to_thread(publish_all, mosquitto.port, TOPIC, [b'{"plate": "ONCE01"}'])
     async with asyncio.timeout(DEADLINE):
         await received.enough.wait()
     await first.stop()
-
-    second = ingest()
-    await second.start()
-    async with asyncio.timeout(DEADLINE):
-        await second.connected_times(1)
-    await asyncio.to_thread(publish_all, mosquitto.port, TOPIC, [b'{"plate": "AFTER01"}'])
-    await received.wait_for(2)
-    await second.stop()
-    assert received.payloads == [b'{"plate": "ONCE01"}', b'{"plate": "AFTER01"}']
+    assert await only_new_comes_again(ingest(), mosquitto.port, received) == [
+        b'{"plate": "AFTER01"}'
+    ]
