@@ -32,7 +32,6 @@ from tests.test_meraki_e2e import camera_named, utc_now
 
 ORG = "org-1"
 RATE = 5.0
-SPAN = 1.05  # the budget's window and margin
 WAIT = 30.0  # a bound on any wait below; none takes more than a few seconds
 
 Factory = Callable[..., SimulatorServer]
@@ -113,7 +112,10 @@ async def test_three_replicas_hammering_never_overfill_a_window(
     postgres: str, store: Store, simulator_factory: Factory
 ) -> None:
     sim = simulator_factory(rate=RATE)
-    async with replicas(postgres, "a", "b", "c") as budgets:
+    # A grant's request reaches the simulator a moment later, on a loaded test machine up to
+    # a few hundred ms: margin enough that the simulator's own window never sees a sixth.
+    margin = 0.3
+    async with replicas(postgres, "a", "b", "c", margin=margin) as budgets:
         clients = [MerakiClient("demo-key", sim.api_url, rate=RATE, budget=b) for b in budgets]
         try:
             lobby = await camera_named(clients[0], "Lobby")
@@ -136,7 +138,7 @@ async def test_three_replicas_hammering_never_overfill_a_window(
     # The database's own record: never more than the capacity in one window and margin.
     logged = await asyncio.to_thread(stamps, store.engine)
     assert len(logged) == len(sim.state.requests)  # one grant per request sent
-    assert most_in_any_window(logged, SPAN) == RATE
+    assert most_in_any_window(logged, 1.0 + margin) == RATE
 
 
 @pytest.mark.slow
