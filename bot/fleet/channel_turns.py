@@ -13,15 +13,14 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import DateTime, Engine, func
+from sqlalchemy import Engine, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.fleet.tables import channel_turns
+from bot.store.work import DATABASE_CLOCK
 
 log = logging.getLogger(__name__)
-
-_CLOCK = func.clock_timestamp(type_=DateTime(timezone=True))  # the database's, not ours
 
 
 class ChannelTurns:
@@ -52,12 +51,12 @@ class ChannelTurns:
         table = channel_turns
         reserve = (
             insert(table)
-            .values(platform=self.platform, channel=channel, next_at=_CLOCK + step)
+            .values(platform=self.platform, channel=channel, next_at=DATABASE_CLOCK + step)
             .on_conflict_do_update(
                 index_elements=[table.c.platform, table.c.channel],
-                set_={"next_at": func.greatest(table.c.next_at, _CLOCK) + step},
+                set_={"next_at": func.greatest(table.c.next_at, DATABASE_CLOCK) + step},
             )
-            .returning(table.c.next_at, _CLOCK)
+            .returning(table.c.next_at, DATABASE_CLOCK)
         )
         with self._engine.begin() as connection:
             next_at, now = connection.execute(reserve).one()

@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, DateTime, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from bot.meraki.tables import budget_orgs, budget_starts, budget_waiters
+from bot.store.work import DATABASE_CLOCK
 
 # Starts older than this are deleted now and then (every so many grants); kept a while to
 # inspect and test.
 _KEEP = timedelta(seconds=60)
 _SWEEP_EVERY = 64
-_CLOCK = func.clock_timestamp(type_=DateTime(timezone=True))  # the database's, not ours
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class BudgetLedger:
             connection.execute(
                 update(budget_starts)
                 .where(budget_starts.c.id == start)
-                .values(stamp=func.clock_timestamp())
+                .values(stamp=DATABASE_CLOCK)
             )
 
     def extend(self, starts: list[int]) -> None:
@@ -126,8 +126,8 @@ class BudgetLedger:
         with self._engine.begin() as connection:
             connection.execute(
                 update(budget_starts)
-                .where(budget_starts.c.id.in_(starts), budget_starts.c.stamp > _CLOCK)
-                .values(stamp=_CLOCK + self._hold)
+                .where(budget_starts.c.id.in_(starts), budget_starts.c.stamp > DATABASE_CLOCK)
+                .values(stamp=DATABASE_CLOCK + self._hold)
             )
 
     def release(self, start: int) -> None:
@@ -137,7 +137,7 @@ class BudgetLedger:
 
     def pause(self, seconds: float) -> None:
         """Nobody in the organisation starts a request for `seconds` (a 429's Retry-After)."""
-        until = func.clock_timestamp() + timedelta(seconds=seconds)
+        until = DATABASE_CLOCK + timedelta(seconds=seconds)
         statement = insert(budget_orgs).values(org=self.org, paused_until=until)
         excluded = statement.excluded.paused_until
         current = func.coalesce(budget_orgs.c.paused_until, excluded)
@@ -152,7 +152,7 @@ class BudgetLedger:
     def register(self, priority: int) -> None:
         """This replica has a waiter of `priority` (kept fresh while it asks nothing)."""
         with self._engine.begin() as connection:
-            now = connection.execute(select(_CLOCK)).scalar_one()
+            now = connection.execute(select(DATABASE_CLOCK)).scalar_one()
             self._register(connection, priority, now)
 
     def unregister(self) -> None:
@@ -163,7 +163,7 @@ class BudgetLedger:
 
     def _lock(self, connection: Connection) -> tuple[datetime | None, datetime]:
         query = (
-            select(budget_orgs.c.paused_until, _CLOCK)
+            select(budget_orgs.c.paused_until, DATABASE_CLOCK)
             .where(budget_orgs.c.org == self.org)
             .with_for_update()
         )

@@ -4,11 +4,15 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table
+from sqlalchemy import Connection, DateTime, Engine, Row, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
 T = TypeVar("T")
+
+# PostgreSQL's clock as the statement runs (not the transaction's start): what replicas
+# compare times by, so that their own clocks never enter a decision.
+DATABASE_CLOCK = func.clock_timestamp(type_=DateTime(timezone=True))
 
 
 async def fetch(engine: Engine, query: Executable) -> list[Row[Any]]:
