@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -103,10 +103,14 @@ BEFORE = (
 )
 
 
-def payloads(count: int, start: datetime, span: float, watched_at: int | None) -> list[bytes]:
+def payloads(
+    count: int, start: datetime, span: float, watched_at: int | None, seed: int = 0
+) -> list[bytes]:
     """`count` distinct plates read over `span` seconds from `start`; one of them watched.
-    Random 7-character plates: numbered ones would be one character apart, i.e. one car."""
-    rng = random.Random(count)
+    Random 7-character plates: numbered ones would be one character apart, i.e. one car.
+    Each `seed` draws other plates: a bot that saw some before (its caches of match keys
+    are the process's) would merge them faster than a site's new cars."""
+    rng = random.Random(f"{count}/{seed}")
     plates: set[str] = set()
     while len(plates) < count:
         plates.add("".join(rng.choice(ALPHABET) for _ in range(7)))
@@ -404,14 +408,17 @@ async def rounds(
     sim: SimulatorServer,
     broker: Mosquitto,
     work: Path,
-    messages: list[bytes],
+    burst: Callable[[int], list[bytes]],
     watch: bool,
     count: int,
     hotlist: int = 0,
 ) -> Scenario:
-    """`count` alternated rounds of bare paho and mvbot draining the same backlog."""
-    scenario = Scenario(name, len(messages), [], [])
-    for _ in range(count):
+    """`count` alternated rounds of bare paho and mvbot draining the same backlog, `burst`
+    of the round's number: new plates each round."""
+    scenario = Scenario(name, 0, [], [])
+    for number in range(count):
+        messages = burst(number)
+        scenario.reads = len(messages)
         scenario.bare.append(await asyncio.to_thread(bare_paho, broker, messages))
         # A database of its own per round: one already holding these reads would take them
         # all for redeliveries.
@@ -491,8 +498,14 @@ async def scenarios(args: argparse.Namespace) -> str:
         default = Mosquitto(work / "default-broker", extra=QUEUE_ALL).start()
         try:
             now = datetime.now(UTC)
-            burst = payloads(args.reads, now - timedelta(seconds=120), 60, None)
-            window = payloads(args.window, now - timedelta(seconds=40), 10, args.window // 2)
+
+            def burst(seed: int) -> list[bytes]:
+                return payloads(args.reads, now - timedelta(seconds=120), 60, None, seed)
+
+            def window(seed: int) -> list[bytes]:
+                start = now - timedelta(seconds=40)
+                return payloads(args.window, start, 10, args.window // 2, seed)
+
             scenario_burst = await rounds(
                 f"{args.reads:,} distinct reads", sim, broker, work, burst, False, args.rounds
             )
@@ -510,7 +523,7 @@ async def scenarios(args: argparse.Namespace) -> str:
                 sim,
                 broker,
                 work,
-                window,
+                lambda number: window(100 + number),
                 True,
                 args.rounds,
                 HOTLIST,
@@ -520,7 +533,7 @@ async def scenarios(args: argparse.Namespace) -> str:
                 sim,
                 default,
                 work,
-                burst,
+                lambda number: burst(100 + number),
                 False,
                 args.rounds,
             )

@@ -62,7 +62,7 @@ def test_the_sighting_is_named_by_its_best_supported_read_not_its_first() -> Non
     cars.read("VJQ8849", 1.0, 0.93)
     assert car.best() == ("VJQ8849", 0.96)
     assert car.reads == 3
-    assert car.confident == {"VJQ8B49", "VJQ8849"}
+    assert set(car.confident) == {"VJQ8B49", "VJQ8849"}
 
 
 def test_other_cameras_other_cars_and_reads_past_the_window_start_new_sightings() -> None:

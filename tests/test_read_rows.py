@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from bot.events.decode import PlateRead
-from bot.events.read_rows import ROWS_PER_STATEMENT, insert_reads
+from bot.events.read_rows import ROWS_PER_STATEMENT, claim_reads, insert_reads, link_reads
 from bot.events.tables import plate_reads
 from bot.store import create_database_engine
 from bot.store.migrations import migrate
@@ -27,8 +27,9 @@ def test_reads_inserted_raw_are_the_rows_sqlalchemy_would_have_written(database_
     # A time in another zone, and one without confidence or region: stored as UTC, NULLs.
     east = AT.astimezone(UTC).astimezone(tz=None)
     raw = [read("raw-1", east), PlateRead("raw-2", TOPIC, "Q2GV-GRGE-0002", "XY1", "XY1", AT)]
+    raw.append(read("raw-3"))  # in UTC itself, as decoding gives it
     with engine.begin() as connection:
-        assert insert_reads(connection, raw) == {"raw-1", "raw-2"}
+        assert insert_reads(connection, raw) == {"raw-1", "raw-2", "raw-3"}
         values = {c.name: getattr(read("orm"), c.name, None) for c in plate_reads.columns}
         values |= {"received_at": AT, "processed": False}
         del values["id"]
@@ -37,7 +38,7 @@ def test_reads_inserted_raw_are_the_rows_sqlalchemy_would_have_written(database_
         rows = {r.key: r for r in connection.execute(select(plate_reads))}
         # The text SQLite compares in `WHERE at >= …` must be the same for both writers.
         stored_at = dict(connection.exec_driver_sql("SELECT key, at FROM plate_reads").all())
-    assert stored_at["raw-1"] == stored_at["orm"]
+    assert stored_at["raw-1"] == stored_at["orm"] == stored_at["raw-3"]
     first, second = rows["raw-1"], rows["raw-2"]
     assert (first.topic, first.serial, first.plate, first.raw) == (
         TOPIC,
@@ -63,4 +64,33 @@ def test_a_key_stored_before_is_not_inserted_again_across_statements(database_ur
     assert fresh == {f"k{n}" for n in range(2, len(many))}
     with engine.connect() as connection:
         assert len(connection.execute(select(plate_reads.c.id)).all()) == len(many)
+    engine.dispose()
+
+
+def test_claimed_reads_come_back_once_as_sqlalchemy_reads_them(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    migrate(engine)
+    many = [read(f"c{n}", AT + timedelta(milliseconds=n)) for n in range(ROWS_PER_STATEMENT + 3)]
+    with engine.begin() as connection:
+        insert_reads(connection, many)
+    with engine.connect() as connection:
+        in_order = select(plate_reads.c.id).order_by(plate_reads.c.id)
+        ids = list(connection.execute(in_order).scalars())
+    with engine.begin() as connection:
+        first = claim_reads(connection, ids[:2])
+    with engine.begin() as connection:
+        # Asked out of order, over more than one statement, the first two among them.
+        claimed = claim_reads(connection, ids[::-1])
+        link_reads(connection, [(stored.id, 7) for stored in claimed])
+    assert [stored.id for stored in first] == ids[:2]
+    assert [stored.id for stored in claimed] == ids[2:]
+    with engine.connect() as connection:
+        rows = {row.id: row for row in connection.execute(select(plate_reads))}
+    for stored in first + claimed:
+        row = rows[stored.id]
+        columns = (row.serial, row.plate, row.raw, row.confidence, row.region, row.at)
+        assert stored == (row.id, *columns)
+        assert stored.at.tzinfo is UTC and row.processed is True
+    assert {rows[stored.id].sighting_id for stored in claimed} == {7}
+    assert {rows[stored.id].sighting_id for stored in first} == {None}
     engine.dispose()

@@ -19,32 +19,46 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.events.lpr import PARTIAL_MIN, Tolerance, canonical, deletion_variants
 
 UNSURE = 0.5  # the weight of a read that came without a confidence
 MAX_BUCKETS = 20_000  # camera-windows kept in memory; older ones are read again when needed
 KEYS_CACHED = 50_000  # plates whose match keys are kept: a busy site's plates of an hour or so
+# Added to a read's reach before it is cut into buckets: float seconds since the epoch are
+# exact to a fraction of a microsecond only, and a read may look into one bucket too many
+# (Evidence.takes decides) but never one too few.
+_SLACK = 1e-3
 
 BucketKey = tuple[str, int]  # (camera serial, window number)
+# A burst keeps tens of thousands of sightings, and the garbage collector walks every
+# container each one holds, again and again while they are young: so a sighting is one
+# object with slots, and what it holds is immutable (tuples of strings and numbers, which
+# the collector stops watching), replaced when a read adds to it.
 
 
-@dataclass
-class Support:
+class Support(NamedTuple):
     """How well one spelling of the plate is supported by the reads of a sighting."""
 
-    score: float = 0.0
-    best: float | None = None  # its most confident read
-    reads: int = 0
+    score: float
+    best: float | None  # its most confident read
+    reads: int
 
-    def add(self, confidence: float | None) -> None:
-        self.score += UNSURE if confidence is None else confidence
-        self.reads += 1
-        if confidence is not None and (self.best is None or confidence > self.best):
-            self.best = confidence
+    def add(self, confidence: float | None) -> Support:
+        """This support with one more read."""
+        best = self.best
+        if confidence is not None and (best is None or confidence > best):
+            best = confidence
+        return Support(
+            self.score + (UNSURE if confidence is None else confidence), best, self.reads + 1
+        )
 
 
-@dataclass
+_NONE = Support(0.0, None, 0)
+
+
+@dataclass(slots=True)
 class Evidence:
     """One sighting: its reads by spelling, the canonical forms they match by, its span."""
 
@@ -53,20 +67,24 @@ class Evidence:
     first_at: datetime
     last_at: datetime
     spellings: dict[str, Support] = field(default_factory=dict)
-    canonicals: set[str] = field(default_factory=set)
-    confident: set[str] = field(default_factory=set)  # spellings that may alert a room
-    buckets: set[BucketKey] = field(default_factory=set)
+    canonicals: tuple[str, ...] = ()
+    confident: tuple[str, ...] = ()  # spellings that may alert a room
 
     @property
     def reads(self) -> int:
         return sum(s.reads for s in self.spellings.values())
 
     def add(self, plate: str, confidence: float | None, at: datetime, threshold: float) -> None:
-        self.spellings.setdefault(plate, Support()).add(confidence)
-        self.canonicals.add(canonical(plate))
-        if confidence is None or confidence >= threshold:
-            self.confident.add(plate)
-        self.first_at, self.last_at = min(self.first_at, at), max(self.last_at, at)
+        self.spellings[plate] = self.spellings.get(plate, _NONE).add(confidence)
+        key = canonical(plate)
+        if key not in self.canonicals:
+            self.canonicals += (key,)
+        if (confidence is None or confidence >= threshold) and plate not in self.confident:
+            self.confident += (plate,)
+        if at < self.first_at:
+            self.first_at = at
+        elif at > self.last_at:
+            self.last_at = at
 
     def best(self) -> tuple[str, float | None]:
         """The plate the sighting goes by, and its most confident read's confidence."""
@@ -92,22 +110,40 @@ class Evidence:
         )
 
 
-def near_keys(key: str, tolerance: Tolerance) -> frozenset[str]:
+def near_keys(key: str, tolerance: Tolerance) -> tuple[str, ...]:
     """`key` with up to `tolerance.distance` characters deleted: two plates within that edit
     distance always share one (plates shorter than the minimum only share themselves)."""
     return deletion_variants(key, tolerance.distance, tolerance.min_length)
 
 
+def fragments(key: str, tolerance: Tolerance) -> tuple[str, ...]:
+    """Every run of at least PARTIAL_MIN characters that a partial read of `key` can be, but
+    for those its near keys already share with such a read: `key` itself, and the runs one
+    character shorter when the tolerance allows that deletion."""
+    shorter = 2 if tolerance.distance and len(key) >= tolerance.min_length else 1
+    return tuple([key[run] for run in _runs(len(key), len(key) - shorter)])
+
+
+@lru_cache(maxsize=64)
+def _runs(length: int, longest: int) -> list[slice]:
+    """The slices of a `length`-character plate's runs of PARTIAL_MIN to `longest` characters."""
+    return [
+        slice(start, start + size)
+        for size in range(PARTIAL_MIN, longest + 1)
+        for start in range(length - size + 1)
+    ]
+
+
+# Tuples, not sets: a tuple of strings is dropped from the garbage collector's watch, and the
+# cache holds tens of thousands of them.
 @lru_cache(maxsize=KEYS_CACHED)
-def fragments(key: str) -> frozenset[str]:
-    """Every run of at least PARTIAL_MIN characters: what a partial read of `key` can be."""
-    return frozenset(
-        [
-            key[start:end]
-            for start in range(len(key))
-            for end in range(start + PARTIAL_MIN, len(key) + 1)
-        ]
-    )
+def _match_keys(
+    key: str, distance: int, min_length: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(near keys, fragments) of a canonical plate: asked for by each read and its sighting.
+    Not keyed by the Tolerance: hashing a dataclass runs Python code, twice a read."""
+    tolerance = Tolerance(distance, min_length)
+    return near_keys(key, tolerance), fragments(key, tolerance)
 
 
 # The sightings under one match key: an id, or a tuple of ids when several share it. Not a
@@ -117,46 +153,31 @@ def fragments(key: str) -> frozenset[str]:
 Ids = int | tuple[int, ...]
 
 
-def _put(table: dict[str, Ids], key: str, sighting_id: int) -> None:
-    have = table.get(key)
-    if have is None:
-        table[key] = sighting_id
-    elif isinstance(have, int):
-        if have != sighting_id:
+def _put_all(table: dict[str, Ids], keys: Iterable[str], sighting_id: int) -> None:
+    """File the sighting under each of `keys`, beside those already there. One pass in
+    Python: a new plate's keys are nearly all new, and setdefault files each in one step."""
+    for key in keys:
+        have = table.setdefault(key, sighting_id)
+        if have is sighting_id or have == sighting_id:
+            continue
+        if isinstance(have, int):
             table[key] = (have, sighting_id)
-    elif sighting_id not in have:
-        table[key] = (*have, sighting_id)
+        elif sighting_id not in have:
+            table[key] = (*have, sighting_id)
 
 
-# A read of a new plate misses on nearly all of its dozens of keys, and one Python-level
-# step per key was most of the cost of merging it: keys are matched against a table as sets
-# (dict.keys() & keys runs in C), and only the few they share are handled one by one.
+# A read of a new plate misses on nearly all of its dozens of keys: they are looked up as
+# sets (dict.keys() & keys runs in C), and only the few a table has are handled one by one.
 
 
-def _put_all(table: dict[str, Ids], keys: frozenset[str], sighting_id: int) -> None:
-    """_put each of `keys`: those no sighting has yet in one update."""
-    taken = table.keys() & keys
-    table.update(dict.fromkeys(keys - taken if taken else keys, sighting_id))
-    for key in taken:
-        _put(table, key, sighting_id)
-
-
-def _gather_all(found: set[int], table: dict[str, Ids], keys: frozenset[str]) -> None:
-    """The sightings under any of `keys`, added to `found`."""
-    for key in table.keys() & keys:
-        _gather(found, table[key])
-
-
-def _gather(found: set[int], have: Ids | None) -> None:
-    if have is None:
-        return
+def _gather(found: set[int], have: Ids) -> None:
     if isinstance(have, int):
         found.add(have)
     else:
         found.update(have)
 
 
-@dataclass
+@dataclass(slots=True)
 class _WindowBucket:
     loaded: bool = False
     near: dict[str, Ids] = field(default_factory=dict)
@@ -172,6 +193,8 @@ class EvidenceIndex:
         self.window = window
         self.tolerance = tolerance
         self.threshold = threshold  # reads at least this confident may alert a room
+        self._tolerance = (tolerance.distance, tolerance.min_length)
+        self._reach = window.total_seconds() + _SLACK
         # Two merge windows wide: a read looks a window either side of it, which spans two
         # buckets of this width (three of one window's width: a third more look-ups a read).
         self._width = max(2 * window.total_seconds(), 1e-3)
@@ -180,8 +203,9 @@ class EvidenceIndex:
 
     def bucket_keys(self, serial: str, at: datetime) -> list[BucketKey]:
         """The windows a sighting that may take a read at `at` must touch."""
-        low = self._number(at - self.window)
-        high = self._number(at + self.window)
+        moment, width = at.timestamp(), self._width
+        low = int((moment - self._reach) // width)
+        high = int((moment + self._reach) // width)
         return [(serial, n) for n in range(low, high + 1)]
 
     def window_bounds(self, key: BucketKey) -> tuple[datetime, datetime]:
@@ -210,22 +234,49 @@ class EvidenceIndex:
         """The sighting a read belongs to (the latest of several), or None; `buckets` are
         bucket_keys(serial, at) when the caller has them already."""
         key = canonical(plate)
-        near, parts = near_keys(key, self.tolerance), fragments(key)
+        near, parts = _match_keys(key, *self._tolerance)
         found: set[int] = set()
+        windows = self._buckets
         for bucket_key in buckets if buckets is not None else self.bucket_keys(serial, at):
-            bucket = self._buckets.get(bucket_key)
+            bucket = windows.get(bucket_key)
             if bucket is None:
                 continue
-            self._buckets.move_to_end(bucket_key)
-            _gather_all(found, bucket.near, near)
-            _gather(found, bucket.parts.get(key))  # the read is part of a known plate
-            _gather_all(found, bucket.whole, parts)  # a known partial read is part of it
+            windows.move_to_end(bucket_key)
+            table = bucket.near
+            for shared in table.keys() & near:
+                _gather(found, table[shared])
+            table = bucket.whole  # a known partial read is part of this read
+            for shared in table.keys() & parts:
+                _gather(found, table[shared])
+            have = bucket.parts.get(key)  # this read is part of a known plate
+            if have is not None:
+                _gather(found, have)
+        if not found:  # a new car: most reads of a busy window
+            return None
         fitting = [
             e
             for e in (self._sightings[i] for i in found if i in self._sightings)
             if e.takes(serial, plate, at, self.window, self.tolerance)
         ]
         return max(fitting, key=lambda e: (e.last_at, e.id), default=None)
+
+    def start(
+        self, sighting_id: int, serial: str, plate: str, confidence: float | None, at: datetime
+    ) -> Evidence:
+        """A new sighting of one read, indexed."""
+        key = canonical(plate)
+        evidence = Evidence(
+            sighting_id,
+            serial,
+            at,
+            at,
+            {plate: _NONE.add(confidence)},
+            (key,),
+            (plate,) if confidence is None or confidence >= self.threshold else (),
+        )
+        self._sightings[sighting_id] = evidence
+        self._index(evidence, (self._number(at),), (key,))
+        return evidence
 
     def register(self, evidence: Evidence) -> None:
         """Index a sighting in every window its span touches."""
@@ -243,7 +294,7 @@ class EvidenceIndex:
         evidence.add(plate, confidence, at, self.threshold)
         after = self._numbers(evidence)
         if fresh:
-            self._index(evidence, before, {key})
+            self._index(evidence, before, (key,))
         self._index(evidence, range(after.start, before.start), evidence.canonicals)
         self._index(evidence, range(before.stop, after.stop), evidence.canonicals)
 
@@ -251,16 +302,15 @@ class EvidenceIndex:
         return range(self._number(evidence.first_at), self._number(evidence.last_at) + 1)
 
     def _index(self, evidence: Evidence, numbers: Iterable[int], plates: Iterable[str]) -> None:
-        keys = [(p, near_keys(p, self.tolerance), fragments(p)) for p in plates]
+        sighting_id = evidence.id
         for number in numbers:
-            key = (evidence.serial, number)
-            bucket = self._bucket(key)
-            evidence.buckets.add(key)
-            bucket.members.add(evidence.id)
-            for plate, near, parts in keys:
-                _put_all(bucket.near, near, evidence.id)
-                _put(bucket.whole, plate, evidence.id)
-                _put_all(bucket.parts, parts, evidence.id)
+            bucket = self._bucket((evidence.serial, number))
+            bucket.members.add(sighting_id)
+            for plate in plates:
+                near, parts = _match_keys(plate, *self._tolerance)
+                _put_all(bucket.near, near, sighting_id)
+                _put_all(bucket.whole, (plate,), sighting_id)
+                _put_all(bucket.parts, parts, sighting_id)
 
     def clear(self) -> None:
         """Forget everything: after a failed transaction, the store is the truth again."""
@@ -281,11 +331,10 @@ class EvidenceIndex:
 
     def _evict(self) -> None:
         while len(self._buckets) > MAX_BUCKETS:
-            key, bucket = self._buckets.popitem(last=False)
+            _, bucket = self._buckets.popitem(last=False)
             for sighting_id in bucket.members:
                 evidence = self._sightings.get(sighting_id)
-                if evidence is None:
-                    continue
-                evidence.buckets.discard(key)
-                if not evidence.buckets:
+                if evidence is not None and not any(
+                    (evidence.serial, number) in self._buckets for number in self._numbers(evidence)
+                ):
                     del self._sightings[sighting_id]

@@ -88,19 +88,26 @@ class Tolerance:
 
 
 @lru_cache(maxsize=50_000)
-def deletion_variants(key: str, distance: int, min_length: int) -> frozenset[str]:
+def deletion_variants(key: str, distance: int, min_length: int) -> tuple[str, ...]:
     """`key` with up to `distance` characters deleted: two plates within that edit distance
-    always share one (plates shorter than `min_length` only share themselves). Cached: asked
-    for each read's plates when watches and sightings are looked up."""
+    always share one (plates shorter than `min_length` only share themselves). One may come
+    twice (a doubled letter). Cached: asked for each read's plates when watches and
+    sightings are looked up; a tuple, since the collector stops watching those."""
     if len(key) < min_length:
-        return frozenset((key,))
+        return (key,)
     if distance == 1:  # the default tolerance, without combinations()
-        return frozenset([key] + [key[:i] + key[i + 1 :] for i in range(len(key))])
+        return (key, *[key[head] + key[tail] for head, tail in _one_gone(len(key))])
     keys = {key}
     for count in range(1, min(distance, len(key) - 1) + 1):
         for gone in combinations(range(len(key)), count):
             keys.add("".join(ch for i, ch in enumerate(key) if i not in gone))
-    return frozenset(keys)
+    return tuple(keys)
+
+
+@lru_cache(maxsize=64)
+def _one_gone(length: int) -> list[tuple[slice, slice]]:
+    """For each position of a `length`-character plate, the slices that leave it out."""
+    return [(slice(0, gone), slice(gone + 1, None)) for gone in range(length)]
 
 
 class PlateError(ValueError):

@@ -3,24 +3,28 @@
 A burst of distinct plates is mostly new sightings. Inserting each as it is found costs a
 statement (and SQLAlchemy building it) per read; here the batch takes its ids before it
 needs them, so later reads of the batch can join a sighting that is not written yet, and
-the sightings (as the whole batch left them) and their audit rows go in as one executemany
-each.
+the sightings (as the whole batch left them) and their audit rows go in as a few
+multi-row statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
-from bot.events.read_rows import driver_moment
+from bot.events.evidence import Evidence
+from bot.events.lpr import canonical
+from bot.events.read_rows import driver_moment, insert_rows
 from bot.events.tables import plate_sightings
 
-_SIGHTING_COLUMNS = ("id", "serial", "camera", "plate", "canonical", "confidence")
-_SIGHTING_TIMES = ("first_at", "last_at")
-_AUDIT_COLUMNS = "at, platform, person_id, command, action, outcome, detail"
+_SIGHTING_COLUMNS = (
+    *("id", "serial", "camera", "plate", "canonical", "confidence", "reads"),
+    *("first_at", "last_at"),
+)
+_AUDIT_COLUMNS = ("at", "platform", "person_id", "command", "action", "outcome", "detail")
 
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('plate_sightings', 'id')) "
@@ -61,29 +65,23 @@ class NewSightings:
     def __contains__(self, sighting_id: int) -> bool:
         return sighting_id in self._cameras
 
-    def write(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Insert the new sightings, `rows` holding each one's columns but the camera."""
-        mark = "?" if self._sqlite else "%s"
-        values = []
-        for row in rows:
-            row["camera"] = self._cameras[row["id"]]
-            first_at = driver_moment(row["first_at"], self._sqlite)
+    def write(self, sightings: Sequence[Evidence]) -> None:
+        """Insert the new sightings, as the batch left them, and their audit rows."""
+        rows = []
+        for evidence in sightings:
+            plate, confidence = evidence.best()
+            first_at = driver_moment(evidence.first_at, self._sqlite)
             # One read's sighting (most of a burst's) starts and ends at the same moment.
-            same = row["last_at"] == row["first_at"]
-            times = [first_at, first_at if same else driver_moment(row["last_at"], self._sqlite)]
-            values.append((*(row[c] for c in _SIGHTING_COLUMNS), row["reads"], *times))
-        if values:
-            columns = ", ".join((*_SIGHTING_COLUMNS, "reads", *_SIGHTING_TIMES))
-            self._connection.exec_driver_sql(
-                f"INSERT INTO plate_sightings ({columns}) "  # noqa: S608
-                f"VALUES ({', '.join([mark] * 9)})",
-                values,
+            same = evidence.last_at == evidence.first_at
+            last_at = first_at if same else driver_moment(evidence.last_at, self._sqlite)
+            rows.append(
+                (
+                    *(evidence.id, evidence.serial, self._cameras[evidence.id], plate),
+                    *(canonical(plate), confidence, evidence.reads, first_at, last_at),
+                )
             )
-        if self._audits:
-            self._connection.exec_driver_sql(
-                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join([mark] * 7)})",  # noqa: S608
-                self._audits,
-            )
+        insert_rows(self._connection, "plate_sightings", _SIGHTING_COLUMNS, rows)
+        insert_rows(self._connection, "audit", _AUDIT_COLUMNS, self._audits)
         self._cameras, self._audits = {}, []
 
     def _next_id(self) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from bot.events.ledger import AlertStatus, NewAlert, alert_entry, alert_values, insert_alert
 from bot.events.lpr import PlatePattern, Tolerance, canonical, deletion_variants, in_cooldown
+from bot.events.read_rows import StoredRead
 from bot.events.tables import alerts, plate_cooldowns, plate_mutes
 from bot.grammar.hours import Hours, parse_hours
 from bot.messages import Place
@@ -101,7 +102,7 @@ class PatternIndex:
                 found.update(self._by_key[key])
         return [self._patterned[i] for i in sorted(found)]
 
-    def _keys(self, key: str) -> frozenset[str]:
+    def _keys(self, key: str) -> tuple[str, ...]:
         return deletion_variants(key, self._tolerance.distance, self._tolerance.min_length)
 
 
@@ -135,7 +136,7 @@ def active(hours_text: str | None, local: datetime) -> bool:
 
 def match_rooms(
     connection: Connection,
-    read: Row[Any],
+    read: StoredRead,
     sighting: SightingNow,
     camera: CameraView,
     rules: PlateRules,
@@ -144,17 +145,22 @@ def match_rooms(
 ) -> list[int]:
     """Store an alert for each room that cares and was not told of this sighting yet; the
     ids of those that are to be told."""
+    watches = interests.watches.candidates(sighting.plates)
+    follows = interests.followers.get(read.serial, ())
+    unknowns = interests.unknown.get(read.serial, ())
+    if not (watches or follows or unknowns):  # most reads of a busy site
+        return []
     local = read.at.astimezone(ZoneInfo(camera.zone))
     rooms: dict[tuple[str, str], _Room] = {}
-    for watch, pattern in interests.watches.candidates(sighting.plates):
+    for watch, pattern in watches:
         # Most watches have no hours: skip the schedule lookup for them (once per read).
         in_hours = watch.hours is None or active(watch.hours, local)
         if in_hours and _any_read(pattern, sighting, rules):
             rooms.setdefault((watch.platform, watch.room_id), _Room([])).watches.append(watch)
-    for follow in interests.followers.get(read.serial, ()):
+    for follow in follows:
         if active(follow.hours, local):
             rooms.setdefault((follow.platform, follow.room_id), _Room([])).follow = True
-    for unknown in interests.unknown.get(read.serial, ()):
+    for unknown in unknowns:
         room_key = (unknown.platform, unknown.room_id)
         allowed = any(
             active(allow.hours, local) and _any_read(pattern, sighting, rules)
@@ -196,7 +202,7 @@ def _decide(
     connection: Connection,
     place: Place,
     room: _Room,
-    read: Row[Any],
+    read: StoredRead,
     sighting: SightingNow,
     camera: CameraView,
     rules: PlateRules,

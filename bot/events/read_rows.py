@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
 from bot.events.decode import PlateRead
 
-ROWS_PER_STATEMENT = 500  # 9 parameters a row: well under SQLite's and PostgreSQL's limits
+# At most 9 parameters a row: well under SQLite's (32,766) and PostgreSQL's (65,535) limits.
+ROWS_PER_STATEMENT = 500
 _COLUMNS = "key, topic, serial, plate, raw, confidence, region, at, received_at"
 
 
@@ -40,12 +42,86 @@ def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]
     return fresh
 
 
+class StoredRead(NamedTuple):
+    """A stored read, as merging and matching use it."""
+
+    id: int
+    serial: str
+    plate: str
+    raw: str
+    confidence: float | None
+    region: str | None
+    at: datetime
+
+
+def claim_reads(connection: Connection, read_ids: Sequence[int]) -> list[StoredRead]:
+    """Mark these reads processed (those not processed yet) and return them, oldest first:
+    the first statement of a processing transaction. Writing first takes SQLite's write
+    lock before anything is read, so that reads stored meanwhile cannot make the
+    transaction's later writes fail."""
+    sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    claimed = []
+    for start in range(0, len(read_ids), ROWS_PER_STATEMENT):
+        chunk = tuple(read_ids[start : start + ROWS_PER_STATEMENT])
+        marks = ", ".join([mark] * len(chunk))
+        rows = connection.exec_driver_sql(
+            "UPDATE plate_reads SET processed = TRUE "  # noqa: S608
+            f"WHERE id IN ({marks}) AND processed = FALSE "
+            "RETURNING id, serial, plate, raw, confidence, region, at",
+            chunk,
+        ).all()
+        for row in rows:
+            read = StoredRead._make(row)
+            claimed.append(read._replace(at=stored_moment(read.at)))
+    claimed.sort()
+    return claimed
+
+
+def link_reads(connection: Connection, links: Sequence[tuple[int, int]]) -> None:
+    """Set each read's sighting, from (read id, sighting id) pairs: a statement for many
+    rows, where one a row cost more than the rest of storing a new sighting."""
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    for start in range(0, len(links), ROWS_PER_STATEMENT):
+        chunk = links[start : start + ROWS_PER_STATEMENT]
+        pairs = ", ".join([f"({mark}, {mark})"] * len(chunk))
+        connection.exec_driver_sql(
+            "UPDATE plate_reads SET sighting_id = pair.column2 "  # noqa: S608
+            f"FROM (VALUES {pairs}) AS pair WHERE plate_reads.id = pair.column1",
+            tuple(value for link in chunk for value in link),
+        )
+
+
+def insert_rows(
+    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert plain rows (values as the driver takes them) as multi-row INSERTs."""
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    row = "(" + ", ".join([mark] * len(columns)) + ")"
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES {', '.join([row] * len(chunk))}",
+            tuple(value for values in chunk for value in values),
+        )
+
+
 def driver_moment(moment: datetime, sqlite: bool) -> datetime | str:
     """A UTCDateTime column's value as the driver takes it. SQLite keeps no zone: UTC as
     text, in the format of SQLAlchemy's DATETIME on SQLite."""
-    if sqlite:
-        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return moment
+    if not sqlite:
+        return moment
+    if moment.tzinfo is UTC:  # what decoding and the store hand out: no conversion
+        return moment.isoformat(" ", "microseconds")[:-6]
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def stored_moment(value: datetime | str) -> datetime:
+    """A UTCDateTime column's value as the driver gives it, as the column type would."""
+    if isinstance(value, str):  # SQLite: UTC as text
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @lru_cache(maxsize=16)

@@ -31,7 +31,7 @@ from bot.events.plate_matching import (
     SightingNow,
     match_rooms,
 )
-from bot.events.read_rows import insert_reads
+from bot.events.read_rows import StoredRead, claim_reads, insert_reads, link_reads
 from bot.events.tables import (
     plate_allows,
     plate_follows,
@@ -47,10 +47,6 @@ from bot.store.work import fetch
 __all__ = ["CameraView", "MaySee", "PlateLedger", "PlateRules", "Processed"]
 
 CHUNK = 500  # ids per IN (…) list, well under every database's limit on parameters
-# The columns of a read that merging and matching use (each one more is work for every read).
-_MERGED = [
-    plate_reads.c[name] for name in ("id", "serial", "plate", "raw", "confidence", "region", "at")
-]
 
 
 @dataclass
@@ -211,22 +207,10 @@ class _Batch:
 
     def run(self, read_ids: Sequence[int]) -> Processed:
         connection = self.connection
-        rows: list[Row[Any]] = []
-        for start in range(0, len(read_ids), CHUNK):
-            chunk = list(read_ids[start : start + CHUNK])
-            # Writing first takes SQLite's write lock before anything is read, so that reads
-            # stored meanwhile cannot make this transaction's later writes fail; the claimed
-            # reads come back from the same statement.
-            rows += connection.execute(
-                update(plate_reads)
-                .where(plate_reads.c.id.in_(chunk), plate_reads.c.processed.is_(False))
-                .values(processed=True)
-                .returning(*_MERGED)
-            ).all()
+        rows = claim_reads(connection, read_ids)
         result = Processed()
         if not rows:
             return result
-        rows.sort(key=lambda row: row.id)
         self.new = NewSightings(connection, len(rows))
         interests = _interests(connection, self.rules.tolerance, self.watched)
         self.watched = interests.watches
@@ -234,7 +218,7 @@ class _Batch:
         for read in rows:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
             evidence = self._merge(read, camera)
-            links.append((evidence.id, read.id))
+            links.append((read.id, evidence.id))
             if read.confidence is not None and read.confidence < self.rules.min_confidence:
                 continue
             plate, confidence = evidence.best()
@@ -242,13 +226,7 @@ class _Batch:
             result.alert_ids += match_rooms(
                 connection, read, now, camera, self.rules, self.may_see, interests
             )
-        # Straight to the driver: SQLAlchemy's handling of each row's parameters cost more
-        # than the update itself, one row per read of a burst.
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(
-            f"UPDATE plate_reads SET sighting_id = {mark} WHERE id = {mark}",  # noqa: S608
-            links,
-        )
+        link_reads(connection, links)
         self._write_sightings()
         result.revised = [
             sighting_id
@@ -257,7 +235,7 @@ class _Batch:
         ]
         return result
 
-    def _merge(self, read: Row[Any], camera: CameraView) -> Evidence:
+    def _merge(self, read: StoredRead, camera: CameraView) -> Evidence:
         index = self.index
         buckets = index.bucket_keys(read.serial, read.at)
         for key in index.missing(buckets):
@@ -271,12 +249,10 @@ class _Batch:
         index.extend(evidence, read.plate, read.confidence, read.at)
         return evidence
 
-    def _new(self, read: Row[Any], camera: CameraView) -> Evidence:
+    def _new(self, read: StoredRead, camera: CameraView) -> Evidence:
         assert self.new is not None
         sighting_id = self.new.add(read.serial, camera.name, read.plate, read.at)
-        evidence = Evidence(sighting_id, read.serial, read.at, read.at)
-        evidence.add(read.plate, read.confidence, read.at, self.rules.min_confidence)
-        self.index.register(evidence)
+        evidence = self.index.start(sighting_id, read.serial, read.plate, read.confidence, read.at)
         self.touched[sighting_id] = evidence
         return evidence
 
@@ -311,36 +287,40 @@ class _Batch:
     def _write_sightings(self) -> None:
         """New sightings inserted, the others updated: each as the batch left it."""
         assert self.new is not None
-        fresh, known = [], []
+        fresh: list[Evidence] = []
+        known: list[Evidence] = []
         for evidence in self.touched.values():
-            plate, confidence = evidence.best()
-            row = {
-                "plate": plate,
-                "canonical": canonical(plate),
-                "confidence": confidence,
-                "first_at": evidence.first_at,
-                "last_at": evidence.last_at,
-                "reads": evidence.reads,
-            }
-            if evidence.id in self.new:
-                fresh.append({"id": evidence.id, "serial": evidence.serial, **row})
-            else:
-                known.append({"b_sighting": evidence.id, **{f"b_{k}": v for k, v in row.items()}})
+            (fresh if evidence.id in self.new else known).append(evidence)
         self.new.write(fresh)
-        if known:
-            self.connection.execute(
-                update(plate_sightings)
-                .where(plate_sightings.c.id == bindparam("b_sighting"))
-                .values(
-                    plate=bindparam("b_plate"),
-                    canonical=bindparam("b_canonical"),
-                    confidence=bindparam("b_confidence"),
-                    first_at=bindparam("b_first_at"),
-                    last_at=bindparam("b_last_at"),
-                    reads=bindparam("b_reads"),
-                ),
-                known,
+        if not known:
+            return
+        rows = []
+        for evidence in known:
+            plate, confidence = evidence.best()
+            rows.append(
+                {
+                    "b_sighting": evidence.id,
+                    "b_plate": plate,
+                    "b_canonical": canonical(plate),
+                    "b_confidence": confidence,
+                    "b_first_at": evidence.first_at,
+                    "b_last_at": evidence.last_at,
+                    "b_reads": evidence.reads,
+                }
             )
+        self.connection.execute(
+            update(plate_sightings)
+            .where(plate_sightings.c.id == bindparam("b_sighting"))
+            .values(
+                plate=bindparam("b_plate"),
+                canonical=bindparam("b_canonical"),
+                confidence=bindparam("b_confidence"),
+                first_at=bindparam("b_first_at"),
+                last_at=bindparam("b_last_at"),
+                reads=bindparam("b_reads"),
+            ),
+            rows,
+        )
 
 
 # What matching reads of a watch (not who made it, nor when).
