@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
 from bot.events.decode import PlateRead
-from bot.events.read_rows import ROWS_PER_STATEMENT, claim_reads, insert_reads, link_reads
+from bot.events.read_rows import (
+    ROWS_PER_STATEMENT,
+    insert_reads,
+    settle_reads,
+    unprocessed_reads,
+)
 from bot.events.tables import plate_reads
 from bot.store import create_database_engine
+from bot.store.engine import writing_first
 from bot.store.migrations import migrate
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 
@@ -67,7 +74,9 @@ def test_a_key_stored_before_is_not_inserted_again_across_statements(database_ur
     engine.dispose()
 
 
-def test_claimed_reads_come_back_once_as_sqlalchemy_reads_them(database_url: str) -> None:
+def test_unprocessed_reads_come_back_as_sqlalchemy_reads_them_and_settle_once(
+    database_url: str,
+) -> None:
     engine = create_database_engine(database_url)
     migrate(engine)
     many = [read(f"c{n}", AT + timedelta(milliseconds=n)) for n in range(ROWS_PER_STATEMENT + 3)]
@@ -77,20 +86,47 @@ def test_claimed_reads_come_back_once_as_sqlalchemy_reads_them(database_url: str
         in_order = select(plate_reads.c.id).order_by(plate_reads.c.id)
         ids = list(connection.execute(in_order).scalars())
     with engine.begin() as connection:
-        first = claim_reads(connection, ids[:2])
+        first = unprocessed_reads(connection, ids[:2])
+        settle_reads(connection, [(stored.id, 5) for stored in first])
     with engine.begin() as connection:
         # Asked out of order, over more than one statement, the first two among them.
-        claimed = claim_reads(connection, ids[::-1])
-        link_reads(connection, [(stored.id, 7) for stored in claimed])
+        rest = unprocessed_reads(connection, ids[::-1])
+        settle_reads(connection, [(stored.id, 7) for stored in rest])
     assert [stored.id for stored in first] == ids[:2]
-    assert [stored.id for stored in claimed] == ids[2:]
+    assert [stored.id for stored in rest] == ids[2:]
     with engine.connect() as connection:
         rows = {row.id: row for row in connection.execute(select(plate_reads))}
-    for stored in first + claimed:
+    for stored in first + rest:
         row = rows[stored.id]
         columns = (row.serial, row.plate, row.raw, row.confidence, row.region, row.at)
         assert stored == (row.id, *columns)
         assert stored.at.tzinfo is UTC and row.processed is True
-    assert {rows[stored.id].sighting_id for stored in claimed} == {7}
-    assert {rows[stored.id].sighting_id for stored in first} == {None}
+    assert {rows[stored.id].sighting_id for stored in rest} == {7}
+    assert {rows[stored.id].sighting_id for stored in first} == {5}
+    engine.dispose()
+
+
+def test_a_second_processing_transaction_does_not_get_the_reads_of_the_first(
+    database_url: str,
+) -> None:
+    engine = create_database_engine(database_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        insert_reads(connection, [read("r1"), read("r2")])
+    processing = writing_first(engine)
+    got: list[list[int]] = []
+    with processing.begin() as first:
+        ids = [stored.id for stored in unprocessed_reads(first, [1, 2])]
+
+        def second() -> None:
+            with processing.begin() as connection:  # waits for the first to commit
+                got.append([stored.id for stored in unprocessed_reads(connection, ids)])
+
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # held off while the first has them
+        settle_reads(first, [(read_id, 9) for read_id in ids])
+    waiting.join(30)
+    assert ids == [1, 2] and got == [[]]
     engine.dispose()

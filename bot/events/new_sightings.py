@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, text
 
 from bot.events.evidence import Evidence
 from bot.events.lpr import canonical
 from bot.events.read_rows import driver_moment, insert_rows
-from bot.events.tables import plate_sightings
 
 _SIGHTING_COLUMNS = (
     *("id", "serial", "camera", "plate", "canonical", "confidence", "reads"),
@@ -95,8 +94,8 @@ class NewSightings:
             # The sequence hands out ids no other transaction gets; unused ones are a gap.
             found = connection.execute(_NEXT_IDS, {"count": self._at_most}).scalars()
             return sorted(found, reverse=True)
-        # SQLite: the batch holds the write lock from its first statement (it claims its
-        # reads first), so nobody else can take these ids before it commits.
-        top = connection.execute(select(func.max(plate_sightings.c.id))).scalar() or 0
+        # SQLite: the batch holds the write lock from its BEGIN (bot.store.engine), so nobody
+        # else can take these ids before it commits.
+        top = connection.exec_driver_sql("SELECT max(id) FROM plate_sightings").scalar() or 0
         highest = max(top, max(self._cameras, default=0))
         return list(range(highest + self._at_most, highest, -1))

@@ -54,41 +54,41 @@ class StoredRead(NamedTuple):
     at: datetime
 
 
-def claim_reads(connection: Connection, read_ids: Sequence[int]) -> list[StoredRead]:
-    """Mark these reads processed (those not processed yet) and return them, oldest first:
-    the first statement of a processing transaction. Writing first takes SQLite's write
-    lock before anything is read, so that reads stored meanwhile cannot make the
-    transaction's later writes fail."""
+def unprocessed_reads(connection: Connection, read_ids: Sequence[int]) -> list[StoredRead]:
+    """Those of these reads not processed yet, oldest first, held for this transaction: it
+    marks them processed (settle_reads) before it commits, and no other transaction may take
+    them meanwhile. SQLite: the transaction holds the write lock from its BEGIN
+    (bot.store.engine.writing_first); PostgreSQL: the rows are locked, and a transaction
+    that wanted them too finds them processed once it gets them."""
     sqlite = connection.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    claimed = []
+    mark, lock = ("?", "") if sqlite else ("%s", " FOR UPDATE")
+    found = []
     for start in range(0, len(read_ids), ROWS_PER_STATEMENT):
         chunk = tuple(read_ids[start : start + ROWS_PER_STATEMENT])
         marks = ", ".join([mark] * len(chunk))
         rows = connection.exec_driver_sql(
-            "UPDATE plate_reads SET processed = TRUE "  # noqa: S608
-            f"WHERE id IN ({marks}) AND processed = FALSE "
-            "RETURNING id, serial, plate, raw, confidence, region, at",
+            "SELECT id, serial, plate, raw, confidence, region, at FROM plate_reads "  # noqa: S608
+            f"WHERE id IN ({marks}) AND processed = FALSE{lock}",
             chunk,
         ).all()
         for row in rows:
             read = StoredRead._make(row)
-            claimed.append(read._replace(at=stored_moment(read.at)))
-    claimed.sort()
-    return claimed
+            found.append(read._replace(at=stored_moment(read.at)))
+    found.sort()
+    return found
 
 
-def link_reads(connection: Connection, links: Sequence[tuple[int, int]]) -> None:
-    """Set each read's sighting, from (read id, sighting id) pairs: a statement for many
-    rows, where one a row cost more than the rest of storing a new sighting."""
+def settle_reads(connection: Connection, sightings: Sequence[tuple[int, int]]) -> None:
+    """Mark reads processed, each with its sighting, from (read id, sighting id) pairs: one
+    statement for many rows, and each row written once."""
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    for start in range(0, len(links), ROWS_PER_STATEMENT):
-        chunk = links[start : start + ROWS_PER_STATEMENT]
+    for start in range(0, len(sightings), ROWS_PER_STATEMENT):
+        chunk = sightings[start : start + ROWS_PER_STATEMENT]
         pairs = ", ".join([f"({mark}, {mark})"] * len(chunk))
         connection.exec_driver_sql(
-            "UPDATE plate_reads SET sighting_id = pair.column2 "  # noqa: S608
+            "UPDATE plate_reads SET processed = TRUE, sighting_id = pair.column2 "  # noqa: S608
             f"FROM (VALUES {pairs}) AS pair WHERE plate_reads.id = pair.column1",
-            tuple(value for link in chunk for value in link),
+            tuple(value for pair in chunk for value in pair),
         )
 
 

@@ -31,7 +31,7 @@ from bot.events.plate_matching import (
     SightingNow,
     match_rooms,
 )
-from bot.events.read_rows import StoredRead, claim_reads, insert_reads, link_reads
+from bot.events.read_rows import StoredRead, insert_reads, settle_reads, unprocessed_reads
 from bot.events.tables import (
     plate_allows,
     plate_follows,
@@ -40,6 +40,7 @@ from bot.events.tables import (
     plate_unknown_alerts,
     plate_watches,
 )
+from bot.store.engine import writing_first
 from bot.store.records import AuditEntry
 from bot.store.schema import audit_insert
 from bot.store.work import fetch
@@ -62,6 +63,9 @@ class PlateLedger:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Processing reads its reads and the sightings of their windows before it writes;
+        # reads stored meanwhile must not make its writes fail (bot.store.engine).
+        self._processing = writing_first(engine)
         self._index: EvidenceIndex | None = None
         self._rules: PlateRules | None = None
         self._watched: PatternIndex | None = None  # the last batch's, kept while unchanged
@@ -161,7 +165,7 @@ class PlateLedger:
             if on is not None:
                 with on.begin():
                     return run(on)
-            with self._engine.begin() as connection:
+            with self._processing.begin() as connection:
                 return run(connection)
         except BaseException:
             index.clear()  # it may hold what was rolled back: the store is the truth
@@ -207,7 +211,7 @@ class _Batch:
 
     def run(self, read_ids: Sequence[int]) -> Processed:
         connection = self.connection
-        rows = claim_reads(connection, read_ids)
+        rows = unprocessed_reads(connection, read_ids)
         result = Processed()
         if not rows:
             return result
@@ -226,7 +230,7 @@ class _Batch:
             result.alert_ids += match_rooms(
                 connection, read, now, camera, self.rules, self.may_see, interests
             )
-        link_reads(connection, links)
+        settle_reads(connection, links)
         self._write_sightings()
         result.revised = [
             sighting_id

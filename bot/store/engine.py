@@ -55,5 +55,13 @@ def _configure_sqlite(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def writing_first(engine: Engine) -> Engine:
+    """The engine, its transactions taking SQLite's write lock at BEGIN: for one that reads
+    before it writes while others may commit (a read snapshot cannot become a write once
+    another connection has committed since: "database is locked" at once, without waiting)."""
+    return engine.execution_options(sqlite_write_lock_at_begin=True)
+
+
 def _begin_sqlite(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get("sqlite_write_lock_at_begin", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
