@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import hashlib
 import os
 import secrets
@@ -16,7 +17,6 @@ from datetime import timedelta
 from bot.access import AccessPolicy, Role
 from bot.cameras.catalog import CameraCatalog
 from bot.clips.deferred import PendingClips
-from bot.collector import tuned_for_a_service
 from bot.commands.registry import build_router
 from bot.config import AccessSettings, Settings
 from bot.config.sections import MerakiSettings, ReplicaSettings
@@ -339,7 +339,12 @@ async def running_bot(
         # the duties resume can post at once.
         await fleet.lead(duties.start, duties.tick)
         stack.push_async_callback(fleet.stop_watching)
-        stack.enter_context(tuned_for_a_service())  # after start-up: what it loaded is frozen
+        # What start-up loaded (modules, tables, settings) lives as long as the bot: frozen out
+        # of the collector's full passes, which otherwise walk all of it again every few
+        # thousand plate reads, about 0.1 s each (docs/benchmarks.md, plate ingest). Unfrozen
+        # at stop, so that a process that runs bots one after another collects what each left.
+        gc.freeze()
+        stack.callback(gc.unfreeze)
         # Last: a broker hands a backlog over as soon as the connection is up, and the reads
         # then get the process to themselves. MQTT only with MVBOT_MQTT_URL; plate reads are
         # shared out by the broker.

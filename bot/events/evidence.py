@@ -25,7 +25,7 @@ from bot.events.lpr import PARTIAL_MIN, Tolerance, canonical, deletion_variants
 
 UNSURE = 0.5  # the weight of a read that came without a confidence
 MAX_BUCKETS = 20_000  # camera-windows kept in memory; older ones are read again when needed
-KEYS_CACHED = 50_000  # plates whose match keys are kept: a busy site's plates of an hour or so
+KEYS_CACHED = 8192  # plates whose match keys are kept: a car's reads come seconds apart
 # Added to a read's reach before it is cut into buckets: float seconds since the epoch are
 # exact to a fraction of a microsecond only, and a read may look into one bucket too many
 # (Evidence.takes decides) but never one too few.
@@ -110,18 +110,20 @@ class Evidence:
         )
 
 
-def near_keys(key: str, tolerance: Tolerance) -> tuple[str, ...]:
-    """`key` with up to `tolerance.distance` characters deleted: two plates within that edit
-    distance always share one (plates shorter than the minimum only share themselves)."""
-    return deletion_variants(key, tolerance.distance, tolerance.min_length)
-
-
-def fragments(key: str, tolerance: Tolerance) -> tuple[str, ...]:
-    """Every run of at least PARTIAL_MIN characters that a partial read of `key` can be, but
-    for those its near keys already share with such a read: `key` itself, and the runs one
-    character shorter when the tolerance allows that deletion."""
-    shorter = 2 if tolerance.distance and len(key) >= tolerance.min_length else 1
-    return tuple([key[run] for run in _runs(len(key), len(key) - shorter)])
+# Tuples, not sets: a tuple of strings is dropped from the garbage collector's watch.
+@lru_cache(maxsize=KEYS_CACHED)
+def _match_keys(
+    key: str, distance: int, min_length: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A canonical plate's (near keys, fragments), asked for by each read and its sighting.
+    Near keys: `key` with up to `distance` characters deleted; two plates within that edit
+    distance always share one. Fragments: every run of at least PARTIAL_MIN characters a
+    partial read of `key` can be, but those its near keys already share with such a read:
+    `key` itself, and the runs one character shorter when that deletion is allowed. Not
+    keyed by a Tolerance: hashing a dataclass runs Python code, twice a read."""
+    shorter = 2 if distance and len(key) >= min_length else 1
+    runs = _runs(len(key), len(key) - shorter)
+    return deletion_variants(key, distance, min_length), tuple([key[run] for run in runs])
 
 
 @lru_cache(maxsize=64)
@@ -132,18 +134,6 @@ def _runs(length: int, longest: int) -> list[slice]:
         for size in range(PARTIAL_MIN, longest + 1)
         for start in range(length - size + 1)
     ]
-
-
-# Tuples, not sets: a tuple of strings is dropped from the garbage collector's watch, and the
-# cache holds tens of thousands of them.
-@lru_cache(maxsize=KEYS_CACHED)
-def _match_keys(
-    key: str, distance: int, min_length: int
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(near keys, fragments) of a canonical plate: asked for by each read and its sighting.
-    Not keyed by the Tolerance: hashing a dataclass runs Python code, twice a read."""
-    tolerance = Tolerance(distance, min_length)
-    return near_keys(key, tolerance), fragments(key, tolerance)
 
 
 # The sightings under one match key: an id, or a tuple of ids when several share it. Not a

@@ -30,7 +30,7 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
 
 
-@lru_cache(maxsize=50_000)  # merging asks for it several times per read
+@lru_cache(maxsize=8192)  # asked for several times per read, and of the same car's reads
 def canonical(plate: str) -> str:
     """The form in which OCR confusions compare equal: 'A8C-1234' and 'abc1234' → 'A8C1234'."""
     return normalise(plate).translate(_CANONICAL)
@@ -87,7 +87,7 @@ class Tolerance:
         return self.same(a, b) or (len(short) >= PARTIAL_MIN and short in long)
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=8192)
 def deletion_variants(key: str, distance: int, min_length: int) -> tuple[str, ...]:
     """`key` with up to `distance` characters deleted: two plates within that edit distance
     always share one (plates shorter than `min_length` only share themselves). One may come

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -49,9 +49,8 @@ class PlateRules:
     post_roll: timedelta = timedelta(seconds=15)
 
 
-@dataclass(frozen=True)
-class SightingNow:
-    """A sighting as its reads so far have it."""
+class SightingNow(NamedTuple):
+    """A sighting as its reads so far have it (one a read: a tuple costs the least)."""
 
     id: int
     plate: str  # the best-supported spelling

@@ -33,8 +33,8 @@ from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-BATCH = 500  # reads per transaction
-BUSY_BATCH = 200  # reads per transaction while reads are still arriving
+BATCH = 1000  # reads per transaction
+BUSY_BATCH = 250  # reads per transaction while reads are still arriving
 POISON_AFTER = 3  # failed attempts after which a read is parked
 RETRY = Backoff(1.0, 30.0)  # between attempts at one failing read
 STORE_DOWN = Backoff(1.0, 30.0)  # between attempts while the store is unavailable

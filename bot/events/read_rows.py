@@ -71,9 +71,9 @@ def unprocessed_reads(connection: Connection, read_ids: Sequence[int]) -> list[S
             f"WHERE id IN ({marks}) AND processed = FALSE{lock}",
             chunk,
         ).all()
-        for row in rows:
-            read = StoredRead._make(row)
-            found.append(read._replace(at=stored_moment(read.at)))
+        for read_id, serial, plate, raw, confidence, region, at in rows:
+            moment = stored_moment(at)
+            found.append(StoredRead(read_id, serial, plate, raw, confidence, region, moment))
     found.sort()
     return found
 
