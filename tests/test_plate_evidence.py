@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
+from bot.events import evidence as evidence_module
 from bot.events.decode import FieldMap, Malformed, decode_plate
 from bot.events.evidence import Evidence, EvidenceIndex
 from bot.events.lpr import Tolerance
@@ -72,6 +73,25 @@ def test_other_cameras_other_cars_and_reads_past_the_window_start_new_sightings(
     assert cars.read("XYZ9876", 2.0) is not car
     assert cars.read("ABC1234", 25.0) is not car
     assert cars.read("ABC1", 3.0) is car  # a partial read, cut off by the frame
+
+
+def test_windows_past_the_limit_are_forgotten_with_the_sightings_only_they_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(evidence_module, "MAX_BUCKETS", 2)
+    cars = Sightings()
+    width = 2 * WINDOW.total_seconds()  # the index's windows
+    number = int(NOW.timestamp() // width)  # NOW's window
+    start = number * width - NOW.timestamp()  # its start, in seconds from NOW
+    old = cars.read("ABC1234", start + 1)
+    spanning = cars.read("XYZ9876", start + width - 1)
+    cars.read("XYZ9876", start + width + 1)  # into the next window
+    for later in range(3):  # the store's windows, as bot.events.sightings loads them
+        cars.index.loaded((GARAGE, number + later), [])
+    # One window too many: the oldest is dropped, with the sighting only it held.
+    assert cars.index.missing([(GARAGE, number)]) == [(GARAGE, number)]
+    assert cars.index.known(old.id) is None
+    assert cars.index.known(spanning.id) is spanning
 
 
 BASES = ("ABC1234", "A8C1235", "XYZ9876", "KLM24")

@@ -55,7 +55,7 @@ class Support(NamedTuple):
         )
 
 
-_NONE = Support(0.0, None, 0)
+_NO_READS = Support(0.0, None, 0)
 
 
 @dataclass(slots=True)
@@ -75,7 +75,7 @@ class Evidence:
         return sum(s.reads for s in self.spellings.values())
 
     def add(self, plate: str, confidence: float | None, at: datetime, threshold: float) -> None:
-        self.spellings[plate] = self.spellings.get(plate, _NONE).add(confidence)
+        self.spellings[plate] = self.spellings.get(plate, _NO_READS).add(confidence)
         key = canonical(plate)
         if key not in self.canonicals:
             self.canonicals += (key,)
@@ -156,10 +156,6 @@ def _put_all(table: dict[str, Ids], keys: Iterable[str], sighting_id: int) -> No
             table[key] = (*have, sighting_id)
 
 
-# A read of a new plate misses on nearly all of its dozens of keys: they are looked up as
-# sets (dict.keys() & keys runs in C), and only the few a table has are handled one by one.
-
-
 def _gather(found: set[int], have: Ids) -> None:
     if isinstance(have, int):
         found.add(have)
@@ -227,6 +223,8 @@ class EvidenceIndex:
         near, parts = _match_keys(key, *self._tolerance)
         found: set[int] = set()
         windows = self._buckets
+        # A new plate's keys nearly all miss: looked up as sets (dict.keys() & keys runs in
+        # C), and only the few a table has are handled one by one.
         for bucket_key in buckets if buckets is not None else self.bucket_keys(serial, at):
             bucket = windows.get(bucket_key)
             if bucket is None:
@@ -260,7 +258,7 @@ class EvidenceIndex:
             serial,
             at,
             at,
-            {plate: _NONE.add(confidence)},
+            {plate: _NO_READS.add(confidence)},
             (key,),
             (plate,) if confidence is None or confidence >= self.threshold else (),
         )

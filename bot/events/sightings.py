@@ -218,11 +218,11 @@ class _Batch:
         self.new = NewSightings(connection, len(rows))
         interests = _interests(connection, self.rules.tolerance, self.watched)
         self.watched = interests.watches
-        links = []
+        settled = []  # (read id, its sighting)
         for read in rows:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
             evidence = self._merge(read, camera)
-            links.append((read.id, evidence.id))
+            settled.append((read.id, evidence.id))
             if read.confidence is not None and read.confidence < self.rules.min_confidence:
                 continue
             plate, confidence = evidence.best()
@@ -230,7 +230,7 @@ class _Batch:
             result.alert_ids += match_rooms(
                 connection, read, now, camera, self.rules, self.may_see, interests
             )
-        settle_reads(connection, links)
+        settle_reads(connection, settled)
         self._write_sightings()
         result.revised = [
             sighting_id
