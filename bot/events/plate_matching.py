@@ -93,12 +93,13 @@ class PatternIndex:
     def candidates(self, plates: Collection[str]) -> list[Patterned]:
         """The rows that may match one of `plates`, with their patterns, in the order they
         were given; a superset of those that do (PlatePattern.matches decides)."""
-        if not self._by_key:
-            return [self._patterned[i] for i in self._wildcards]
         found = set(self._wildcards)
-        for plate in plates:
-            for key in self._by_key.keys() & self._keys(canonical(plate)):
-                found.update(self._by_key[key])
+        if self._by_key:
+            for plate in plates:
+                for key in self._by_key.keys() & self._keys(canonical(plate)):
+                    found.update(self._by_key[key])
+        if not found:  # most reads: nobody watches them
+            return []
         return [self._patterned[i] for i in sorted(found)]
 
     def _keys(self, key: str) -> tuple[str, ...]:
