@@ -319,22 +319,40 @@ def child(config: str) -> None:
     asyncio.run(run())
 
 
-def stored_reads(database: Path) -> tuple[int, int]:
-    """(reads stored, distinct messages among them), read straight from the SQLite file."""
+def tally(database: Path) -> list[int]:
+    """Read straight from the SQLite file: reads stored, distinct messages among them, reads
+    processed, reads processed into a sighting, sightings, sightings audited."""
+    queries = (
+        "SELECT COUNT(*), COUNT(DISTINCT key), COUNT(*) FILTER (WHERE processed), "
+        "COUNT(sighting_id) FROM plate_reads",
+        "SELECT COUNT(*) FROM plate_sightings",
+        "SELECT COUNT(*) FROM audit WHERE action = 'plate.sighting' AND outcome = 'ok'",
+    )
     try:
         with sqlite3.connect(database, timeout=30) as db:
-            row = db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM plate_reads").fetchone()
+            return [int(value) for query in queries for value in db.execute(query).fetchone()]
     except sqlite3.OperationalError:
-        return 0, 0  # not created yet
-    return int(row[0]), int(row[1])
+        return [0] * 6  # not created yet
 
 
-def kill_nine(sim: SimulatorServer, broker: Mosquitto, work: Path, count: int) -> tuple[int, int]:
-    """Kill mvbot with SIGKILL a third of the way into a burst, restart it, and count."""
+@dataclass
+class Killed:
+    """What kill -9 left: while storing, and then while processing."""
+
+    count: int
+    stored_at_kill: int
+    processed_at_kill: int
+    after: list[int]  # tally() once the last restart has processed everything
+
+
+def kill_nine(sim: SimulatorServer, broker: Mosquitto, work: Path, count: int) -> Killed:
+    """Kill mvbot with SIGKILL a third of the way into a burst, restart it; kill it again
+    while it processes what it stored, restart it, and count."""
     work.mkdir()
+    database = work / "db"
     config = {
         "meraki": {"api_key": API_KEY, "base_url": sim.api_url, "rate": 50},
-        "store": {"data_dir": str(work / "data"), "database_url": f"sqlite:///{work / 'db'}"},
+        "store": {"data_dir": str(work / "data"), "database_url": f"sqlite:///{database}"},
         "mqtt": {"url": broker.url, "client_id": f"mvbot-kill-{uuid.uuid4().hex[:6]}"},
         "plates": {"snapshot": False},
     }
@@ -350,25 +368,33 @@ def kill_nine(sim: SimulatorServer, broker: Mosquitto, work: Path, count: int) -
         assert process.stdout.readline().strip() == "ready"
         return process
 
+    def kill_when(reached: Callable[[list[int]], bool], process: subprocess.Popen[str]) -> None:
+        while not reached(tally(database)) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+    deadline = time.monotonic() + 120
     process = start()
     messages = payloads(count, datetime.now(UTC) - timedelta(seconds=60), 60, None)
     publisher = threading.Thread(target=publish, args=(broker.port, messages))
     publisher.start()
-    deadline = time.monotonic() + 120
-    while stored_reads(work / "db")[0] < count // 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    killed_at = stored_reads(work / "db")[0]
+    kill_when(lambda counts: counts[0] >= count // 3, process)
+    stored_at_kill = tally(database)[0]
     publisher.join()
     process = start()
-    while stored_reads(work / "db")[0] < count and time.monotonic() < deadline:
+    kill_when(lambda counts: counts[0] >= count and counts[2] > 0, process)
+    processed_at_kill = tally(database)[2]
+    process = start()
+    while tally(database)[2] < count and time.monotonic() < deadline:
         time.sleep(0.1)
     process.terminate()
     process.wait(30)
-    total, distinct = stored_reads(work / "db")
-    print(f"kill -9 after {killed_at} stored; after the restart {total} reads, {distinct} distinct")
-    return total, distinct
+    after = tally(database)
+    print(
+        f"kill -9 after {stored_at_kill} stored, again after {processed_at_kill} processed: {after}"
+    )
+    return Killed(count, stored_at_kill, processed_at_kill, after)
 
 
 @dataclass
@@ -430,7 +456,7 @@ def section(
     window: Scenario,
     hotlist: Scenario,
     defaults: Scenario,
-    killed: tuple[int, int, int],
+    killed: Killed,
 ) -> str:
     run_w, run_h = window.median_run(), hotlist.median_run()
     paho, fastest = statistics.median(window.bare), min(window.bare)
@@ -474,8 +500,13 @@ def section(
         f"wanted). With the hotlist: processed in {run_h.processed:.2f} s, the watched plate "
         f"announced {run_h.told:.2f} s after its read.",
         "",
-        f"kill -9 a third of the way into {killed[0]:,} QoS 1 reads, then a restart: "
-        f"{killed[1]:,} reads stored, {killed[2]:,} distinct (none lost, none twice).",
+        f"kill -9 a third of the way into {killed.count:,} QoS 1 reads (after "
+        f"{killed.stored_at_kill:,} were stored), a restart, kill -9 again while it processed "
+        f"them (after {killed.processed_at_kill:,}), a restart: {killed.after[0]:,} reads "
+        f"stored, {killed.after[1]:,} distinct, {killed.after[2]:,} processed, "
+        f"{killed.after[3]:,} of them into a sighting; {killed.after[4]:,} sightings (one "
+        f"a plate: every plate is new), {killed.after[5]:,} of them audited (none lost, "
+        "none twice).",
         "",
         WHERE,
         "",
@@ -535,9 +566,7 @@ async def scenarios(args: argparse.Namespace) -> str:
                 False,
                 args.rounds,
             )
-            total, distinct = await asyncio.to_thread(
-                kill_nine, sim, broker, work / "kill", args.kill
-            )
+            killed = await asyncio.to_thread(kill_nine, sim, broker, work / "kill", args.kill)
         finally:
             broker.stop()
             default.stop()
@@ -546,7 +575,7 @@ async def scenarios(args: argparse.Namespace) -> str:
         scenario_window,
         scenario_hotlist,
         scenario_default,
-        (args.kill, total, distinct),
+        killed,
     )
 
 

@@ -1,12 +1,14 @@
-"""Plate reads written straight to the driver: the statement on the ingest's critical path.
+"""Plate reads, and the rows processing makes of them, written straight to the driver.
 
 Every stored read holds back the acknowledgements of a burst until its transaction commits,
 and SQLAlchemy's per-row work (a dict per row, each value through its type's processors)
 cost twice what the driver needs for the same rows (docs/benchmarks.md, plate ingest). So
 the rows go in as one multi-row INSERT of plain values, the datetimes written the way
-SQLAlchemy's own column type writes them (tests/test_read_writer.py reads them back through
+SQLAlchemy's own column type writes them (tests/test_read_rows.py reads them back through
 the table); decoding has already checked every value against its column
-(bot.events.decode), so the driver is handed nothing the schema would refuse.
+(bot.events.decode), so the driver is handed nothing the schema would refuse. Processing,
+one row a read too, takes its reads, settles them and inserts sightings and audit rows the
+same way (bot.events.sightings).
 """
 
 from __future__ import annotations
