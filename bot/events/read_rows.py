@@ -56,6 +56,18 @@ class StoredRead(NamedTuple):
     at: datetime
 
 
+def listed_reads(connection: Connection, limit: int, after: int) -> list[tuple[int, str]]:
+    """(read id, serial) of up to `limit` reads not processed yet with ids above `after`,
+    oldest first: what processing takes next (listed a thousand at a time in a burst)."""
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    rows = connection.exec_driver_sql(
+        "SELECT id, serial FROM plate_reads "  # noqa: S608
+        f"WHERE processed = FALSE AND id > {mark} ORDER BY id LIMIT {mark}",
+        (after, limit),
+    ).all()
+    return [(read_id, serial) for read_id, serial in rows]
+
+
 def unprocessed_reads(connection: Connection, read_ids: Sequence[int]) -> list[StoredRead]:
     """Those of these reads not processed yet, oldest first, held for this transaction: it
     marks them processed (settle_reads) before it commits, and no other transaction may take

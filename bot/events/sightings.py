@@ -31,7 +31,13 @@ from bot.events.plate_matching import (
     SightingNow,
     match_rooms,
 )
-from bot.events.read_rows import StoredRead, insert_reads, settle_reads, unprocessed_reads
+from bot.events.read_rows import (
+    StoredRead,
+    insert_reads,
+    listed_reads,
+    settle_reads,
+    unprocessed_reads,
+)
 from bot.events.tables import (
     plate_allows,
     plate_follows,
@@ -77,13 +83,7 @@ class PlateLedger:
 
     async def unprocessed(self, limit: int = 200, after: int = 0) -> list[tuple[int, str]]:
         """(read id, serial) of reads not processed yet with ids above `after`, oldest first."""
-        query = (
-            select(plate_reads.c.id, plate_reads.c.serial)
-            .where(plate_reads.c.processed.is_(False), plate_reads.c.id > after)
-            .order_by(plate_reads.c.id)
-            .limit(limit)
-        )
-        return [(row.id, row.serial) for row in await fetch(self._engine, query)]
+        return await asyncio.to_thread(self._unprocessed, limit, after)
 
     async def process(
         self,
@@ -123,6 +123,10 @@ class PlateLedger:
     async def sightings(self) -> list[Row[Any]]:
         query = select(plate_sightings).order_by(plate_sightings.c.id)
         return await fetch(self._engine, query)
+
+    def _unprocessed(self, limit: int, after: int) -> list[tuple[int, str]]:
+        with self._engine.connect() as connection:
+            return listed_reads(connection, limit, after)
 
     def _store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
         rows: dict[str, PlateRead] = {}
