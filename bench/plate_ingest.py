@@ -33,7 +33,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -319,9 +319,19 @@ def child(config: str) -> None:
     asyncio.run(run())
 
 
-def tally(database: Path) -> list[int]:
-    """Read straight from the SQLite file: reads stored, distinct messages among them, reads
-    processed, reads processed into a sighting, sightings, sightings audited."""
+class Tally(NamedTuple):
+    """What the SQLite file holds of the plate pipeline."""
+
+    stored: int  # reads
+    distinct: int  # messages among them
+    processed: int  # reads
+    linked: int  # reads processed into a sighting
+    sightings: int
+    audited: int  # sightings with their audit row
+
+
+def tally(database: Path) -> Tally:
+    """Read straight from the SQLite file."""
     queries = (
         "SELECT COUNT(*), COUNT(DISTINCT key), COUNT(*) FILTER (WHERE processed), "
         "COUNT(sighting_id) FROM plate_reads",
@@ -330,9 +340,10 @@ def tally(database: Path) -> list[int]:
     )
     try:
         with sqlite3.connect(database, timeout=30) as db:
-            return [int(value) for query in queries for value in db.execute(query).fetchone()]
+            values = [value for query in queries for value in db.execute(query).fetchone()]
+        return Tally(*(int(value) for value in values))
     except sqlite3.OperationalError:
-        return [0] * 6  # not created yet
+        return Tally(0, 0, 0, 0, 0, 0)  # not created yet
 
 
 @dataclass
@@ -342,7 +353,7 @@ class Killed:
     count: int
     stored_at_kill: int
     processed_at_kill: int
-    after: list[int]  # tally() once the last restart has processed everything
+    after: Tally  # once the last restart has processed everything
 
 
 def kill_nine(sim: SimulatorServer, broker: Mosquitto, work: Path, count: int) -> Killed:
@@ -368,7 +379,7 @@ def kill_nine(sim: SimulatorServer, broker: Mosquitto, work: Path, count: int) -
         assert process.stdout.readline().strip() == "ready"
         return process
 
-    def kill_when(reached: Callable[[list[int]], bool], process: subprocess.Popen[str]) -> None:
+    def kill_when(reached: Callable[[Tally], bool], process: subprocess.Popen[str]) -> None:
         while not reached(tally(database)) and time.monotonic() < deadline:
             time.sleep(0.005)
         os.kill(process.pid, signal.SIGKILL)
@@ -379,14 +390,14 @@ def kill_nine(sim: SimulatorServer, broker: Mosquitto, work: Path, count: int) -
     messages = payloads(count, datetime.now(UTC) - timedelta(seconds=60), 60, None)
     publisher = threading.Thread(target=publish, args=(broker.port, messages))
     publisher.start()
-    kill_when(lambda counts: counts[0] >= count // 3, process)
-    stored_at_kill = tally(database)[0]
+    kill_when(lambda now: now.stored >= count // 3, process)
+    stored_at_kill = tally(database).stored
     publisher.join()
     process = start()
-    kill_when(lambda counts: counts[0] >= count and counts[2] > 0, process)
-    processed_at_kill = tally(database)[2]
+    kill_when(lambda now: now.stored >= count and now.processed > 0, process)
+    processed_at_kill = tally(database).processed
     process = start()
-    while tally(database)[2] < count and time.monotonic() < deadline:
+    while tally(database).processed < count and time.monotonic() < deadline:
         time.sleep(0.1)
     process.terminate()
     process.wait(30)
@@ -451,14 +462,12 @@ async def rounds(
     return scenario
 
 
-def section(
-    burst: Scenario,
-    window: Scenario,
-    hotlist: Scenario,
-    defaults: Scenario,
-    killed: Killed,
-) -> str:
+def section(scenarios: Sequence[Scenario], killed: Killed) -> str:
+    """docs/benchmarks.md's section, from the burst, window, hotlist and default-window
+    scenarios, and kill -9."""
+    burst, window, hotlist, defaults = scenarios
     run_w, run_h = window.median_run(), hotlist.median_run()
+    after = killed.after
     paho, fastest = statistics.median(window.bare), min(window.bare)
     bound, strict = 2 * (paho + run_w.commits), 2 * paho + run_w.commits
     lines = [
@@ -501,11 +510,11 @@ def section(
         f"announced {run_h.told:.2f} s after its read.",
         "",
         f"kill -9 a third of the way into {killed.count:,} QoS 1 reads (after "
-        f"{killed.stored_at_kill:,} were stored), a restart, kill -9 again while it processed "
-        f"them (after {killed.processed_at_kill:,}), a restart: {killed.after[0]:,} reads "
-        f"stored, {killed.after[1]:,} distinct, {killed.after[2]:,} processed, "
-        f"{killed.after[3]:,} of them into a sighting; {killed.after[4]:,} sightings (one "
-        f"a plate: every plate is new), {killed.after[5]:,} of them audited (none lost, "
+        f"{killed.stored_at_kill:,} were stored), a restart, kill -9 again once it had "
+        f"processed {killed.processed_at_kill:,} of them, a restart: {after.stored:,} reads "
+        f"stored, {after.distinct:,} distinct, {after.processed:,} processed, "
+        f"{after.linked:,} of them into a sighting; {after.sightings:,} sightings (one "
+        f"a plate: every plate is new), {after.audited:,} of them audited (none lost, "
         "none twice).",
         "",
         WHERE,
@@ -535,48 +544,35 @@ async def scenarios(args: argparse.Namespace) -> str:
                 start = now - timedelta(seconds=40)
                 return payloads(args.window, start, 10, args.window // 2, seed)
 
-            scenario_burst = await rounds(
-                f"{args.reads:,} distinct reads", sim, broker, work, burst, False, args.rounds
-            )
-            scenario_window = await rounds(
-                f"{args.window:,} distinct plates in one 10 s window",
-                sim,
-                broker,
-                work,
-                window,
-                True,
-                args.rounds,
-            )
-            scenario_hotlist = await rounds(
-                f"the same, {HOTLIST + 1:,} plates watched",
-                sim,
-                broker,
-                work,
-                lambda number: window(100 + number),
-                True,
-                args.rounds,
-                HOTLIST,
-            )
-            scenario_default = await rounds(
-                f"{args.reads:,} distinct reads, Mosquitto's default in-flight window (20)",
-                sim,
-                default,
-                work,
-                lambda number: burst(100 + number),
-                False,
-                args.rounds,
-            )
+            # (name, broker, the backlog of a round, a plate watched, hotlist): new plates
+            # for each scenario and round.
+            plans: list[tuple[str, Mosquitto, Callable[[int], list[bytes]], bool, int]] = [
+                (f"{args.reads:,} distinct reads", broker, burst, False, 0),
+                (f"{args.window:,} distinct plates in one 10 s window", broker, window, True, 0),
+                (
+                    f"the same, {HOTLIST + 1:,} plates watched",
+                    broker,
+                    lambda number: window(100 + number),
+                    True,
+                    HOTLIST,
+                ),
+                (
+                    f"{args.reads:,} distinct reads, Mosquitto's default in-flight window (20)",
+                    default,
+                    lambda number: burst(100 + number),
+                    False,
+                    0,
+                ),
+            ]
+            done = [
+                await rounds(name, sim, on, work, backlog, watch, args.rounds, hotlist)
+                for name, on, backlog, watch, hotlist in plans
+            ]
             killed = await asyncio.to_thread(kill_nine, sim, broker, work / "kill", args.kill)
         finally:
             broker.stop()
             default.stop()
-    return section(
-        scenario_burst,
-        scenario_window,
-        scenario_hotlist,
-        scenario_default,
-        killed,
-    )
+    return section(done, killed)
 
 
 def main() -> None:

@@ -84,9 +84,8 @@ def paho_parsing(messages: list[bytes]) -> int:
 def main() -> None:
     now = datetime.now(UTC)
     burst = payloads(5000, now - timedelta(seconds=120), 60, None)
-    window = payloads(10_000, now - timedelta(seconds=40), 10, 5000)
 
-    def other(seed: int) -> list[bytes]:
+    def window(seed: int) -> list[bytes]:  # other plates for each seed
         return payloads(10_000, now - timedelta(seconds=40), 10, 5000, seed)
 
     settings = PlatesSettings()
@@ -102,7 +101,7 @@ def main() -> None:
     print(f"decoding                 {per_item(lambda: len(decode(burst))):6.1f} µs")
     loads = per_item(lambda: len([json.loads(m) for m in burst]))
     print(f"  of which json.loads    {loads:6.1f} µs")
-    reads = decode(window)
+    reads = decode(window(0))
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_database_engine(f"sqlite:///{tmp}/db")
         migrate(engine)
@@ -118,9 +117,9 @@ def main() -> None:
         engine.dispose()
     gc.freeze()  # as a running bot has it (bot.app)
     # Other plates each run: the match keys of plates merged before are cached.
-    plain = [merging(decode(other(n)), settings, 0) for n in range(1, ROUNDS + 1)]
+    plain = [merging(decode(window(n)), settings, 0) for n in range(1, ROUNDS + 1)]
     print(f"merging ({BATCH:,} a commit) {statistics.median(plain):6.1f} µs")
-    watched = [merging(decode(other(-n)), settings, HOTLIST) for n in range(1, ROUNDS + 1)]
+    watched = [merging(decode(window(-n)), settings, HOTLIST) for n in range(1, ROUNDS + 1)]
     print(f"  with {HOTLIST:,} watches     {statistics.median(watched):6.1f} µs")
 
 

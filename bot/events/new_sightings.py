@@ -20,8 +20,15 @@ from bot.events.lpr import canonical
 from bot.events.read_rows import driver_moment, insert_rows
 
 _SIGHTING_COLUMNS = (
-    *("id", "serial", "camera", "plate", "canonical", "confidence", "reads"),
-    *("first_at", "last_at"),
+    "id",
+    "serial",
+    "camera",
+    "plate",
+    "canonical",
+    "confidence",
+    "reads",
+    "first_at",
+    "last_at",
 )
 _AUDIT_COLUMNS = ("at", "platform", "person_id", "command", "action", "outcome", "detail")
 

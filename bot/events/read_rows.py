@@ -13,18 +13,31 @@ same way (bot.events.sightings).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection
 
 from bot.events.decode import PlateRead
+from bot.store.column_types import as_utc
 
 # At most 9 parameters a row: well under SQLite's (32,766) and PostgreSQL's (65,535) limits.
 ROWS_PER_STATEMENT = 500
 _COLUMNS = "key, topic, serial, plate, raw, confidence, region, at, received_at"
+T = TypeVar("T")
+
+
+def _mark(connection: Connection) -> str:
+    """The driver's placeholder for a parameter."""
+    return "?" if connection.dialect.name == "sqlite" else "%s"
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`items`, ROWS_PER_STATEMENT at a time."""
+    for start in range(0, len(items), ROWS_PER_STATEMENT):
+        yield items[start : start + ROWS_PER_STATEMENT]
 
 
 def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]:
@@ -32,14 +45,13 @@ def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]
     sqlite = connection.dialect.name == "sqlite"
     received_at = driver_moment(datetime.now(UTC), sqlite)
     fresh: set[str] = set()
-    for start in range(0, len(reads), ROWS_PER_STATEMENT):
-        chunk = reads[start : start + ROWS_PER_STATEMENT]
+    for chunk in _chunks(reads):
         values: list[object] = []
         for read in chunk:
             at = driver_moment(read.at, sqlite)
             values += (read.key, read.topic, read.serial, read.plate, read.raw)
             values += (read.confidence, read.region, at, received_at)
-        statement = _statement(len(chunk), "?" if sqlite else "%s")
+        statement = _statement(len(chunk), _mark(connection))
         fresh.update(connection.exec_driver_sql(statement, tuple(values)).scalars())
     return fresh
 
@@ -59,7 +71,7 @@ class StoredRead(NamedTuple):
 def listed_reads(connection: Connection, limit: int, after: int) -> list[tuple[int, str]]:
     """(read id, serial) of up to `limit` reads not processed yet with ids above `after`,
     oldest first: what processing takes next (listed a thousand at a time in a burst)."""
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    mark = _mark(connection)
     rows = connection.exec_driver_sql(
         "SELECT id, serial FROM plate_reads "  # noqa: S608
         f"WHERE processed = FALSE AND id > {mark} ORDER BY id LIMIT {mark}",
@@ -74,16 +86,14 @@ def unprocessed_reads(connection: Connection, read_ids: Sequence[int]) -> list[S
     them meanwhile. SQLite: the transaction holds the write lock from its BEGIN
     (bot.store.engine.writing_first); PostgreSQL: the rows are locked, and a transaction
     that wanted them too finds them processed once it gets them."""
-    sqlite = connection.dialect.name == "sqlite"
-    mark, lock = ("?", "") if sqlite else ("%s", " FOR UPDATE")
+    lock = "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
     found = []
-    for start in range(0, len(read_ids), ROWS_PER_STATEMENT):
-        chunk = tuple(read_ids[start : start + ROWS_PER_STATEMENT])
-        marks = ", ".join([mark] * len(chunk))
+    for chunk in _chunks(read_ids):
+        marks = ", ".join([_mark(connection)] * len(chunk))
         rows = connection.exec_driver_sql(
             "SELECT id, serial, plate, raw, confidence, region, at FROM plate_reads "  # noqa: S608
             f"WHERE id IN ({marks}) AND processed = FALSE{lock}",
-            chunk,
+            tuple(chunk),
         ).all()
         for read_id, serial, plate, raw, confidence, region, at in rows:
             moment = stored_moment(at)
@@ -95,9 +105,8 @@ def unprocessed_reads(connection: Connection, read_ids: Sequence[int]) -> list[S
 def settle_reads(connection: Connection, sightings: Sequence[tuple[int, int]]) -> None:
     """Mark reads processed, each with its sighting, from (read id, sighting id) pairs: one
     statement for many rows, and each row written once."""
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    for start in range(0, len(sightings), ROWS_PER_STATEMENT):
-        chunk = sightings[start : start + ROWS_PER_STATEMENT]
+    mark = _mark(connection)
+    for chunk in _chunks(sightings):
         pairs = ", ".join([f"({mark}, {mark})"] * len(chunk))
         connection.exec_driver_sql(
             "UPDATE plate_reads SET processed = TRUE, sighting_id = pair.column2 "  # noqa: S608
@@ -110,10 +119,8 @@ def insert_rows(
     connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """Insert plain rows (values as the driver takes them) as multi-row INSERTs."""
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    row = "(" + ", ".join([mark] * len(columns)) + ")"
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
+    row = "(" + ", ".join([_mark(connection)] * len(columns)) + ")"
+    for chunk in _chunks(rows):
         connection.exec_driver_sql(
             f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
             f"VALUES {', '.join([row] * len(chunk))}",
@@ -133,9 +140,7 @@ def driver_moment(moment: datetime, sqlite: bool) -> datetime | str:
 
 def stored_moment(value: datetime | str) -> datetime:
     """A UTCDateTime column's value as the driver gives it, as the column type would."""
-    if isinstance(value, str):  # SQLite: UTC as text
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 @lru_cache(maxsize=16)

@@ -13,6 +13,11 @@ def require_aware(moment: datetime) -> datetime:
     return moment
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A moment the database gave back, in UTC: without a zone (SQLite), it is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC datetime on every database (SQLite keeps no zone, so it stores UTC)."""
 
@@ -29,7 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
 
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
