@@ -179,7 +179,7 @@ class EvidenceIndex:
         self.window = window
         self.tolerance = tolerance
         self.threshold = threshold  # reads at least this confident may alert a room
-        self._tolerance = (tolerance.distance, tolerance.min_length)
+        self._keys_of = (tolerance.distance, tolerance.min_length)  # _match_keys' arguments
         self._reach = window.total_seconds() + _SLACK
         # Two merge windows wide: a read looks a window either side of it, which spans two
         # buckets of this width (three of one window's width: a third more look-ups a read).
@@ -220,7 +220,7 @@ class EvidenceIndex:
         """The sighting a read belongs to (the latest of several), or None; `buckets` are
         bucket_keys(serial, at) when the caller has them already."""
         key = canonical(plate)
-        near, parts = _match_keys(key, *self._tolerance)
+        near, parts = _match_keys(key, *self._keys_of)
         found: set[int] = set()
         windows = self._buckets
         # A new plate's keys nearly all miss: looked up as sets (dict.keys() & keys runs in
@@ -295,7 +295,7 @@ class EvidenceIndex:
             bucket = self._bucket((evidence.serial, number))
             bucket.members.add(sighting_id)
             for plate in plates:
-                near, parts = _match_keys(plate, *self._tolerance)
+                near, parts = _match_keys(plate, *self._keys_of)
                 _put_all(bucket.near, near, sighting_id)
                 _put_all(bucket.whole, (plate,), sighting_id)
                 _put_all(bucket.parts, parts, sighting_id)
