@@ -174,6 +174,7 @@ async def running_bot(
             budget_org(settings.meraki),
             replica,
             settings.meraki.rate,
+            settings.meraki.rate_margin,
         )
         stack.push_async_callback(budget.aclose)
         meraki = MerakiClient(

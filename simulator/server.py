@@ -44,6 +44,9 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listening from here on: `serve` says so before uvicorn has started, and a client that
+    # connects meanwhile waits in the backlog instead of being refused.
+    sock.listen(2048)
     return sock
 
 

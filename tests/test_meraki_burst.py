@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.meraki import MerakiClient
+from bot.meraki import MerakiClient, RateBudget
 from simulator import SimulatorServer
 from tests.test_meraki_e2e import camera_named, utc_now
 
@@ -24,6 +24,12 @@ Factory = Callable[..., SimulatorServer]
 BURST_RATE = 20.0
 HAMMERED_RATE = 50.0
 BURST = 100
+# The simulator counts a request when its thread gets to it, beside the client's event loop
+# and, in CI, two other test workers on two cores: once there a request was refused, which
+# the default margin (50 ms, a whole slot at 20/s) allows only if it got there that much
+# later, relative to the others, than it was sent. Counted over a window this much wider,
+# the client's starts must still never overfill the simulator's.
+JITTER = 0.15
 
 
 def most_accepted_in_any_second(sim: SimulatorServer) -> int:
@@ -43,7 +49,8 @@ async def burst_of_clips(client: MerakiClient) -> list[Any]:
 @pytest.mark.slow
 async def test_a_burst_of_clip_requests_gets_no_429s(simulator_factory: Factory) -> None:
     sim = simulator_factory(rate=BURST_RATE)
-    async with MerakiClient("demo-key", sim.api_url, rate=BURST_RATE) as client:
+    budget = RateBudget(BURST_RATE, margin=JITTER)
+    async with MerakiClient("demo-key", sim.api_url, rate=BURST_RATE, budget=budget) as client:
         links = await burst_of_clips(client)
     assert len({link.url for link in links}) == BURST
     clip_calls = [r for r in sim.state.requests if r.path.endswith("/camera/clip")]

@@ -19,6 +19,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from bot.events.lpr import PlatePattern
@@ -32,6 +33,8 @@ from tests.bot_process import BotProcess, mvbot_run
 from tests.db_fixtures import postgres_url_fixture  # noqa: F401
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, running_fake_slack
 from tests.mosquitto import Mosquitto, mosquitto_fixture, publish_all  # noqa: F401
+
+pytestmark = pytest.mark.long  # minutes in all: started first (tests/conftest.py)
 
 ROOM = "C0PLATES"
 GARAGE = "Q2GV-GRGE-0002"  # "Garage Entrance", an LPR camera of the simulated fleet

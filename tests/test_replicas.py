@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import pytest
 
 from bot.inflight import CommandJournal
 from bot.shares import ShareStore
@@ -26,8 +27,11 @@ from tests.db_fixtures import postgres_url_fixture  # noqa: F401
 from tests.fake_slack import Call, FakeSlack, fake_slack_fixture  # noqa: F401
 from tests.fleet_process import ELECTED, Replicas, fleet_env, replicas
 from tests.slack_requests import send_command
+from tests.test_channel_turns import assert_paced
 from tests.test_health import LOBBY, reporting_alert
 from tests.test_health import SECRET as HOOK_SECRET
+
+pytestmark = pytest.mark.long  # minutes in all: started first (tests/conftest.py)
 
 WAIT = 240.0  # a bound on each wait: 60 clips at 5 requests/s take about a minute
 CLIPS = 60
@@ -139,7 +143,15 @@ async def test_sixty_clips_over_three_replicas_are_each_posted_once(
     tmp_path: Path,
 ) -> None:
     simulator = five_per_second(simulator_factory)
-    env = fleet_env(postgres_url, simulator, fake, tmp_path / "data")
+    # The simulator counts a request when its thread gets to it, and this process also runs
+    # the fake Slack and the test: with three test workers on two cores one request was
+    # refused in two of three runs, which the default margin (50 ms) allows only if it got
+    # there that much later, relative to the others, than it was sent. A margin wider than
+    # that lag keeps what is tested: the fleet's starts fit the window.
+    env = {
+        **fleet_env(postgres_url, simulator, fake, tmp_path / "data"),
+        "MVBOT_CONFIG": config(tmp_path, "[meraki]\nrate_margin = 0.25\n"),
+    }
     async with replicas(env, ["solo"]) as one:
         alone, alone_each = await clips_through(postgres_url, one, fake, first_minute=10)
     alone_posts = len(fake.calls)
@@ -150,7 +162,7 @@ async def test_sixty_clips_over_three_replicas_are_each_posted_once(
     shown = [c.at for c in fake.calls[alone_posts:] if c.method in CHANNEL_POSTS]
     gaps = [later - earlier for earlier, later in itertools.pairwise(shown)]
     print(f"\nposts into the channel by three replicas: {len(shown)}, least gap {min(gaps):.2f} s")
-    assert min(gaps) > 0.8, gaps
+    assert_paced(shown, 1.0)
     assert together <= 1.1 * alone
     for name, took, times in (("one replica", alone, alone_each), ("three", together, each)):
         p50, p99 = statistics.quantiles(times, n=100)[49], statistics.quantiles(times, n=100)[98]

@@ -20,12 +20,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, insert, make_url, select
 
+from adapters.memory import MemoryAdapter
+from bot.app import running_bot
 from bot.meraki import MerakiClient, Priority, RateBudget
 from bot.meraki.shared_budget import SharedBudget, organisation_budget
 from bot.meraki.tables import budget_starts, budget_waiters
 from bot.store import Store, create_database_engine
 from simulator import Faults, SimulatorServer
 from simulator.state import RequestRecord
+from tests.bot_fixtures import bot_settings
 from tests.bot_process import ROOT, mvbot_run, process_env
 from tests.db_fixtures import database_url_fixture  # noqa: F401
 from tests.test_meraki_e2e import camera_named, utc_now
@@ -100,7 +103,8 @@ def answered(monkeypatch: pytest.MonkeyPatch, budget: SharedBudget, call: str) -
 
 
 async def test_the_store_chooses_the_budget(store: Store) -> None:
-    budget = organisation_budget(store.engine, ORG, "a", RATE)
+    budget = organisation_budget(store.engine, ORG, "a", RATE, margin=0.25)
+    assert budget.margin == 0.25  # [meraki] rate_margin widens the window it counts over
     if store.engine.dialect.name == "postgresql":
         assert isinstance(budget, SharedBudget)
         await budget.aclose()
@@ -407,3 +411,13 @@ async def test_a_start_stuck_before_the_wire_counts_until_it_is_sent(postgres: s
             (await waiter).release()
         granted = loop.time()
     assert granted >= sent + 1.0  # B waited for A's start to leave the window once sent
+
+
+async def test_the_configured_rate_margin_reaches_the_running_budget(
+    database_url: str, tmp_path: Path, simulator: SimulatorServer
+) -> None:
+    settings = bot_settings(simulator, database_url, tmp_path).with_overrides(
+        {"meraki": {"rate_margin": 0.25}}
+    )
+    async with running_bot(settings, [MemoryAdapter()]) as running:
+        assert running.services.meraki.budget.margin == 0.25

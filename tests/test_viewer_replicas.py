@@ -28,6 +28,8 @@ from tests.db_fixtures import database_url_fixture  # noqa: F401
 from tests.share_fixtures import FAST_SHARES, MEMBER, SHARE_ACCESS, token_in
 from tests.test_viewer_hls import SEGMENT, Player
 
+pytestmark = pytest.mark.long  # minutes in all: started first (tests/conftest.py)
+
 LEASE = 3.0  # seconds: a stopped holder is replaced after this long
 LAG = 3.0  # the simulated cloud's availability lag (tests/bot_fixtures.py)
 

@@ -64,6 +64,14 @@ class MerakiSettings(Section):
         le=100,
         description="Requests per second per organisation, shared by everything the bot does.",
     )
+    rate_margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Seconds added to the one-second window the rate is counted over: room "
+        "for requests that reach the API later than others sent after them (network or load "
+        "jitter). Each 0.05 s costs about 5 % of the rate.",
+    )
 
 
 class StoreSettings(Section):

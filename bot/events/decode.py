@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from bot.config.sections import PlatesSettings
 from bot.events.lpr import MAX_PLATE, normalise
+from bot.store.column_types import as_utc
 
 # Epoch numbers above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
 _MILLIS_FROM = 1e11
@@ -233,7 +234,7 @@ def _time(value: Any, received_at: datetime) -> datetime:
         except ValueError:
             raise Malformed("bad_time", "the time is neither a number nor ISO 8601") from None
         try:
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            return as_utc(moment)  # a time without a zone is UTC, as the store keeps it
         except (OverflowError, ValueError):  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
             raise Malformed("bad_time", "the time is out of range") from None
     raise Malformed("bad_time", "the time is neither a number nor ISO 8601")

@@ -34,7 +34,7 @@ def _mark(connection: Connection) -> str:
     return "?" if connection.dialect.name == "sqlite" else "%s"
 
 
-def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     """`items`, ROWS_PER_STATEMENT at a time."""
     for start in range(0, len(items), ROWS_PER_STATEMENT):
         yield items[start : start + ROWS_PER_STATEMENT]
@@ -45,7 +45,7 @@ def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]
     sqlite = connection.dialect.name == "sqlite"
     received_at = driver_moment(datetime.now(UTC), sqlite)
     fresh: set[str] = set()
-    for chunk in _chunks(reads):
+    for chunk in chunks(reads):
         values: list[object] = []
         for read in chunk:
             at = driver_moment(read.at, sqlite)
@@ -88,7 +88,7 @@ def unprocessed_reads(connection: Connection, read_ids: Sequence[int]) -> list[S
     that wanted them too finds them processed once it gets them."""
     lock = "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
     found = []
-    for chunk in _chunks(read_ids):
+    for chunk in chunks(read_ids):
         marks = ", ".join([_mark(connection)] * len(chunk))
         rows = connection.exec_driver_sql(
             "SELECT id, serial, plate, raw, confidence, region, at FROM plate_reads "  # noqa: S608
@@ -106,7 +106,7 @@ def settle_reads(connection: Connection, sightings: Sequence[tuple[int, int]]) -
     """Mark reads processed, each with its sighting, from (read id, sighting id) pairs: one
     statement for many rows, and each row written once."""
     mark = _mark(connection)
-    for chunk in _chunks(sightings):
+    for chunk in chunks(sightings):
         pairs = ", ".join([f"({mark}, {mark})"] * len(chunk))
         connection.exec_driver_sql(
             "UPDATE plate_reads SET processed = TRUE, sighting_id = pair.column2 "  # noqa: S608
@@ -120,7 +120,7 @@ def insert_rows(
 ) -> None:
     """Insert plain rows (values as the driver takes them) as multi-row INSERTs."""
     row = "(" + ", ".join([_mark(connection)] * len(columns)) + ")"
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         connection.exec_driver_sql(
             f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
             f"VALUES {', '.join([row] * len(chunk))}",

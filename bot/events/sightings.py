@@ -33,6 +33,7 @@ from bot.events.plate_matching import (
 )
 from bot.events.read_rows import (
     StoredRead,
+    chunks,
     insert_reads,
     listed_reads,
     settle_reads,
@@ -52,8 +53,6 @@ from bot.store.schema import audit_insert
 from bot.store.work import fetch
 
 __all__ = ["CameraView", "MaySee", "PlateLedger", "PlateRules", "Processed"]
-
-CHUNK = 500  # ids per IN (…) list, well under every database's limit on parameters
 
 
 @dataclass
@@ -279,10 +278,10 @@ class _Batch:
         found = [e for e in (self.index.known(row.id) for row in rows) if e is not None]
         ids = list(fresh)
         reads: dict[int, list[tuple[str, float | None]]] = defaultdict(list)
-        for begin in range(0, len(ids), CHUNK):
+        for chunk in chunks(ids):
             query = select(
                 plate_reads.c.sighting_id, plate_reads.c.plate, plate_reads.c.confidence
-            ).where(plate_reads.c.sighting_id.in_(ids[begin : begin + CHUNK]))
+            ).where(plate_reads.c.sighting_id.in_(chunk))
             for read in self.connection.execute(query):
                 reads[read.sighting_id].append((read.plate, read.confidence))
         for sighting_id, row in fresh.items():

@@ -240,9 +240,11 @@ class SharedBudget(WaitingLine[int]):
             log.warning("rate budget: %s failed (%s)", work.__name__, type(exc).__name__)
 
 
-def organisation_budget(engine: Engine, org: str, replica: str, rate: float) -> Budget:
+def organisation_budget(
+    engine: Engine, org: str, replica: str, rate: float, margin: float
+) -> Budget:
     """The budget for the store's database: shared by replicas on PostgreSQL, in memory on
     SQLite (one process only)."""
     if engine.dialect.name == "postgresql":
-        return SharedBudget(engine, org, replica, rate)
-    return RateBudget(rate)
+        return SharedBudget(engine, org, replica, rate, margin=margin)
+    return RateBudget(rate, margin=margin)
