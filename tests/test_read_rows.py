@@ -36,7 +36,8 @@ def test_reads_inserted_raw_are_the_rows_sqlalchemy_would_have_written(database_
     raw = [read("raw-1", east), PlateRead("raw-2", TOPIC, "Q2GV-GRGE-0002", "XY1", "XY1", AT)]
     raw.append(read("raw-3"))  # in UTC itself, as decoding gives it
     with engine.begin() as connection:
-        assert insert_reads(connection, raw) == {"raw-1", "raw-2", "raw-3"}
+        inserted = insert_reads(connection, raw)
+        assert set(inserted) == {"raw-1", "raw-2", "raw-3"}
         values = {c.name: getattr(read("orm"), c.name, None) for c in plate_reads.columns}
         values |= {"received_at": AT, "processed": False}
         del values["id"]
@@ -46,6 +47,7 @@ def test_reads_inserted_raw_are_the_rows_sqlalchemy_would_have_written(database_
         # The text SQLite compares in `WHERE at >= …` must be the same for both writers.
         stored_at = dict(connection.exec_driver_sql("SELECT key, at FROM plate_reads").all())
     assert stored_at["raw-1"] == stored_at["orm"] == stored_at["raw-3"]
+    assert inserted == {key: rows[key].id for key in inserted}
     first, second = rows["raw-1"], rows["raw-2"]
     assert (first.topic, first.serial, first.plate, first.raw) == (
         TOPIC,
@@ -65,10 +67,10 @@ def test_a_key_stored_before_is_not_inserted_again_across_statements(database_ur
     migrate(engine)
     many = [read(f"k{n}", AT + timedelta(milliseconds=n)) for n in range(ROWS_PER_STATEMENT + 3)]
     with engine.begin() as connection:
-        assert insert_reads(connection, many[:2]) == {"k0", "k1"}
+        assert set(insert_reads(connection, many[:2])) == {"k0", "k1"}
     with engine.begin() as connection:
         fresh = insert_reads(connection, many)
-    assert fresh == {f"k{n}" for n in range(2, len(many))}
+    assert set(fresh) == {f"k{n}" for n in range(2, len(many))}
     with engine.connect() as connection:
         assert len(connection.execute(select(plate_reads.c.id)).all()) == len(many)
     engine.dispose()
@@ -129,4 +131,29 @@ def test_a_second_processing_transaction_does_not_get_the_reads_of_the_first(
         settle_reads(first, [(read_id, 9) for read_id in ids])
     waiting.join(30)
     assert ids == [1, 2] and got == [[]]
+    engine.dispose()
+
+
+def test_reads_known_from_storing_come_back_as_the_store_has_them_while_unprocessed(
+    database_url: str,
+) -> None:
+    """Processing takes the reads this process just stored from memory: asked of the store
+    only whether each still waits, it gets what reading the rows back gives."""
+    engine = create_database_engine(database_url)
+    migrate(engine)
+    many = [read(f"m{n}", AT + timedelta(milliseconds=n)) for n in range(ROWS_PER_STATEMENT + 3)]
+    many[1] = read("m1", AT, confidence=None)
+    with engine.begin() as connection:
+        ids = insert_reads(connection, many)
+    known = {ids[stored.key]: stored for stored in many}
+    with engine.begin() as connection:
+        from_store = unprocessed_reads(connection, list(known))
+        from_memory = unprocessed_reads(connection, list(known)[::-1], known)
+        assert from_memory == from_store and len(from_store) == len(many)
+        assert {stored.at.tzinfo for stored in from_memory} == {UTC}  # as decoding gives them
+        settle_reads(connection, [(from_store[0].id, 3)])
+    with engine.begin() as connection:
+        # A known read processed meanwhile (by another replica, say) is not taken again.
+        again = unprocessed_reads(connection, list(known)[:2], known)
+    assert [stored.id for stored in again] == [from_store[1].id]
     engine.dispose()

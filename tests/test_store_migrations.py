@@ -111,7 +111,12 @@ def shape(engine: Engine) -> dict[str, dict[str, Any]]:
             for column in found.get_columns(name)
         ]
         indexes = [
-            (index["name"], tuple(index["column_names"]), bool(index["unique"]))
+            (
+                index["name"],
+                tuple(index["column_names"]),
+                bool(index["unique"]),
+                str(index.get("dialect_options", {}).get(f"{dialect.name}_where", "")),  # partial
+            )
             for index in found.get_indexes(name)
         ]
         uniques = [

@@ -8,13 +8,21 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Table, insert
+from sqlalchemy import Engine, Table, delete, insert, select, update
 
 from bot.events.lpr import PlatePattern, Tolerance
 from bot.events.plate_matching import PatternIndex
-from bot.events.tables import plate_allows, plate_watches
+from bot.events.tables import (
+    plate_allows,
+    plate_follows,
+    plate_interests,
+    plate_unknown_alerts,
+    plate_watches,
+)
+from bot.store import create_database_engine, migrate
 from tests.bot_fixtures import (  # noqa: F401
     BotStarter,
     BotUnderTest,
@@ -148,3 +156,58 @@ async def test_a_misread_plate_of_a_long_allow_list_is_let_by_and_others_are_tol
         told = [r.title for r in bot.room.replies if is_heads_up(r)]
         assert told == ["Plate XYZ9876 — Garage Entrance"]
         assert await bot.running.pending.wait_idle(DEADLINE)
+
+
+# One row of each table whose changes processing must see, and a column to change in it.
+INTERESTS: dict[str, tuple[Table, dict[str, Any], str]] = {
+    "watch": (plate_watches, {"pattern": "ABC1234"}, "note"),
+    "follow": (plate_follows, {"serial": "Q2GV-GRGE-0002", "camera": "Garage"}, "hours"),
+    "unknown": (plate_unknown_alerts, {"serial": "Q2GV-GRGE-0002", "camera": "Garage"}, "hours"),
+    "allow": (plate_allows, {"pattern": "ABC1234"}, "note"),
+}
+
+
+@pytest.mark.parametrize("kind", list(INTERESTS))
+def test_every_change_to_what_rooms_hear_of_moves_the_counter_processing_checks(
+    database_url: str, kind: str
+) -> None:
+    """Processing keeps the watches, follows and lists it read while plate_interests stays
+    put (bot.events.sightings): whatever adds, changes or removes one must move it."""
+    table, values, column = INTERESTS[kind]
+    engine = create_database_engine(database_url)
+    migrate(engine)
+    row = {"platform": "memory", "room_id": "R1", "created_by": "U1", **values}
+    seen = [counter(engine)]
+    with engine.begin() as connection:
+        connection.execute(insert(table).values(created_at=datetime.now(UTC), **row))
+    seen.append(counter(engine))
+    with engine.begin() as connection:
+        connection.execute(update(table).values({column: "Mon-Fri 08:00-18:00"}))
+    seen.append(counter(engine))
+    with engine.begin() as connection:
+        connection.execute(update(table).where(table.c.room_id == "nowhere").values(room_id="x"))
+        connection.execute(delete(table))
+    seen.append(counter(engine))
+    engine.dispose()
+    assert seen[0] < seen[1] < seen[2] < seen[3], seen
+
+
+def counter(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(plate_interests.c.version)).scalar_one())
+
+
+async def test_a_watch_made_after_reads_were_processed_is_matched_with_the_next_read(
+    bot_starter: BotStarter,
+) -> None:
+    at = datetime.now(UTC) - timedelta(minutes=30)
+    async with bot_starter(access=ACCESS) as bot:
+        await bot.ask("watch plate ABC1234")
+        await read_plate(bot, "XYZ9876", at)  # processed with the watches of that moment
+        await bot.ask('watch plate XYZ9876 note "Seen before"')
+        await bot.ask("unwatch plate ABC1234")
+        await read_plate(bot, "ABC1234", at + timedelta(minutes=10))
+        await read_plate(bot, "XYZ9876", at + timedelta(minutes=20))
+        assert await bot.running.events.alerts.wait_idle(DEADLINE)
+        told = [r.title for r in bot.room.replies if is_heads_up(r)]
+        assert told == ["Plate XYZ9876 — Garage Entrance"]

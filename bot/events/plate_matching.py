@@ -80,16 +80,6 @@ class PatternIndex:
             for key in self._keys(pattern.canonical):
                 self._by_key.setdefault(key, []).append(position)
 
-    @classmethod
-    def of(
-        cls, rows: Sequence[Row[Any]], tolerance: Tolerance, previous: PatternIndex | None
-    ) -> PatternIndex:
-        """The index of `rows`: `previous` if it indexed the same (each batch of reads loads
-        the watches again; a hotlist seldom changes between two)."""
-        if previous is not None and previous._tolerance == tolerance and previous.rows == rows:
-            return previous
-        return cls(rows, tolerance)
-
     def candidates(self, plates: Collection[str]) -> list[Patterned]:
         """The rows that may match one of `plates`, with their patterns, in the order they
         were given; a superset of those that do (PlatePattern.matches decides)."""

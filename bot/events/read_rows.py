@@ -13,7 +13,7 @@ same way (bot.events.sightings).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
@@ -40,11 +40,12 @@ def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
         yield items[start : start + ROWS_PER_STATEMENT]
 
 
-def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]:
-    """Insert `reads` (distinct keys) unless their key is stored already; the keys inserted."""
+def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> dict[str, int]:
+    """Insert `reads` (distinct keys) unless their key is stored already; the keys inserted,
+    each with its read's id."""
     sqlite = connection.dialect.name == "sqlite"
     received_at = driver_moment(datetime.now(UTC), sqlite)
-    fresh: set[str] = set()
+    fresh: dict[str, int] = {}
     for chunk in chunks(reads):
         values: list[object] = []
         for read in chunk:
@@ -52,7 +53,8 @@ def insert_reads(connection: Connection, reads: Sequence[PlateRead]) -> set[str]
             values += (read.key, read.topic, read.serial, read.plate, read.raw)
             values += (read.confidence, read.region, at, received_at)
         statement = _statement(len(chunk), _mark(connection))
-        fresh.update(connection.exec_driver_sql(statement, tuple(values)).scalars())
+        inserted = connection.exec_driver_sql(statement, tuple(values))
+        fresh.update((key, read_id) for key, read_id in inserted)
     return fresh
 
 
@@ -80,16 +82,39 @@ def listed_reads(connection: Connection, limit: int, after: int) -> list[tuple[i
     return [(read_id, serial) for read_id, serial in rows]
 
 
-def unprocessed_reads(connection: Connection, read_ids: Sequence[int]) -> list[StoredRead]:
+def unprocessed_reads(
+    connection: Connection,
+    read_ids: Sequence[int],
+    known: Mapping[int, PlateRead] | None = None,
+) -> list[StoredRead]:
     """Those of these reads not processed yet, oldest first, held for this transaction: it
     marks them processed (settle_reads) before it commits, and no other transaction may take
     them meanwhile. SQLite: the transaction holds the write lock from its BEGIN
     (bot.store.engine.writing_first); PostgreSQL: the rows are locked, and a transaction
-    that wanted them too finds them processed once it gets them."""
+    that wanted them too finds them processed once it gets them.
+
+    `known` holds reads as they were stored, by id: for those, the store is only asked
+    whether they are still waiting (reading a burst's rows back, times parsed again, cost
+    a tenth of processing it)."""
+    mark = _mark(connection)
     lock = "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
+    known = known or {}
     found = []
     for chunk in chunks(read_ids):
-        marks = ", ".join([_mark(connection)] * len(chunk))
+        marks = ", ".join([mark] * len(chunk))
+        if all(read_id in known for read_id in chunk):
+            waiting = connection.exec_driver_sql(
+                "SELECT id FROM plate_reads "  # noqa: S608
+                f"WHERE id IN ({marks}) AND processed = FALSE{lock}",
+                tuple(chunk),
+            ).scalars()
+            for read_id in waiting:
+                read = known[read_id]
+                at, confidence, region = read.at, read.confidence, read.region
+                found.append(
+                    StoredRead(read_id, read.serial, read.plate, read.raw, confidence, region, at)
+                )
+            continue
         rows = connection.exec_driver_sql(
             "SELECT id, serial, plate, raw, confidence, region, at FROM plate_reads "  # noqa: S608
             f"WHERE id IN ({marks}) AND processed = FALSE{lock}",
@@ -149,5 +174,5 @@ def _statement(rows: int, mark: str) -> str:
     # Another mvbot on the same database may store the same message meanwhile: ignored.
     return (
         f"INSERT INTO plate_reads ({_COLUMNS}, processed, sighting_id) "  # noqa: S608
-        f"VALUES {', '.join([row] * rows)} ON CONFLICT (key) DO NOTHING RETURNING key"
+        f"VALUES {', '.join([row] * rows)} ON CONFLICT (key) DO NOTHING RETURNING key, id"
     )

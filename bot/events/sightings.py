@@ -11,10 +11,12 @@ its audit row. A read left unprocessed by a crash is processed at the next start
 from __future__ import annotations
 
 import asyncio
+import itertools
+import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
@@ -42,6 +44,7 @@ from bot.events.read_rows import (
 from bot.events.tables import (
     plate_allows,
     plate_follows,
+    plate_interests,
     plate_reads,
     plate_sightings,
     plate_unknown_alerts,
@@ -53,6 +56,8 @@ from bot.store.schema import audit_insert
 from bot.store.work import fetch
 
 __all__ = ["CameraView", "MaySee", "PlateLedger", "PlateRules", "Processed"]
+
+KEPT_STORED = 20_000  # stored reads remembered for processing: a burst's worth
 
 
 @dataclass
@@ -73,7 +78,12 @@ class PlateLedger:
         self._processing = writing_first(engine)
         self._index: EvidenceIndex | None = None
         self._rules: PlateRules | None = None
-        self._watched: PatternIndex | None = None  # the last batch's, kept while unchanged
+        self._interests: _Interests | None = None  # the last batch's, kept while unchanged
+        # Reads this process stored and has not processed yet, by id, as they were stored:
+        # processing a burst takes them from here instead of reading them back. Bounded
+        # (another replica may process them); one missing is read from the store.
+        self._stored: dict[int, PlateRead] = {}
+        self._stored_lock = threading.Lock()  # stored and processed on different threads
 
     async def store_reads(self, reads: Sequence[PlateRead]) -> list[bool]:
         """Keep reads for processing, in one transaction; for each, False when this very
@@ -136,11 +146,22 @@ class PlateLedger:
             # hold a snapshot that SQLite cannot turn into a write lock once processing has
             # committed meanwhile ("database is locked" at once, without waiting).
             fresh = insert_reads(connection, list(rows.values()))
+        self._keep(rows.values(), fresh)
         stored = []
         for read in reads:
-            stored.append(read.key in fresh)
-            fresh.discard(read.key)  # a second copy in the same batch is a redelivery
+            stored.append(fresh.pop(read.key, None) is not None)  # a second copy: redelivered
         return stored
+
+    def _keep(self, reads: Iterable[PlateRead], ids: Mapping[str, int]) -> None:
+        """Remember committed reads for processing, the oldest forgotten beyond KEPT_STORED."""
+        with self._stored_lock:
+            for read in reads:
+                read_id = ids.get(read.key)
+                if read_id is not None:
+                    self._stored[read_id] = read
+            surplus = len(self._stored) - KEPT_STORED
+            for read_id in list(itertools.islice(self._stored, max(surplus, 0))):
+                del self._stored[read_id]
 
     def _rules_index(self, rules: PlateRules) -> EvidenceIndex:
         if self._index is None or self._rules != rules:
@@ -157,22 +178,32 @@ class PlateLedger:
         on: Connection | None,
     ) -> Processed:
         index = self._rules_index(rules)
+        with self._stored_lock:
+            known = {i: self._stored[i] for i in read_ids if i in self._stored}
 
         def run(connection: Connection) -> Processed:
-            batch = _Batch(connection, index, rules, may_see, cameras, self._watched)
-            done = batch.run(read_ids)
-            self._watched = batch.watched  # read in this transaction; processing never writes it
+            batch = _Batch(connection, index, rules, may_see, cameras, self._interests)
+            done = batch.run(read_ids, known)
+            self._interests = batch.interests  # processing never writes what it holds
             return done
 
         try:
             if on is not None:
                 with on.begin():
-                    return run(on)
-            with self._processing.begin() as connection:
-                return run(connection)
+                    done = run(on)
+            else:
+                with self._processing.begin() as connection:
+                    done = run(connection)
         except BaseException:
             index.clear()  # it may hold what was rolled back: the store is the truth
             raise
+        self._forget_stored(read_ids)
+        return done
+
+    def _forget_stored(self, read_ids: Iterable[int]) -> None:
+        with self._stored_lock:
+            for read_id in read_ids:
+                self._stored.pop(read_id, None)
 
     def _set_aside(self, read_id: int) -> None:
         with self._engine.begin() as connection:
@@ -188,6 +219,7 @@ class PlateLedger:
                 detail="could not be processed; set aside (see the log)",
             )
             connection.execute(audit_insert(entry))
+        self._forget_stored([read_id])
 
 
 class _Batch:
@@ -200,10 +232,10 @@ class _Batch:
         rules: PlateRules,
         may_see: MaySee,
         cameras: Mapping[str, CameraView],
-        watched: PatternIndex | None,
+        interests: _Interests | None,
     ) -> None:
         self.connection = connection
-        self.watched = watched
+        self.interests = interests
         self.index = index
         self.rules = rules
         self.may_see = may_see
@@ -212,15 +244,15 @@ class _Batch:
         self.touched: dict[int, Evidence] = {}
         self.new: NewSightings | None = None
 
-    def run(self, read_ids: Sequence[int]) -> Processed:
+    def run(self, read_ids: Sequence[int], known: Mapping[int, PlateRead]) -> Processed:
         connection = self.connection
-        rows = unprocessed_reads(connection, read_ids)
+        rows = unprocessed_reads(connection, read_ids, known)
         result = Processed()
         if not rows:
             return result
         self.new = NewSightings(connection, len(rows))
-        interests = _interests(connection, self.rules.tolerance, self.watched)
-        self.watched = interests.watches
+        self.interests = _interests(connection, self.rules.tolerance, self.interests)
+        interests = self.interests.interests
         settled = []  # (read id, its sighting)
         for read in rows:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
@@ -337,11 +369,29 @@ _WATCHED = [
 ]
 
 
+class _Interests(NamedTuple):
+    """What the rooms asked to hear of, as of a version of the plate_interests counter."""
+
+    version: int | None  # None: the counter is missing, read everything every time
+    tolerance: Tolerance
+    interests: Interests
+
+
 def _interests(
-    connection: Connection, tolerance: Tolerance, watched: PatternIndex | None
-) -> Interests:
+    connection: Connection, tolerance: Tolerance, known: _Interests | None
+) -> _Interests:
+    """The interests as the store has them: `known` while no watch, follow, unknown-plate
+    alert or allow-list entry changed since it was read (a hotlist of a thousand plates
+    took milliseconds to read and index, for every batch of reads)."""
+    version = connection.execute(select(plate_interests.c.version)).scalar_one_or_none()
+    if known is not None and version is not None and known[:2] == (version, tolerance):
+        return known
+    return _Interests(version, tolerance, _read_interests(connection, tolerance))
+
+
+def _read_interests(connection: Connection, tolerance: Tolerance) -> Interests:
     rows = connection.execute(select(*_WATCHED).order_by(plate_watches.c.id)).all()
-    watches = PatternIndex.of(rows, tolerance, watched)
+    watches = PatternIndex(rows, tolerance)
     followers: dict[str, list[Row[Any]]] = defaultdict(list)
     for follow in connection.execute(select(plate_follows)):
         followers[follow.serial].append(follow)

@@ -1,5 +1,6 @@
 """The tables of plates, events and alerts as the code uses them now (version 3 built them;
-version 14 added active hours, allow-lists and the plate-history indexes)."""
+version 14 added active hours, allow-lists and the plate-history indexes; version 23 the
+counter of changes to what rooms hear of plates; version 24 made the read indexes partial)."""
 
 from sqlalchemy import (
     JSON,
@@ -13,11 +14,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from bot.store.column_types import RowId, UTCDateTime
 
 metadata = MetaData()
+_WAITING = text("processed = FALSE")  # a read not processed yet
+_LINKED = text("sighting_id IS NOT NULL")  # a read merged into a sighting
 
 plate_watches = Table(
     "plate_watches",
@@ -91,6 +95,15 @@ plate_mutes = Table(
     UniqueConstraint("platform", "room_id", "canonical", name="uq_plate_mutes_room_plate"),
 )
 
+# Moved on by triggers (schema version 23) with every change to plate_watches, plate_follows,
+# plate_unknown_alerts and plate_allows: processing reads those again only when it moved.
+plate_interests = Table(
+    "plate_interests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # one row: 1
+    Column("version", Integer, nullable=False),
+)
+
 plate_sightings = Table(
     "plate_sightings",
     metadata,
@@ -124,8 +137,19 @@ plate_reads = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("processed", Boolean, nullable=False),
     Column("sighting_id", Integer),
-    Index("ix_plate_reads_processed", "processed", "id"),
-    Index("ix_plate_reads_sighting", "sighting_id"),  # schema version 7
+    # Partial (schema version 24): storing a read adds one entry, processing moves it over.
+    Index(
+        "ix_plate_reads_processed",
+        "id",
+        sqlite_where=_WAITING,
+        postgresql_where=_WAITING,
+    ),
+    Index(
+        "ix_plate_reads_sighting",
+        "sighting_id",
+        sqlite_where=_LINKED,
+        postgresql_where=_LINKED,
+    ),
 )
 
 plate_cooldowns = Table(

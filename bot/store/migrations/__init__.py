@@ -35,6 +35,8 @@ from bot.store.migrations import (
     v020_channel_turns,
     v021_alert_owners,
     v022_posts_by_time,
+    v023_plate_interests,
+    v024_plate_reads_waiting,
 )
 from bot.store.schema import schema_version
 
@@ -64,6 +66,8 @@ MIGRATIONS: Final[tuple[tuple[int, Callable[[Connection], None]], ...]] = (
     (20, v020_channel_turns.upgrade),
     (21, v021_alert_owners.upgrade),
     (22, v022_posts_by_time.upgrade),
+    (23, v023_plate_interests.upgrade),
+    (24, v024_plate_reads_waiting.upgrade),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 
