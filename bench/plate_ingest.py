@@ -85,6 +85,23 @@ WHERE = (
     "on 2026-11-24's machine; on 2026-11-25's (slower: each stage about three times as "
     "long) the same bench gave 34.4, 18.8 (json.loads 5.8), 24.2, 122.8 and 117.3 µs."
 )
+LATER = (
+    "Then (ca76111 → now, plate_stages on 2026-11-25's second machine, alternated, two runs "
+    "each): merging 48.7 and 48.0 → 45.6 and 43.6 µs a read, with 1,000 plates watched 55.9 "
+    "and 56.9 → 48.5 and 49.7 µs; storing unchanged within the noise (30,000 reads, 1,000 a "
+    "commit, three runs each, three times: 11.5–11.8 µs against 11.2–11.9 µs). What changed: "
+    "reads this process has just stored are taken from memory (the store is only asked which"
+    " still wait) instead of read back and their times parsed again; the watches, follows and"
+    " allow-lists are read again only when a counter that triggers move on with every change "
+    "to them has moved (a hotlist of 1,000 took 3.3 ms to read for every batch); plate_reads'"
+    " processed and sighting indexes are partial, so a read adds one entry when stored and "
+    "moves it once when processed; a processing turn lets the store go, with what it has "
+    "merged, once reads wait to be stored (a 250-read batch begun in a lull at the start of "
+    "the window took 86 ms and 101 ms there, storing held up throughout, in two of seven "
+    "traced rounds). Traced in the bot, the window is stored first and then processed: the "
+    "processing thread's CPU time is its wall time (0.46–0.56 s of it), so the round ends "
+    "at storing's end plus one core's worth of merging."
+)
 TRIED = (
     "Tried on 2026-11-25 and not kept: merging in a second process (one worker process with "
     "its own engine and sighting index, each batch handed over and its outcome handed back) "
@@ -551,6 +568,8 @@ def section(scenarios: Sequence[Scenario], killed: Killed) -> str:
         "none twice).",
         "",
         WHERE,
+        "",
+        LATER,
         "",
         TRIED,
         "",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from bot.events.decode import PlateRead
 from bot.events.read_writer import ReadRefused, ReadWriter
-from bot.events.store_turns import CALM, SETTLE
+from bot.events.store_turns import CALM, SETTLE, Turn
 from tests.test_meraki_virtualtime import run_virtual
 
 AT = datetime(2026, 3, 23, 14, 30, tzinfo=UTC)
@@ -77,7 +77,7 @@ def test_a_read_the_store_refuses_is_answered_alone_and_the_others_are_stored() 
 def test_processing_waits_for_a_burst_to_end_then_takes_short_turns_until_calm() -> None:
     store = Store()
 
-    async def main() -> tuple[float, float, bool, bool]:
+    async def main() -> tuple[float, float, Turn, Turn]:
         writer = ReadWriter(lambda: store)
         burst = asyncio.create_task(arriving(writer, 40, 0.01, 20))  # 2,000 reads a second
         await asyncio.sleep(0.15)  # processing asks while the burst goes on
@@ -92,8 +92,8 @@ def test_processing_waits_for_a_burst_to_end_then_takes_short_turns_until_calm()
 
     entered, last, calm, later = run_virtual(main())
     assert entered >= last + SETTLE  # not one turn in the middle of the burst
-    assert calm is False  # right after a burst: a short turn
-    assert later is True  # once reads have been calm: long turns again
+    assert calm.calm is False  # right after a burst: a short turn
+    assert later.calm is True  # once reads have been calm: long turns again
 
 
 def test_a_commit_that_comes_due_during_a_turn_waits_for_it_and_processing_never_starves() -> None:
@@ -138,3 +138,35 @@ def test_at_a_steady_trickle_processing_takes_the_store_between_two_reads() -> N
         return waited
 
     assert run_virtual(main()) < SETTLE  # no waiting for a lull that never comes
+
+
+def test_a_turn_is_wanted_back_once_reads_arrive_but_not_one_that_waited_its_longest() -> None:
+    """Processing looks at `wanted` as it goes and lets go early (bot.events.sightings): a
+    lull in the middle of a burst must not hold the burst up for a whole batch. A turn given
+    after `longest` is kept whole, or endless reads would leave processing a few at a time."""
+    store = Store()
+
+    async def main() -> tuple[bool, bool, bool, bool]:
+        writer = ReadWriter(lambda: store)
+        async with writer.turn(5.0) as turn:
+            alone = turn.wanted()
+            pending = asyncio.create_task(writer.submit(read("during")))
+            await asyncio.sleep(0)
+            arrived = turn.wanted()
+        await pending
+        endless = asyncio.create_task(arriving(writer, 1000, 0.01, 20))
+        await asyncio.sleep(0.15)
+        async with writer.turn(1.0) as forced:
+            await asyncio.sleep(0.05)
+            kept = forced.wanted()
+        endless.cancel()
+        await asyncio.sleep(0.1)
+        async with writer.turn(5.0) as quiet:
+            after = quiet.wanted()
+        await writer.stop()
+        return alone, arrived, kept, after
+
+    alone, arrived, kept, after = run_virtual(main())
+    assert (alone, arrived) == (False, True)
+    assert kept is False
+    assert after is False

@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from bot.events.faults import Backoff, is_transient
 from bot.events.processing_lock import ProcessingLock
 from bot.events.sightings import CameraView, MaySee, PlateLedger, PlateRules, Processed
+from bot.events.store_turns import Turn
 from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,8 @@ QUIET_WAIT = 1.0  # seconds processing may wait for a burst to be stored first
 TRY_EVERY = 1.0  # seconds between attempts at the processing lock of a replica without it
 POLL_EVERY = 0.5  # seconds between looks for reads other replicas stored, with the lock
 CameraOf = Callable[[str], Awaitable[CameraView]]
-# Entered to use the store between commits; gives whether storing has been calm lately.
-Turn = Callable[[float], AbstractAsyncContextManager[bool]]
+# Entered to use the store between commits (bot.events.store_turns).
+TakeTurn = Callable[[float], AbstractAsyncContextManager[Turn]]
 Deliver = Callable[[Processed], None]
 
 
@@ -66,7 +67,7 @@ class ReadProcessor:
         may_see: MaySee,
         deliver: Deliver,
         metrics: Metrics,
-        turn: Turn,
+        turn: TakeTurn,
         lock: ProcessingLock | None = None,
     ) -> None:
         self.ledger = ledger
@@ -172,8 +173,8 @@ class ReadProcessor:
                     return cursor
             batch = listed
             cameras = await self._cameras(s for i, s in batch if i not in self._retries)
-            async with self._lock, self.turn(QUIET_WAIT) as calm:
-                if not calm:
+            async with self._lock, self.turn(QUIET_WAIT) as turn:
+                if not turn.calm:
                     # Reads arrived moments ago (store_turns.CALM): a small batch, so that a commit
                     # that comes due waits a few milliseconds, not a whole batch.
                     batch = batch[:BUSY_BATCH]
@@ -184,7 +185,7 @@ class ReadProcessor:
                 if ids:
                     try:
                         done = await self.ledger.process_batch(
-                            ids, cameras, self.rules, self.may_see, self._on()
+                            ids, cameras, self.rules, self.may_see, self._on(), turn.wanted
                         )
                     except Exception as error:
                         if is_transient(error):
@@ -194,7 +195,10 @@ class ReadProcessor:
                 for read_id, serial in waiting:
                     await self._one(read_id, serial, strict=False)
             elif done is not None:
-                self._delivered(done, len(ids))
+                self._delivered(done, len(ids) - len(done.left))
+                if done.left:  # the turn ended early: they come first in the next
+                    left = set(done.left)
+                    listed = [(i, s) for i, s in batch if i in left] + listed
             cursor = batch[-1][0]
 
     async def _retry_due(self) -> None:

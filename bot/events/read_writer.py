@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.events.decode import PlateRead
 from bot.events.faults import Backoff, is_transient
-from bot.events.store_turns import StoreTurns
+from bot.events.store_turns import StoreTurns, Turn
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ReadWriter:
         self._task: asyncio.Task[None] | None = None
         self.turns = StoreTurns()
 
-    def turn(self, longest: float) -> contextlib.AbstractAsyncContextManager[bool]:
+    def turn(self, longest: float) -> contextlib.AbstractAsyncContextManager[Turn]:
         """The store between two commits, for processing (bot.events.store_turns)."""
         return self.turns.between_commits(longest)
 

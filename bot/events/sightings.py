@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -58,6 +58,7 @@ from bot.store.work import fetch
 __all__ = ["CameraView", "MaySee", "PlateLedger", "PlateRules", "Processed"]
 
 KEPT_STORED = 20_000  # stored reads remembered for processing: a burst's worth
+YIELD_EVERY = 50  # reads merged between two looks at whether storing wants the store
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Processed:
 
     alert_ids: list[int] = field(default_factory=list)  # alerts with a room to tell
     revised: list[int] = field(default_factory=list)  # sightings whose plate changed
+    left: list[int] = field(default_factory=list)  # reads not taken: the turn ended first
 
 
 class PlateLedger:
@@ -112,10 +114,13 @@ class PlateLedger:
         rules: PlateRules,
         may_see: MaySee,
         on: Connection | None = None,
+        wanted: Callable[[], bool] | None = None,
     ) -> Processed:
         """Merge and match these reads, in order, in one transaction (all or nothing), on
-        connection `on` (the processing lock's, bot.events.processing_lock) if given."""
-        return await asyncio.to_thread(self._process, read_ids, cameras, rules, may_see, on)
+        connection `on` (the processing lock's, bot.events.processing_lock) if given. Once
+        `wanted()` says the store is wanted (asked every YIELD_EVERY reads), the reads done
+        so far are committed and the rest are left (Processed.left)."""
+        return await asyncio.to_thread(self._process, read_ids, cameras, rules, may_see, on, wanted)
 
     def forget(self) -> None:
         """Drop what memory holds of recent sightings: another replica has processed reads
@@ -176,6 +181,7 @@ class PlateLedger:
         rules: PlateRules,
         may_see: MaySee,
         on: Connection | None,
+        wanted: Callable[[], bool] | None = None,
     ) -> Processed:
         index = self._rules_index(rules)
         with self._stored_lock:
@@ -183,7 +189,7 @@ class PlateLedger:
 
         def run(connection: Connection) -> Processed:
             batch = _Batch(connection, index, rules, may_see, cameras, self._interests)
-            done = batch.run(read_ids, known)
+            done = batch.run(read_ids, known, wanted)
             self._interests = batch.interests  # processing never writes what it holds
             return done
 
@@ -197,7 +203,8 @@ class PlateLedger:
         except BaseException:
             index.clear()  # it may hold what was rolled back: the store is the truth
             raise
-        self._forget_stored(read_ids)
+        left = set(done.left)
+        self._forget_stored(i for i in read_ids if i not in left)
         return done
 
     def _forget_stored(self, read_ids: Iterable[int]) -> None:
@@ -244,7 +251,12 @@ class _Batch:
         self.touched: dict[int, Evidence] = {}
         self.new: NewSightings | None = None
 
-    def run(self, read_ids: Sequence[int], known: Mapping[int, PlateRead]) -> Processed:
+    def run(
+        self,
+        read_ids: Sequence[int],
+        known: Mapping[int, PlateRead],
+        wanted: Callable[[], bool] | None,
+    ) -> Processed:
         connection = self.connection
         rows = unprocessed_reads(connection, read_ids, known)
         result = Processed()
@@ -254,7 +266,8 @@ class _Batch:
         self.interests = _interests(connection, self.rules.tolerance, self.interests)
         interests = self.interests.interests
         settled = []  # (read id, its sighting)
-        for read in rows:
+        taken = rows if wanted is None else self._until_wanted(rows, wanted, result)
+        for read in taken:
             camera = self.cameras.get(read.serial) or CameraView(read.serial, read.serial)
             evidence = self._merge(read, camera)
             settled.append((read.id, evidence.id))
@@ -273,6 +286,18 @@ class _Batch:
             if self.touched[sighting_id].best()[0] != plate
         ]
         return result
+
+    @staticmethod
+    def _until_wanted(
+        rows: list[StoredRead], wanted: Callable[[], bool], result: Processed
+    ) -> Iterator[StoredRead]:
+        """`rows` until the store is wanted (asked every YIELD_EVERY reads); those not
+        given are noted in `result.left`."""
+        for start in range(0, len(rows), YIELD_EVERY):
+            if start and wanted():
+                result.left = [read.id for read in rows[start:]]
+                return
+            yield from rows[start : start + YIELD_EVERY]
 
     def _merge(self, read: StoredRead, camera: CameraView) -> Evidence:
         index = self.index
