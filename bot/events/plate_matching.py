@@ -68,7 +68,6 @@ class PatternIndex:
     Wildcard patterns are asked one by one (a site has a few)."""
 
     def __init__(self, rows: Sequence[Row[Any]], tolerance: Tolerance) -> None:
-        self.rows = rows
         self._tolerance = tolerance
         self._patterned = [(row, PlatePattern(row.pattern)) for row in rows]
         self._by_key: dict[str, list[int]] = {}  # deletion variant → positions in `rows`
