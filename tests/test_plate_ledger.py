@@ -8,6 +8,8 @@ import asyncio
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Engine
+
 from bot.events.decode import PlateRead
 from bot.events.read_processing import ReadProcessor
 from bot.events.sightings import YIELD_EVERY, CameraView, PlateLedger, PlateRules
@@ -37,6 +39,16 @@ def reads(count: int) -> list[PlateRead]:
     ]
 
 
+async def stored_ledger(url: str, count: int) -> tuple[Engine, PlateLedger, list[PlateRead]]:
+    """A ledger on a new database holding `count` stored reads."""
+    engine = create_database_engine(url)
+    migrate(engine)
+    ledger = PlateLedger(engine)
+    stored = reads(count)
+    await ledger.store_reads(stored)
+    return engine, ledger, stored
+
+
 def may_see(tags: tuple[str, ...], place: object) -> bool:
     return True
 
@@ -44,11 +56,7 @@ def may_see(tags: tuple[str, ...], place: object) -> bool:
 async def test_a_batch_asked_to_let_go_commits_what_it_merged_and_leaves_the_rest(
     database_url: str,
 ) -> None:
-    engine = create_database_engine(database_url)
-    migrate(engine)
-    ledger = PlateLedger(engine)
-    stored = reads(3 * YIELD_EVERY + 7)
-    await ledger.store_reads(stored)
+    engine, ledger, stored = await stored_ledger(database_url, 3 * YIELD_EVERY + 7)
     ids = [read_id for read_id, _ in await ledger.unprocessed(1000)]
     asked: list[bool] = []
 
@@ -72,11 +80,7 @@ async def test_reads_left_by_turns_that_end_early_are_each_processed_once(
     database_url: str,
 ) -> None:
     """A processor whose every turn is wanted back at once still gets through them all."""
-    engine = create_database_engine(database_url)
-    migrate(engine)
-    ledger = PlateLedger(engine)
-    stored = reads(4 * YIELD_EVERY)
-    await ledger.store_reads(stored)
+    engine, ledger, stored = await stored_ledger(database_url, 4 * YIELD_EVERY)
     metrics = Metrics()
 
     def turn(_: float) -> AbstractAsyncContextManager[Turn]:

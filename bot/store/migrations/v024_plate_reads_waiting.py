@@ -15,19 +15,12 @@ def upgrade(connection: Connection) -> None:
         Column("processed", Boolean),
         Column("sighting_id", Integer),
     )
-    connection.exec_driver_sql("DROP INDEX ix_plate_reads_processed")
-    connection.exec_driver_sql("DROP INDEX ix_plate_reads_sighting")
-    waiting = text("processed = FALSE")
-    Index(
-        "ix_plate_reads_processed",
-        reads.c.id,
-        sqlite_where=waiting,
-        postgresql_where=waiting,
-    ).create(connection)
-    linked = text("sighting_id IS NOT NULL")
-    Index(
-        "ix_plate_reads_sighting",
-        reads.c.sighting_id,
-        sqlite_where=linked,
-        postgresql_where=linked,
-    ).create(connection)
+    partial = (
+        ("ix_plate_reads_processed", reads.c.id, "processed = FALSE"),
+        ("ix_plate_reads_sighting", reads.c.sighting_id, "sighting_id IS NOT NULL"),
+    )
+    for name, column, where in partial:
+        connection.exec_driver_sql(f"DROP INDEX {name}")
+        Index(name, column, sqlite_where=text(where), postgresql_where=text(where)).create(
+            connection
+        )
