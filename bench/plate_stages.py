@@ -3,10 +3,10 @@
 Run by hand: ``.venv/bin/python bench/plate_stages.py``. Prints the numbers that
 docs/benchmarks.md ("Plate ingest", where the time goes) quotes; bench/plate_ingest.py
 measures the whole path against bare paho. Stages: paho parsing a PUBLISH (from a socket
-that already holds the burst, as mvbot's event loop reads it), mvbot's decoding (of which
-json.loads), storing 1,000 reads a transaction (SQLite file), merging 10,000 distinct
-plates of one 10 s window into sightings (as many a transaction as the bot takes), without
-watches and with a hotlist of 1,000; new plates each run.
+that already holds the burst, as mvbot's event loop reads it, and as paho reads alone),
+mvbot's decoding (of which json.loads), storing 1,000 reads a transaction (SQLite file),
+merging 10,000 distinct plates of one 10 s window into sightings (as many a transaction as
+the bot takes), without watches and with a hotlist of 1,000; new plates each run.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.plate_ingest import GARAGE, HOTLIST, TOPIC, add_hotlist, payloads  # noqa: E402
 from bot.config.sections import PlatesSettings  # noqa: E402
 from bot.events.decode import FieldMap, PlateRead, decode_plate  # noqa: E402
+from bot.events.mqtt_link import BufferedClient  # noqa: E402
 from bot.events.plate_intake import plate_rules  # noqa: E402
 from bot.events.read_processing import BATCH  # noqa: E402
 from bot.events.sightings import CameraView, PlateLedger  # noqa: E402
@@ -61,8 +62,8 @@ def publish_packet(payload: bytes, mid: int) -> bytes:
             return bytes([0x32]) + bytes(encoded) + body
 
 
-def paho_parsing(messages: list[bytes]) -> int:
-    client = paho.Client(
+def paho_parsing(messages: list[bytes], kind: type[paho.Client] = BufferedClient) -> int:
+    client = kind(
         CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True
     )
     seen: list[bytes] = []
@@ -98,6 +99,8 @@ def main() -> None:
         ]
 
     print(f"paho parsing a PUBLISH   {per_item(lambda: paho_parsing(burst[:1000])):6.1f} µs")
+    alone = per_item(lambda: paho_parsing(burst[:1000], paho.Client))
+    print(f"  paho reading alone     {alone:6.1f} µs")
     print(f"decoding                 {per_item(lambda: len(decode(burst))):6.1f} µs")
     loads = per_item(lambda: len([json.loads(m) for m in burst]))
     print(f"  of which json.loads    {loads:6.1f} µs")

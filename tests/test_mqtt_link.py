@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
+import struct
 import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from bot.events.faults import Backoff
 from bot.events.mqtt import Batch, MqttIngest
+from bot.events.mqtt_link import READS_PER_WAKE, RECV_CHUNK, BufferedClient, LoopLink
 from tests.mosquitto import (  # noqa: F401
     MOSQUITTO,
     Mosquitto,
@@ -144,3 +150,85 @@ async def test_a_stop_right_after_a_batch_was_handled_acknowledges_it_first(
     assert await only_new_comes_again(ingest(), mosquitto.port, received) == [
         b'{"plate": "AFTER01"}'
     ]
+
+
+def publish_packet(topic: str, payload: bytes, mid: int) -> bytes:
+    """A QoS 1 PUBLISH as a broker sends it."""
+    body = struct.pack("!H", len(topic)) + topic.encode() + struct.pack("!H", mid) + payload
+    length, encoded = len(body), bytearray()
+    while True:
+        length, digit = divmod(length, 128)
+        encoded.append(digit | (0x80 if length else 0))
+        if not length:
+            return bytes([0x32]) + bytes(encoded) + body
+
+
+def test_a_buffered_client_reads_many_packets_from_one_recv_as_paho_would() -> None:
+    """Packets that straddle the end of a read, payloads longer than a read: every message
+    whole and in order; bytes left in the buffer are told (select() cannot see them), and
+    those of a socket paho has replaced are dropped."""
+    client = BufferedClient(
+        CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True
+    )
+    seen: list[bytes] = []
+    client.on_message = lambda c, u, message: seen.append(message.payload)
+    payloads = [f'{{"plate":"P{n}","pad":"{"x" * (n % 300)}"}}'.encode() for n in range(2000)]
+    payloads.append(b"y" * (3 * RECV_CHUNK))  # one message longer than three reads
+    ours, theirs = socket.socketpair()
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+    stream = b"".join(publish_packet(TOPIC, p, n + 1) for n, p in enumerate(payloads))
+    assert len(stream) > 4 * RECV_CHUNK
+    ours.sendall(stream)
+    theirs.setblocking(False)
+    client._sock = theirs  # a socket paho did not open, as bench/plate_stages.py does
+    client._state = paho._ConnectionState.MQTT_CS_CONNECTED
+    held = False
+    while len(seen) < len(payloads):
+        client.loop_read()
+        held = held or (client.buffered() and len(seen) < len(payloads))
+    assert seen == payloads
+    assert held
+    ours.sendall(publish_packet(TOPIC, b"read", 1) + publish_packet(TOPIC, b"left behind", 2))
+    client.loop_read()  # both packets read from the socket, the first parsed
+    assert seen[-1] == b"read" and client.buffered()
+    other, peer = socket.socketpair()
+    other.setblocking(False)
+    client._sock = other  # a reconnection: what the old socket held means nothing now
+    assert not client.buffered()
+    client.loop_read()
+    assert seen[-1] == b"read"
+    for each in (ours, theirs, other, peer):
+        each.close()
+
+
+async def test_messages_left_in_the_buffer_are_read_without_the_socket_becoming_readable() -> None:
+    """LoopLink reads READS_PER_WAKE messages per wake-up; the rest of a read it must come
+    back for itself, since select() will not say the socket has them."""
+    client = BufferedClient(
+        CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True
+    )
+    link = LoopLink(client, Backoff(1.0, 1.0), lambda error: None)
+    seen: list[bytes] = []
+
+    def on_message(c: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        seen.append(message.payload)
+        link.messages += 1
+
+    client.on_message = on_message
+    count = READS_PER_WAKE + 500
+    stream = b"".join(publish_packet(TOPIC, b"p", n % 60000 + 1) for n in range(count))
+    assert len(stream) < RECV_CHUNK  # one read takes them all: nothing more to wake for
+    ours, theirs = socket.socketpair()
+    ours.sendall(stream)
+    theirs.setblocking(False)
+    client._sock = theirs
+    client._state = paho._ConnectionState.MQTT_CS_CONNECTED
+    link._loop = asyncio.get_running_loop()
+    link._readable()  # the one readiness the socket gives
+    assert READS_PER_WAKE <= len(seen) < count
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(seen) == count
+    ours.close()
+    theirs.close()

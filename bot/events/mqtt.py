@@ -33,7 +33,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from bot.events.faults import Backoff
-from bot.events.mqtt_link import LoopLink
+from bot.events.mqtt_link import BufferedClient, LoopLink
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class MqttIngest:
         self._scheduled = False
         self._routes: dict[str, Route | None] = {}
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._client = paho.Client(
+        self._client = BufferedClient(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=live,
