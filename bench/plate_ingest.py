@@ -89,7 +89,7 @@ LATER = (
     "Then (ca76111 → now, plate_stages on 2026-11-25's second machine, alternated, two runs "
     "each): merging 48.7 and 48.0 → 45.6 and 43.6 µs a read, with 1,000 plates watched 55.9 "
     "and 56.9 → 48.5 and 49.7 µs; storing unchanged within the noise (30,000 reads, 1,000 a "
-    "commit, three runs each, three times: 11.5–11.8 µs against 11.2–11.9 µs). What changed: "
+    "commit, three runs each, three times: 11.0–13.4 µs before, 10.8–13.5 µs after). What changed: "
     "reads this process has just stored are taken from memory (the store is only asked which"
     " still wait) instead of read back and their times parsed again; the watches, follows and"
     " allow-lists are read again only when a counter that triggers move on with every change "

@@ -232,3 +232,35 @@ async def test_messages_left_in_the_buffer_are_read_without_the_socket_becoming_
     assert len(seen) == count
     ours.close()
     theirs.close()
+
+
+async def test_a_stop_ends_its_side_after_disconnect_and_waits_for_the_broker_to_close() -> None:
+    """The broker must read everything up to the DISCONNECT before the connection is gone: a
+    stop half-closes after it and returns once the broker has closed its side (a broker that
+    lingers, here 0.3 s, is waited for)."""
+    seen: dict[str, float] = {}
+    loop = asyncio.get_running_loop()
+
+    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)  # CONNECT
+        writer.write(bytes([0x20, 0x02, 0x00, 0x00]))  # CONNACK, no session
+        data = b""
+        while b"\xe0\x00" not in data:  # DISCONNECT (the SUBSCRIBE before it goes unanswered)
+            data += await reader.read(1024)
+        seen["disconnect"] = loop.time()
+        seen["eof"] = float(await reader.read(1024) == b"")  # the client's end follows it
+        await asyncio.sleep(0.3)
+        seen["closed"] = loop.time()
+        writer.close()
+
+    server = await asyncio.start_server(broker, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    ingest = await connected(
+        MqttIngest(f"mqtt://127.0.0.1:{port}", {TOPIC: Batch(Received())}, client_id="parting")
+    )
+    await ingest.stop()
+    stopped = loop.time()
+    server.close()
+    await server.wait_closed()
+    assert seen["eof"] == 1.0
+    assert stopped >= seen["closed"] > seen["disconnect"]

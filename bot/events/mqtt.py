@@ -174,6 +174,7 @@ class MqttIngest:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self._link.parted()
         self.connected.clear()
 
     def _shown(self) -> tuple[str, int]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 READS_PER_WAKE = 1000  # messages read per readiness of the socket before others get a turn
 MISC_EVERY = 1.0  # seconds between keep-alive checks (paho's loop_misc)
 RECV_CHUNK = 1 << 16  # bytes asked of the socket at once
+PARTING = 1.0  # seconds a stop waits for the broker to close the connection after DISCONNECT
 
 
 class BufferedClient(paho.Client):
@@ -80,6 +83,8 @@ class LoopLink:
         self._lost = asyncio.Event()
         self._misc: asyncio.TimerHandle | None = None
         self._closing = False
+        self._parting: socket.socket | None = None  # the connection close() ended, until parted
+        self._saying_goodbye = False
         self.messages = 0  # counted by the owner's on_message: tells a read that gave one
         client.on_socket_open = self._opened
         client.on_socket_close = self._closed
@@ -111,8 +116,30 @@ class LoopLink:
     def close(self) -> None:
         """Send DISCONNECT now if connected; a connection still being made ends unused."""
         self._closing = True
-        self._goodbye()
+        self._saying_goodbye = True  # the close paho makes now is kept open: see `parted`
+        try:
+            self._goodbye()
+        finally:
+            self._saying_goodbye = False
         self._detach()
+        if self._parting is not None:
+            with contextlib.suppress(OSError):
+                self._parting.shutdown(socket.SHUT_WR)  # after DISCONNECT: the end of ours
+
+    async def parted(self, within: float = PARTING) -> None:
+        """After close(): return once the broker has closed the connection too, or after
+        `within` seconds. The broker reads all that came before the DISCONNECT first, the
+        last acknowledgements included; a connection that was simply dropped instead could
+        lose them to a new one with the same client id taking the session over, and the
+        broker would send those messages again (seen over TLS, restarting at once)."""
+        sock, self._parting = self._parting, None
+        if sock is None:
+            return
+        with sock, contextlib.suppress(OSError, TimeoutError):
+            sock.setblocking(False)
+            async with asyncio.timeout(within):
+                while await asyncio.get_running_loop().sock_recv(sock, RECV_CHUNK):
+                    pass  # what the broker still says (over TLS, its closing record)
 
     def _goodbye(self) -> None:
         if self._fd >= 0 or self._client.socket() is not None:
@@ -127,6 +154,10 @@ class LoopLink:
         self._soon(self._attach, sock.fileno())
 
     def _closed(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        if self._saying_goodbye and self._parting is None:
+            # Kept open past paho's close (a second descriptor): see `parted`.
+            with contextlib.suppress(OSError, ValueError):
+                self._parting = socket.socket(fileno=os.dup(sock.fileno()))
         self._soon(self._detach)
 
     def _want_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
