@@ -15,7 +15,6 @@ import gc
 import json
 import socket
 import statistics
-import struct
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from bot.events.plate_intake import plate_rules  # noqa: E402
 from bot.events.read_processing import BATCH  # noqa: E402
 from bot.events.sightings import CameraView, PlateLedger  # noqa: E402
 from bot.store import create_database_engine, migrate  # noqa: E402
+from tests.mosquitto import publish_packet  # noqa: E402
 
 ROUNDS = 5
 
@@ -51,17 +51,6 @@ def per_item(run: Callable[[], int]) -> float:
     return statistics.median(times)
 
 
-def publish_packet(payload: bytes, mid: int) -> bytes:
-    topic = TOPIC.encode()
-    body = struct.pack("!H", len(topic)) + topic + struct.pack("!H", mid) + payload
-    length, encoded = len(body), bytearray()
-    while True:
-        length, digit = divmod(length, 128)
-        encoded.append(digit | (0x80 if length else 0))
-        if not length:
-            return bytes([0x32]) + bytes(encoded) + body
-
-
 def paho_parsing(messages: list[bytes], kind: type[paho.Client] = BufferedClient) -> int:
     client = kind(
         CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True
@@ -71,7 +60,7 @@ def paho_parsing(messages: list[bytes], kind: type[paho.Client] = BufferedClient
     ours, theirs = socket.socketpair()
     theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
-    ours.sendall(b"".join(publish_packet(m, n % 60000 + 1) for n, m in enumerate(messages)))
+    ours.sendall(b"".join(publish_packet(TOPIC, m, n % 60000 + 1) for n, m in enumerate(messages)))
     theirs.setblocking(False)
     client._sock = theirs  # a socket paho did not open
     client._state = paho._ConnectionState.MQTT_CS_CONNECTED

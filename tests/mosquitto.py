@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import uuid
@@ -36,6 +37,17 @@ def publish_all(port: int, topic: str, payloads: Sequence[bytes], timeout: float
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def publish_packet(topic: str, payload: bytes, mid: int) -> bytes:
+    """A QoS 1 PUBLISH as a broker sends it (for feeding a client's socket directly)."""
+    body = struct.pack("!H", len(topic)) + topic.encode() + struct.pack("!H", mid) + payload
+    length, encoded = len(body), bytearray()
+    while True:
+        length, digit = divmod(length, 128)
+        encoded.append(digit | (0x80 if length else 0))
+        if not length:
+            return bytes([0x32]) + bytes(encoded) + body
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import struct
 import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,7 @@ from tests.mosquitto import (  # noqa: F401
     free_port,
     mosquitto_fixture,
     publish_all,
+    publish_packet,
 )
 
 TOPIC = "/merakimv/Q2GV-GRGE-0002/lpr"
@@ -150,17 +150,6 @@ async def test_a_stop_right_after_a_batch_was_handled_acknowledges_it_first(
     assert await only_new_comes_again(ingest(), mosquitto.port, received) == [
         b'{"plate": "AFTER01"}'
     ]
-
-
-def publish_packet(topic: str, payload: bytes, mid: int) -> bytes:
-    """A QoS 1 PUBLISH as a broker sends it."""
-    body = struct.pack("!H", len(topic)) + topic.encode() + struct.pack("!H", mid) + payload
-    length, encoded = len(body), bytearray()
-    while True:
-        length, digit = divmod(length, 128)
-        encoded.append(digit | (0x80 if length else 0))
-        if not length:
-            return bytes([0x32]) + bytes(encoded) + body
 
 
 def test_a_buffered_client_reads_many_packets_from_one_recv_as_paho_would() -> None:
