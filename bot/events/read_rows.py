@@ -101,13 +101,12 @@ def unprocessed_reads(
     known = known or {}
     found = []
     for chunk in chunks(read_ids):
-        marks = ", ".join([mark] * len(chunk))
+        where = (
+            f"FROM plate_reads WHERE id IN ({', '.join([mark] * len(chunk))}) "
+            f"AND processed = FALSE{lock}"
+        )
         if all(read_id in known for read_id in chunk):
-            waiting = connection.exec_driver_sql(
-                "SELECT id FROM plate_reads "  # noqa: S608
-                f"WHERE id IN ({marks}) AND processed = FALSE{lock}",
-                tuple(chunk),
-            ).scalars()
+            waiting = connection.exec_driver_sql(f"SELECT id {where}", tuple(chunk)).scalars()
             for read_id in waiting:
                 read = known[read_id]
                 at, confidence, region = read.at, read.confidence, read.region
@@ -116,9 +115,7 @@ def unprocessed_reads(
                 )
             continue
         rows = connection.exec_driver_sql(
-            "SELECT id, serial, plate, raw, confidence, region, at FROM plate_reads "  # noqa: S608
-            f"WHERE id IN ({marks}) AND processed = FALSE{lock}",
-            tuple(chunk),
+            f"SELECT id, serial, plate, raw, confidence, region, at {where}", tuple(chunk)
         ).all()
         for read_id, serial, plate, raw, confidence, region, at in rows:
             moment = stored_moment(at)
