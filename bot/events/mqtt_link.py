@@ -69,7 +69,7 @@ class LoopLink:
 
     def __init__(
         self,
-        client: paho.Client,
+        client: BufferedClient,
         backoff: Backoff,
         on_fail: Callable[[BaseException], None],
     ) -> None:
@@ -84,7 +84,6 @@ class LoopLink:
         self._misc: asyncio.TimerHandle | None = None
         self._closing = False
         self._parting: socket.socket | None = None  # the connection close() ended, until parted
-        self._saying_goodbye = False
         self.messages = 0  # counted by the owner's on_message: tells a read that gave one
         client.on_socket_open = self._opened
         client.on_socket_close = self._closed
@@ -116,11 +115,12 @@ class LoopLink:
     def close(self) -> None:
         """Send DISCONNECT now if connected; a connection still being made ends unused."""
         self._closing = True
-        self._saying_goodbye = True  # the close paho makes now is kept open: see `parted`
-        try:
-            self._goodbye()
-        finally:
-            self._saying_goodbye = False
+        sock = self._client.socket()
+        if sock is not None and self._parting is None:
+            # A second descriptor keeps the connection open past paho's close: see `parted`.
+            with contextlib.suppress(OSError, ValueError):
+                self._parting = socket.socket(fileno=os.dup(sock.fileno()))
+        self._goodbye()
         self._detach()
         if self._parting is not None:
             with contextlib.suppress(OSError):
@@ -154,10 +154,6 @@ class LoopLink:
         self._soon(self._attach, sock.fileno())
 
     def _closed(self, client: paho.Client, userdata: Any, sock: Any) -> None:
-        if self._saying_goodbye and self._parting is None:
-            # Kept open past paho's close (a second descriptor): see `parted`.
-            with contextlib.suppress(OSError, ValueError):
-                self._parting = socket.socket(fileno=os.dup(sock.fileno()))
         self._soon(self._detach)
 
     def _want_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
@@ -213,10 +209,10 @@ class LoopLink:
             before = self.messages
             if self._client.loop_read() != paho.MQTT_ERR_SUCCESS or self.messages == before:
                 break
-        sock = self._client.socket()
-        pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes select can't see
-        held = isinstance(self._client, BufferedClient) and self._client.buffered()
-        if self._loop is not None and (held or (pending is not None and pending())):
+        # Bytes select() cannot see: in the client's buffer, or decrypted and held by TLS.
+        pending = getattr(self._client.socket(), "pending", None)
+        held = self._client.buffered() or (pending is not None and pending())
+        if self._loop is not None and held:
             self._loop.call_soon(self._readable)
 
     def _writable(self) -> None:

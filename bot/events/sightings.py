@@ -171,6 +171,7 @@ class PlateLedger:
     def _rules_index(self, rules: PlateRules) -> EvidenceIndex:
         if self._index is None or self._rules != rules:
             self._index = EvidenceIndex(rules.window, rules.tolerance, rules.min_confidence)
+            self._interests = None  # indexed with the old tolerance
             self._rules = rules
         return self._index
 
@@ -398,7 +399,6 @@ class _Interests(NamedTuple):
     """What the rooms asked to hear of, as of a version of the plate_interests counter."""
 
     version: int | None  # None: the counter is missing, read everything every time
-    tolerance: Tolerance
     interests: Interests
 
 
@@ -409,9 +409,9 @@ def _interests(
     alert or allow-list entry changed since it was read (a hotlist of a thousand plates
     took milliseconds to read and index, for every batch of reads)."""
     version = connection.execute(select(plate_interests.c.version)).scalar_one_or_none()
-    if known is not None and version is not None and known[:2] == (version, tolerance):
+    if known is not None and version is not None and known.version == version:
         return known
-    return _Interests(version, tolerance, _read_interests(connection, tolerance))
+    return _Interests(version, _read_interests(connection, tolerance))
 
 
 def _read_interests(connection: Connection, tolerance: Tolerance) -> Interests:
